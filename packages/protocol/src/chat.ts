@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { Id, idList } from './common.js';
+import { limits, utf8Length } from './limits.js';
+import { PresenceStatus } from './presence.js';
+
+export const ChatMessageType = z.enum(['message', 'typing', 'read', 'presence', 'delivered', 'reaction']);
+export type ChatMessageType = z.infer<typeof ChatMessageType>;
+
+/** The kind of content a stored message holds. */
+export const ContentType = z.enum(['text', 'image']);
+export type ContentType = z.infer<typeof ContentType>;
+
+export const ChatRoom = z.object({
+  id: Id,
+  name: z.string(),
+  memberIds: z.array(Id),
+  createdAt: z.date(),
+});
+export type ChatRoom = z.infer<typeof ChatRoom>;
+
+export const ChatMessage = z.object({
+  id: Id,
+  chatRoomId: Id,
+  senderId: Id,
+  content: z.string(),
+  messageType: ContentType,
+  replyToMessageId: Id.optional(),
+  mediaUrl: z.string().optional(),
+  clientMessageId: z.string(),
+  createdAt: z.date(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+const RoomName = z.string().trim().min(1).max(100);
+const MemberIds = idList(1000);
+
+export const CreateRoomInput = z.object({ name: RoomName, memberIds: MemberIds });
+export type CreateRoomInput = z.infer<typeof CreateRoomInput>;
+
+export const AddMembersInput = z.object({ roomId: Id, userIds: MemberIds.min(1) });
+export type AddMembersInput = z.infer<typeof AddMembersInput>;
+
+/** Message text: non-empty, at most 16 KiB of UTF-8. */
+export const MessageContent = z
+  .string()
+  .min(1)
+  .refine((s) => utf8Length(s) <= limits.maxContentBytes, {
+    error: `content is longer than ${limits.maxContentBytes} bytes`,
+  });
+
+export const SendMessageInput = z.object({
+  roomId: Id,
+  content: MessageContent,
+  /** Chosen by the sender; a retry with the same id returns the stored message. */
+  clientMessageId: z.string().min(1).max(64),
+  messageType: ContentType.optional(),
+  replyToMessageId: Id.optional(),
+  mediaUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+});
+export type SendMessageInput = z.infer<typeof SendMessageInput>;
+
+export const HistoryInput = z.object({
+  roomId: Id,
+  beforeMessageId: Id.optional(),
+  limit: z.int().min(1).max(200).optional(),
+});
+export type HistoryInput = z.infer<typeof HistoryInput>;
+
+export const MessageCursorInput = z.object({ roomId: Id, messageId: Id });
+export type MessageCursorInput = z.infer<typeof MessageCursorInput>;
+
+export const ReactInput = z.object({
+  messageId: Id,
+  emoji: z.string().min(1).max(32),
+  removed: z.boolean().optional(),
+});
+export type ReactInput = z.infer<typeof ReactInput>;
+
+/** `chat.stream` input; tRPC clients fill `lastEventId` in by themselves on reconnect. */
+export const ChatStreamInput = z
+  .object({ lastEventId: z.string().max(64).nullish() })
+  .optional();
+export type ChatStreamInput = z.infer<typeof ChatStreamInput>;
+
+const base = { conversationId: Id, timestamp: z.date() };
+
+export const ChatStreamMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('message'),
+    ...base,
+    messageId: Id,
+    senderId: Id,
+    senderName: z.string(),
+    senderAvatarUrl: z.string().optional(),
+    content: z.string(),
+    messageType: ContentType,
+    replyToMessageId: Id.optional(),
+    mediaUrl: z.string().optional(),
+    clientMessageId: z.string(),
+    isCatchup: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('typing'), ...base, senderId: Id, senderName: z.string(), isTyping: z.boolean() }),
+  z.object({ type: z.literal('read'), ...base, senderId: Id, messageId: Id }),
+  z.object({ type: z.literal('delivered'), ...base, senderId: Id, messageId: Id }),
+  z.object({
+    type: z.literal('reaction'),
+    ...base,
+    senderId: Id,
+    messageId: Id,
+    emoji: z.string(),
+    removed: z.boolean(),
+  }),
+  z.object({ type: z.literal('presence'), ...base, senderId: Id, presenceStatus: PresenceStatus }),
+]);
+export type ChatStreamMessage = z.infer<typeof ChatStreamMessage>;
+
+export const ChatClientStreamMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('typing'), roomId: Id, isTyping: z.boolean() }),
+  z.object({ type: z.literal('subscription'), roomId: Id, subscribe: z.boolean() }),
+]);
+export type ChatClientStreamMessage = z.infer<typeof ChatClientStreamMessage>;

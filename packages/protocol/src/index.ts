@@ -1,0 +1,29 @@
+export { limits, utf8Length } from './limits.js';
+export { Id, idList } from './common.js';
+export { ChatUser, Username, Password, RegisterInput, LoginInput, AuthResult } from './user.js';
+export {
+  PresenceStatus,
+  UserPresence,
+  PresenceUpdate,
+  PresenceBatch,
+  PresenceUserIds,
+  SetStatusInput,
+} from './presence.js';
+export {
+  ChatMessageType,
+  ContentType,
+  ChatRoom,
+  ChatMessage,
+  CreateRoomInput,
+  AddMembersInput,
+  MessageContent,
+  SendMessageInput,
+  HistoryInput,
+  MessageCursorInput,
+  ReactInput,
+  ChatStreamInput,
+  ChatStreamMessage,
+  ChatClientStreamMessage,
+} from './chat.js';
+export { transformer } from './transformer.js';
+export type { input as Input, output as Output, ZodType as Schema } from 'zod';

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { Id, idList } from './common.js';
+import { limits } from './limits.js';
+
+export const PresenceStatus = z.enum(['online', 'away', 'busy', 'offline']);
+export type PresenceStatus = z.infer<typeof PresenceStatus>;
+
+/** A user's presence, rolled up over all of their devices. */
+export const UserPresence = z.object({
+  userId: Id,
+  status: PresenceStatus,
+  lastSeen: z.date().nullable(),
+  /** Live authenticated connections; 0 when offline. */
+  devices: z.int().nonnegative(),
+});
+export type UserPresence = z.infer<typeof UserPresence>;
+
+export const PresenceUpdate = UserPresence;
+export type PresenceUpdate = UserPresence;
+
+/** The first batch of a subscription has `snapshot: true` and every requested user. */
+export const PresenceBatch = z.object({
+  snapshot: z.boolean(),
+  updates: z.array(PresenceUpdate),
+});
+export type PresenceBatch = z.infer<typeof PresenceBatch>;
+
+export const PresenceUserIds = z.object({ userIds: idList(limits.maxPresenceIds) });
+export type PresenceUserIds = z.infer<typeof PresenceUserIds>;
+
+/** Statuses a user may set by hand; `offline` only comes from having no connection. */
+export const SetStatusInput = z.object({ status: z.enum(['online', 'away', 'busy']) });
+export type SetStatusInput = z.infer<typeof SetStatusInput>;

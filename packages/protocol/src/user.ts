@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { Id } from './common.js';
+
+/** A user as every other user may see them. */
+export const ChatUser = z.object({
+  id: Id,
+  username: z.string(),
+  displayName: z.string(),
+  avatarUrl: z.string().optional(),
+  lastSeenAt: z.date().optional(),
+});
+export type ChatUser = z.infer<typeof ChatUser>;
+
+/** Login names: 3–32 of letters, digits, `_`, `.` and `-`; unique regardless of case. */
+export const Username = z
+  .string()
+  .min(3)
+  .max(32)
+  .regex(/^[A-Za-z0-9_.-]+$/, { error: 'only letters, digits, "_", "." and "-"' });
+
+export const Password = z.string().min(8).max(256);
+
+export const RegisterInput = z.object({
+  username: Username,
+  password: Password,
+  displayName: z.string().trim().min(1).max(64).optional(),
+});
+export type RegisterInput = z.infer<typeof RegisterInput>;
+
+export const LoginInput = z.object({
+  username: z.string().min(1).max(32),
+  password: z.string().min(1).max(256),
+});
+export type LoginInput = z.infer<typeof LoginInput>;
+
+/** What `auth.register` and `auth.login` return: a bearer token and its user. */
+export const AuthResult = z.object({ token: z.string(), user: ChatUser });
+export type AuthResult = z.infer<typeof AuthResult>;

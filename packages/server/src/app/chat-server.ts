@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadAuthSecret } from '../auth/secret.js';
+import { TokenService } from '../auth/tokens.js';
+import { openDatabase, type Database } from '../db/index.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { StreampodServer } from '../server.js';
+import type { ChatServerConfig } from './config.js';
+import { appEndpoints } from './endpoints.js';
+
+/** A running chat server and what it owns. */
+export interface ChatServer {
+  readonly server: StreampodServer;
+  readonly database: Database;
+  readonly url: string;
+  readonly port: number;
+  /** Graceful stop: streams end (their hooks run), then the database closes. */
+  close(): Promise<void>;
+}
+
+/** Starts the chat server described by `config` (see `readConfig`). */
+export async function startChatServer(config: ChatServerConfig, logger?: Logger): Promise<ChatServer> {
+  const log = logger ?? createLogger(config.LOG_LEVEL);
+  const dataDir = resolve(config.DATA_DIR);
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir,
+    onMigration: (name) => log.info({ migration: name }, 'migration applied'),
+  });
+  try {
+    const tokens = new TokenService({
+      secret: await loadAuthSecret(config.AUTH_SECRET, dataDir),
+      ttlSeconds: config.TOKEN_TTL_SECONDS,
+    });
+    const webDir = config.WEB_DIR === undefined ? undefined : resolve(config.WEB_DIR);
+    const server = new StreampodServer({
+      endpoints: appEndpoints,
+      database,
+      services: { tokens },
+      logger: log,
+      heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+      presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
+      ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
+    });
+    const { port, url } = await server.listen({ port: config.PORT, host: config.HOST });
+    log.info({ url, database: database.kind }, 'chat server listening');
+    return {
+      server,
+      database,
+      url,
+      port,
+      async close() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The chat server's configuration, read from environment variables (see the wire contract). */
+export const ChatServerConfig = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  AUTH_SECRET: z.string().optional(),
+  /** How long issued tokens stay valid. */
+  TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  HEARTBEAT_INTERVAL_MS: ms(10_000),
+  PRESENCE_TIMEOUT_MS: ms(30_000),
+  IDLE_AFTER_MS: ms(300_000),
+  TYPING_TIMEOUT_MS: ms(5_000),
+  PRESENCE_BATCH_MS: ms(50),
+  NODE_LEASE_MS: ms(15_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder of the built web app; served at `/` when it exists. */
+  WEB_DIR: z.string().optional(),
+});
+export type ChatServerConfig = z.infer<typeof ChatServerConfig>;
+
+/** Parses `env`, failing with one line per bad variable. */
+export function readConfig(env: Record<string, string | undefined>): ChatServerConfig {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = ChatServerConfig.safeParse(blankless);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,11 @@
+import { AuthEndpoint } from '../endpoints/auth-endpoint.js';
+import { UsersEndpoint } from '../endpoints/users-endpoint.js';
+
+/**
+ * Every endpoint of the chat server, by name: the one place they are registered. The
+ * router, `pnpm generate` (the typed client) and the contract snapshot all read this.
+ */
+export const appEndpoints = {
+  auth: new AuthEndpoint(),
+  users: new UsersEndpoint(),
+};

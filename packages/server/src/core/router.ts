@@ -1,0 +1,156 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { AnyTRPCRouter, TRPCProcedureType } from '@trpc/server';
+import { transformer } from '@streampod/protocol';
+import type { Connection } from './connection.js';
+import type { AnyMethod, AnyStreamingEndpoint } from './endpoint.js';
+import { fail, formatIssues, validationIssues } from './errors.js';
+import type { ProcedureDescriptor } from './procedures.js';
+import { PushStream } from './server-stream.js';
+import type { SessionRuntime, StreamSink } from './session.js';
+import { cursorOf, Session, StreamingSession } from './session.js';
+
+/** The tRPC context of every call: the connection it came over. */
+export interface RequestContext {
+  readonly connection: Connection;
+}
+
+/** What the router reports to the host around each call. */
+export interface CallObserver {
+  /** Before a call runs, once it is authorized (activity, for presence). */
+  onCall?(connection: Connection, path: string, type: TRPCProcedureType): void;
+  /** After a call finished (`error` set when it failed). */
+  onResult?(path: string, type: TRPCProcedureType, error: TRPCError | undefined, durationMs: number): void;
+}
+
+const t = initTRPC.context<RequestContext>().create({
+  transformer,
+  isServer: true,
+  errorFormatter({ shape, error }) {
+    const issues = error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null;
+    if (issues === null) return shape;
+    return { ...shape, message: formatIssues(issues), data: { ...shape.data, issues } };
+  },
+});
+
+/** The router type our adapters serve: procedures are built at run time from endpoints. */
+export type StreampodRouter = AnyTRPCRouter;
+
+/** Compiles endpoint procedures into one tRPC v11 router. */
+export function compileRouter(
+  procedures: readonly ProcedureDescriptor[],
+  runtime: SessionRuntime,
+  observer: CallObserver = {},
+): StreampodRouter {
+  const record: Record<string, ReturnType<typeof buildProcedure>> = {};
+  for (const descriptor of procedures) record[descriptor.path] = buildProcedure(descriptor, runtime, observer);
+  return t.router(record);
+}
+
+function buildProcedure(d: ProcedureDescriptor, runtime: SessionRuntime, observer: CallObserver) {
+  let procedure = t.procedure.use(async ({ path, type, next }) => {
+    const started = performance.now();
+    const result = await next();
+    observer.onResult?.(path, type, result.ok ? undefined : result.error, performance.now() - started);
+    return result;
+  });
+  procedure = procedure.use(({ ctx, path, type, next }) => {
+    if (d.requireLogin && ctx.connection.user === null) {
+      fail('UNAUTHORIZED', ctx.connection.owner === null ? 'a valid token is required' : 'the token has expired');
+    }
+    observer.onCall?.(ctx.connection, path, type);
+    return next();
+  });
+  // Procedures are assembled at run time, so their static types are erased to the base
+  // builder's; clients get their types from the generated client instead.
+  const withInput = (d.input === undefined ? procedure : procedure.input(d.input)) as unknown as BaseBuilder;
+  const { impl } = d;
+  switch (impl.type) {
+    case 'method':
+      return buildMethod(withInput, d, impl.method, runtime);
+    case 'endpoint-stream':
+      return withInput.subscription(({ ctx, input }) => openEndpointStream(impl.endpoint, d, runtime, ctx.connection, input));
+    case 'endpoint-message':
+      return withInput.output(d.output).mutation(({ ctx, input }) => handleEndpointMessage(impl.endpoint, d, ctx.connection, input));
+  }
+}
+
+type BaseBuilder = typeof t.procedure;
+
+function buildMethod(builder: BaseBuilder, d: ProcedureDescriptor, method: AnyMethod, runtime: SessionRuntime) {
+  if (method.kind === 'subscription') {
+    const stream = method;
+    return builder.subscription(({ ctx, input, signal }) => {
+      const session = Object.assign(new Session(runtime, ctx.connection, d.path), {
+        signal: signal ?? new AbortController().signal,
+      });
+      return stream.handler(session, input as never);
+    });
+  }
+  const handler = (opts: { ctx: RequestContext; input: unknown }) =>
+    method.handler(new Session(runtime, opts.ctx.connection, d.path), opts.input as never);
+  const withOutput = builder.output(d.output);
+  return method.kind === 'query' ? withOutput.query(handler) : withOutput.mutation(handler);
+}
+
+function openEndpointStream(
+  endpoint: AnyStreamingEndpoint,
+  d: ProcedureDescriptor,
+  runtime: SessionRuntime,
+  connection: Connection,
+  input: unknown,
+) {
+  return new PushStream(async (sink: StreamSink) => {
+    const name = d.endpointName;
+    if (connection.endpointStreams.has(name)) {
+      fail('CONFLICT', `this connection already has an open ${d.path}; stop it before opening another`);
+    }
+    const session = new StreamingSession<unknown, unknown>({
+      runtime,
+      connection,
+      path: d.path,
+      input,
+      sink,
+      tracked: d.tracked,
+      resumeFrom: cursorOf(lastEventIdOf(input)),
+    });
+    connection.endpointStreams.set(name, session);
+    const opening = Promise.resolve().then(() => endpoint.streamOpened(session));
+    // Closing waits for `streamOpened`, so a stop during it still runs `streamClosed`, once.
+    session.onClose = async () => {
+      if (connection.endpointStreams.get(name) === session) connection.endpointStreams.delete(name);
+      const opened = await opening.then(
+        () => true,
+        () => false,
+      );
+      if (opened) await endpoint.streamClosed(session);
+    };
+    try {
+      await opening;
+    } catch (error) {
+      await session.closeWith();
+      throw error;
+    }
+    return { close: () => session.closeWith() };
+  });
+}
+
+async function handleEndpointMessage(
+  endpoint: AnyStreamingEndpoint,
+  d: ProcedureDescriptor,
+  connection: Connection,
+  message: unknown,
+): Promise<void> {
+  const session = connection.endpointStreams.get(d.endpointName);
+  if (session === undefined || !session.isOpen) {
+    fail('PRECONDITION_FAILED', `open ${d.endpointName}.stream on this connection first`);
+  }
+  await endpoint.handleStreamMessage(session, message);
+}
+
+function lastEventIdOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || !('lastEventId' in input)) return undefined;
+  const { lastEventId } = input;
+  return typeof lastEventId === 'string' ? lastEventId : undefined;
+}
+
+export { TRPCError };

@@ -1,0 +1,11 @@
+import type { TokenService } from '../auth/tokens.js';
+
+/**
+ * The server-wide services endpoints reach through `session.services`. Endpoints stay
+ * plain definitions (the code generator loads them without a database); what they need
+ * at run time hangs off here. Apps add their own by declaration merging:
+ * `declare module '@streampod/server' { interface Services { mailer: Mailer } }`.
+ */
+export interface Services {
+  readonly tokens: TokenService;
+}

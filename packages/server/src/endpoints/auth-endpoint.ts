@@ -1,0 +1,59 @@
+import { AuthResult, LoginInput, RegisterInput } from '@streampod/protocol';
+import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { Endpoint } from '../core/endpoint.js';
+import { fail } from '../core/errors.js';
+import type { Session } from '../core/session.js';
+import { toChatUser } from './users-repo.js';
+
+/** Postgres' unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
+/** `auth.register` and `auth.login`: the only procedures open without a token. */
+export class AuthEndpoint extends Endpoint {
+  override get requireLogin(): boolean {
+    return false;
+  }
+
+  register = this.mutation(
+    { input: RegisterInput, output: AuthResult, description: 'Creates an account and signs it in.' },
+    async (session, input) => {
+      const passwordHash = await hashPassword(input.password);
+      const row = await session.db
+        .insertInto('users')
+        .values({
+          username: input.username,
+          usernameKey: input.username.toLowerCase(),
+          displayName: input.displayName ?? input.username,
+          passwordHash,
+        })
+        .returning(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt'])
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) fail('CONFLICT', 'username: this username is taken');
+          throw error;
+        });
+      return signIn(session, row);
+    },
+  );
+
+  login = this.mutation(
+    { input: LoginInput, output: AuthResult, description: 'Signs in with username and password.' },
+    async (session, input) => {
+      const row = await session.db
+        .selectFrom('users')
+        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'passwordHash'])
+        .where('usernameKey', '=', input.username.toLowerCase())
+        .executeTakeFirst();
+      // Verify against a dummy hash for unknown users, so response time does not tell who exists.
+      const ok = await verifyPassword(input.password, row?.passwordHash ?? (await dummyHash()));
+      if (row === undefined || !ok) fail('UNAUTHORIZED', 'wrong username or password');
+      return signIn(session, row);
+    },
+  );
+}
+
+async function signIn(session: Session, row: Parameters<typeof toChatUser>[0]) {
+  const token = await session.services.tokens.issue({ id: row.id, username: row.username });
+  session.log.info({ userId: row.id }, 'signed in');
+  return { token, user: toChatUser(row) };
+}

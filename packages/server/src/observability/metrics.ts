@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The server's Prometheus metrics, in a registry of its own (several servers may share a process in tests). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly calls = new Counter({
+    name: 'streampod_calls_total',
+    help: 'Procedure calls, by path and type.',
+    labelNames: ['path', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'streampod_errors_total',
+    help: 'Failed procedure calls and protocol errors, by path and tRPC code.',
+    labelNames: ['path', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly callDuration = new Histogram({
+    name: 'streampod_call_duration_seconds',
+    help: 'Time to answer a query or mutation.',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor(gauges: { connections: () => number; openStreams: () => number }) {
+    new Gauge({
+      name: 'streampod_connections',
+      help: 'Open WebSocket connections.',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.connections());
+      },
+    });
+    new Gauge({
+      name: 'streampod_open_streams',
+      help: 'Open subscriptions (streams) over all connections.',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.openStreams());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'streampod_' });
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+/** Tests run against source through the `@streampod/source` export condition: no build needed. */
+const conditions = ['@streampod/source'];
+
+const project = (name: string, root: string) => ({
+  extends: true as const,
+  test: { name, root, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+});
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@streampod/source'] } },
+  test: {
+    projects: [
+      project('protocol', 'packages/protocol'),
+      project('server', 'packages/server'),
+      project('client', 'packages/client'),
+      project('chat-server', 'apps/chat-server'),
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    reporters: ['default', './scripts/summary-reporter.ts'],
+  },
+});
