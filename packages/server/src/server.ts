@@ -78,6 +78,7 @@ export class StreampodServer {
   readonly log: Logger;
   readonly #opts: StreampodServerOptions;
   readonly #live = new Map<Connection, LiveConnection>();
+  readonly #closing = new Set<Promise<void>>();
   readonly #http: Server;
   readonly #ws: WebSocketHost;
   #state: 'idle' | 'listening' | 'stopping' | 'stopped' = 'idle';
@@ -169,6 +170,7 @@ export class StreampodServer {
     // tRPC clients reconnect on this notification instead of treating the close as an error.
     this.#ws.broadcast(JSON.stringify({ id: null, method: 'reconnect' }));
     await Promise.all([...this.#live.values()].map((live) => this.#closeConnection(live)));
+    await Promise.all(this.#closing);
     await this.#ws.closeAll(1001, 'server shutting down', this.#opts.shutdownGraceMs ?? 2_000);
     this.#ws.dispose();
     this.#http.closeAllConnections();
@@ -207,17 +209,21 @@ export class StreampodServer {
 
   /** Ends a connection's streams, then runs the close hook: once, whoever asks first. */
   #closeConnection(live: LiveConnection): Promise<void> {
-    live.closed ??= (async () => {
+    if (live.closed !== undefined) return live.closed;
+    // Gone from the list at once; shutdown still awaits its hooks through #closing.
+    this.#live.delete(live.connection);
+    const closed = (async () => {
       try {
         await live.rpc.close();
         await this.#opts.hooks?.onConnectionClose?.(live.connection);
       } catch (error) {
         this.log.error({ err: error, conn: live.connection.id }, 'closing a connection failed');
-      } finally {
-        this.#live.delete(live.connection);
       }
     })();
-    return live.closed;
+    live.closed = closed;
+    this.#closing.add(closed);
+    void closed.finally(() => this.#closing.delete(closed));
+    return closed;
   }
 
   async #httpConnection(req: IncomingMessage): Promise<Connection> {

@@ -25,6 +25,8 @@ export interface CallObserver {
 const t = initTRPC.context<RequestContext>().create({
   transformer,
   isServer: true,
+  // Stack traces stay on the server unless explicitly developing.
+  isDev: process.env['NODE_ENV'] === 'development',
   errorFormatter({ shape, error }) {
     const issues = error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null;
     if (issues === null) return shape;
@@ -99,11 +101,17 @@ function openEndpointStream(
   connection: Connection,
   input: unknown,
 ) {
-  return new PushStream(async (sink: StreamSink) => {
-    const name = d.endpointName;
+  const name = d.endpointName;
+  const refuseSecond = () => {
     if (connection.endpointStreams.has(name)) {
       fail('CONFLICT', `this connection already has an open ${d.path}; stop it before opening another`);
     }
+  };
+  // Checked here so the client gets the error instead of `started`, and again on open
+  // in case two subscriptions raced past this point.
+  refuseSecond();
+  return new PushStream(async (sink: StreamSink) => {
+    refuseSecond();
     const session = new StreamingSession<unknown, unknown>({
       runtime,
       connection,
@@ -130,7 +138,7 @@ function openEndpointStream(
       await session.closeWith();
       throw error;
     }
-    return { close: () => session.closeWith() };
+    return { close: () => session.closeWith(() => sink.end()) };
   });
 }
 

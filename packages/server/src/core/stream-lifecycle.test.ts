@@ -1,0 +1,167 @@
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../db/index.js';
+import { FreezableProxy } from '../testing/freezable-proxy.js';
+import { ProbeEndpoint } from '../testing/probe-endpoint.js';
+import { RawWsClient } from '../testing/raw-ws.js';
+import { Recorder } from '../testing/recorder.js';
+import { startTestServer, type TestServer } from '../testing/test-server.js';
+import { stockWsClient } from '../testing/trpc-clients.js';
+
+let probe: ProbeEndpoint;
+let server: TestServer;
+let database: Database;
+
+beforeAll(async () => {
+  database = await openDatabase({ dataDir: 'memory' });
+});
+afterAll(() => database.close());
+beforeEach(async () => {
+  probe = new ProbeEndpoint();
+  server = await startTestServer({ endpoints: { probe }, database, heartbeatIntervalMs: 25, presenceTimeoutMs: 150 });
+});
+afterEach(() => server.close());
+
+/** Opens `probe.stream` with the stock client and records what the subscriber sees. */
+function subscribe(client: ReturnType<typeof stockWsClient>, input: object = {}) {
+  const seen = new Recorder<string>();
+  const sub = client.subscription('probe.stream', input, {
+    onData: (data) => seen.push(`data:${(data as { data: { text: string } }).data.text}`),
+    onError: (error) => seen.push(`error:${(error as TRPCClientError<never>).data?.code as string}`),
+    onComplete: () => seen.push('complete'),
+  });
+  return { seen, sub };
+}
+
+describe('streamOpened / streamClosed run exactly once for every way a stream ends', () => {
+  it('the client stops the subscription', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const { seen, sub } = subscribe(client);
+    await seen.untilCount('data:welcome');
+    sub.unsubscribe();
+    await probe.hooks.untilCount('closed:ok');
+    expect(probe.hooks.entries).toEqual(['opened:-', 'closed:ok']);
+  });
+
+  it('the client closes its socket', async () => {
+    const client = stockWsClient(server.wsUrl);
+    const { seen } = subscribe(client);
+    await seen.untilCount('data:welcome');
+    await client.close();
+    await probe.hooks.untilCount('closed:ok');
+    expect(probe.hooks.entries).toEqual(['opened:-', 'closed:ok']);
+  });
+
+  it('the socket goes silent without a close frame (heartbeat timeout)', async () => {
+    await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
+    await using raw = await RawWsClient.connect(`ws://127.0.0.1:${proxy.port}/trpc`);
+    raw.send({ id: 1, method: 'subscription', params: { path: 'probe.stream', input: { json: {} } } });
+    await raw.frame(1, 2); // started, then the welcome event
+    proxy.freeze();
+    await probe.hooks.untilCount('closed:ok');
+    expect(probe.hooks.entries).toEqual(['opened:-', 'closed:ok']);
+    expect([...server.server.connections]).toHaveLength(0);
+  });
+
+  it('the server ends it with session.close()', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const { seen } = subscribe(client);
+    await seen.untilCount('data:welcome');
+    await client.mutation('probe.sendStreamMessage', { kind: 'close' });
+    await seen.untilCount('complete');
+    expect(probe.hooks.entries).toEqual(['opened:-', 'closed:ok']);
+    // The connection itself lives on.
+    await client.mutation('probe.sendStreamMessage', { kind: 'close' }).catch(() => undefined);
+    expect([...server.server.connections]).toHaveLength(1);
+  });
+
+  it('the server shuts down: every hook has run by the time close() resolves', async () => {
+    const clients = [stockWsClient(server.wsUrl), stockWsClient(server.wsUrl), stockWsClient(server.wsUrl)];
+    const subs = clients.map((c) => subscribe(c));
+    await Promise.all(subs.map(({ seen }) => seen.untilCount('data:welcome')));
+    await server.close();
+    expect(probe.hooks.count('opened:-')).toBe(3);
+    expect(probe.hooks.count('closed:ok')).toBe(3);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('a stop that arrives while streamOpened is still running closes it once opened', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send({ id: 1, method: 'subscription', params: { path: 'probe.stream', input: { json: { slowOpen: true } } } });
+    await probe.hooks.untilCount('opening');
+    raw.send({ id: 1, method: 'subscription.stop' });
+    probe.releaseSlowOpen();
+    await probe.hooks.untilCount('closed:ok');
+    expect(probe.hooks.entries).toEqual(['opening', 'opened:-', 'closed:ok']);
+  });
+
+  it('a stream refused by streamOpened fails with its code and never runs streamClosed', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const { seen } = subscribe(client, { refuse: true });
+    await seen.untilCount('error:FORBIDDEN');
+    const { seen: second } = subscribe(client);
+    await second.untilCount('data:welcome');
+    expect(probe.hooks.entries).toEqual(['opened:-']);
+  });
+});
+
+describe('stream messages', () => {
+  it('a bad message fails with BAD_REQUEST naming the field; the stream goes on', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const { seen } = subscribe(client);
+    await seen.untilCount('data:welcome');
+    const error = await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'far too long a text' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect((error as TRPCClientError<never>).message).toBe('text: Too big: expected string to have <=10 characters');
+    expect((error as TRPCClientError<never>).data?.code).toBe('BAD_REQUEST');
+    const unknownKind = await client.mutation('probe.sendStreamMessage', { kind: 'dance' }).catch((e: unknown) => e);
+    expect((unknownKind as TRPCClientError<never>).message).toMatch(/^kind: /);
+    await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'still here' });
+    await seen.untilCount('data:still here');
+  });
+
+  it('needs an open stream on the same connection', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const error = await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'hi' }).catch((e: unknown) => e);
+    expect((error as TRPCClientError<never>).data?.code).toBe('PRECONDITION_FAILED');
+    expect((error as TRPCClientError<never>).message).toBe('open probe.stream on this connection first');
+  });
+
+  it('allows one endpoint stream per connection', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const first = subscribe(client);
+    await first.seen.untilCount('data:welcome');
+    const second = subscribe(client);
+    await second.seen.untilCount('error:CONFLICT');
+    await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'first' });
+    await first.seen.untilCount('data:first');
+  });
+});
+
+describe('tracked event ids', () => {
+  it('carries the cursor in every id, and resumes from it', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send({ id: 7, method: 'subscription', params: { path: 'probe.stream', input: { json: {} } } });
+    expect(await raw.frame(7, 1)).toEqual({ id: 7, result: { type: 'started' } });
+    expect(await raw.frame(7, 2)).toEqual({
+      id: 7,
+      result: {
+        type: 'data',
+        id: '0~1',
+        data: { json: { id: '0~1', data: { text: 'welcome', at: '1970-01-01T00:00:00.000Z' } }, meta: { values: { 'data.at': ['Date'] }, v: 1 } },
+      },
+    });
+    raw.send({ id: 8, method: 'mutation', params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'stamp', cursor: '42' } } } });
+    raw.send({ id: 9, method: 'mutation', params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'echo', text: 'after' } } } });
+    expect(((await raw.frame(7, 3)) as { result: { id: string } }).result.id).toBe('42');
+    expect(((await raw.frame(7, 4)) as { result: { id: string } }).result.id).toBe('42~1');
+
+    raw.send({ id: 10, method: 'subscription', params: { path: 'probe.stream', input: { json: {} } } });
+    expect(await raw.frame(10)).toMatchObject({ id: 10, error: { json: { data: { code: 'CONFLICT' } } } });
+    raw.send({ id: 7, method: 'subscription.stop' });
+    expect(await raw.frame(7, 5)).toEqual({ id: 7, result: { type: 'stopped' } });
+    raw.send({ id: 11, method: 'subscription', params: { path: 'probe.stream', input: { json: {} }, lastEventId: '42~1' } });
+    await raw.frame(11, 2);
+    expect(probe.hooks.entries).toContain('opened:42');
+  });
+});

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely/migration';
+import { migration0001Users } from './0001-users.js';
+
+/**
+ * Every migration, keyed by name. Kysely applies them in key order, so names start with a
+ * zero-padded sequence number; a name must never change once released.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-users': migration0001Users,
+};
