@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `apps/chat-server` running from source in a child process, as `pnpm start` runs it. */
+export class ChatServerProcess implements AsyncDisposable {
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    /** Every JSON log line so far, still growing while the process runs. */
+    readonly logs: Record<string, unknown>[],
+    readonly stderr: string[],
+  ) {
+    this.exited = once(child, 'close').then(([code]) => code as number | null);
+  }
+
+  /** Starts the server with `env` (PORT defaults to 0) and resolves once it listens. */
+  static async start(env: Record<string, string>): Promise<ChatServerProcess> {
+    const child = spawn(process.execPath, ['--conditions=@streampod/source', '--import', 'tsx', 'src/main.ts'], {
+      cwd: appDir,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs: Record<string, unknown>[] = [];
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry['msg'] === 'chat server listening') resolveUrl(entry['url'] as string);
+      });
+      child.once('exit', (code) => reject(new Error(`chat server exited with ${code}: ${stderr.join('\n')}`)));
+    });
+    return new ChatServerProcess(child, url, logs, stderr);
+  }
+
+  /** Runs the server expecting it to fail at start; resolves with its exit code and stderr. */
+  static async failing(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, ['--conditions=@streampod/source', '--import', 'tsx', 'src/main.ts'], {
+      cwd: appDir,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stderr };
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
+  }
+}

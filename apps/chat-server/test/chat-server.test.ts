@@ -1,0 +1,84 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStreampodClient, type ChatUser } from '@streampod/client';
+import { createTestPostgres } from '@streampod/server/testing';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatServerProcess } from './chat-server-process.js';
+
+const dataDir = () => mkdtemp(join(tmpdir(), 'streampod-e2e-'));
+
+function client(url: string, token?: string, calls: 'ws' | 'http' = 'ws') {
+  return createStreampodClient({
+    url,
+    WebSocket,
+    calls,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    ...(token === undefined ? {} : { token }),
+  });
+}
+
+describe('apps/chat-server with the generated client', () => {
+  it('registers, signs in and reads the user over WebSocket and HTTP, fully typed', async () => {
+    await using server = await ChatServerProcess.start({ DATA_DIR: await dataDir() });
+    const anon = client(server.url);
+    const registered = await anon.auth.register({ username: 'ada', password: 'analytical', displayName: 'Ada' });
+    expectTypeOf(registered.user).toEqualTypeOf<ChatUser>();
+    expect(registered.user).toEqual({ id: 1, username: 'ada', displayName: 'Ada' });
+
+    const ws = client(server.url, registered.token);
+    const me = await ws.users.me();
+    expectTypeOf(ws.users.me).returns.resolves.toEqualTypeOf<ChatUser>();
+    expect(me).toEqual(registered.user);
+
+    const http = client(server.url, registered.token, 'http');
+    expect(await http.users.me()).toEqual(registered.user);
+    const login = await http.auth.login({ username: 'ADA', password: 'analytical' });
+    expect(login.user.id).toBe(1);
+    await Promise.all([anon.close(), ws.close(), http.close()]);
+  });
+
+  it('stops on SIGTERM with exit code 0, keeps its data and tokens, and the client reconnects by itself', async () => {
+    const dir = await dataDir();
+    const first = await ChatServerProcess.start({ DATA_DIR: dir });
+    const anon = client(first.url);
+    const { token, user } = await anon.auth.register({ username: 'grace', password: 'cobol-1959' });
+    const signedIn = client(first.url, token);
+    const connections: boolean[] = [];
+    signedIn.onConnectionChange((up) => connections.push(up));
+    expect(await signedIn.users.me()).toEqual(user);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.logs.map((l) => l['msg'])).toContain('server stopped');
+
+    await using second = await ChatServerProcess.start({ DATA_DIR: dir, PORT: String(first.port) });
+    // The same client object, without any help: it reconnects and the old token still works.
+    expect(await signedIn.users.me()).toEqual(user);
+    expect(connections).toContain(false);
+    expect(second.logs.filter((l) => l['msg'] === 'migration applied')).toHaveLength(0);
+    await Promise.all([anon.close(), signedIn.close()]);
+  });
+
+  it('runs on PostgreSQL when DATABASE_URL is set', async () => {
+    await using pg = await createTestPostgres();
+    const dir = await dataDir();
+    const first = await ChatServerProcess.start({ DATA_DIR: dir, DATABASE_URL: pg.url });
+    expect(first.logs.find((l) => l['msg'] === 'chat server listening')).toMatchObject({ database: 'postgres' });
+    const anon = client(first.url);
+    const { user } = await anon.auth.register({ username: 'linus', password: 'penguins!' });
+    await anon.close();
+    expect(await first.stop()).toBe(0);
+
+    await using second = await ChatServerProcess.start({ DATA_DIR: dir, DATABASE_URL: pg.url });
+    const again = client(second.url);
+    expect((await again.auth.login({ username: 'linus', password: 'penguins!' })).user).toEqual(user);
+    await again.close();
+  });
+
+  it('refuses a bad configuration, naming the variable', async () => {
+    const { code, stderr } = await ChatServerProcess.failing({ DATA_DIR: await dataDir(), HEARTBEAT_INTERVAL_MS: 'soon' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('HEARTBEAT_INTERVAL_MS');
+  });
+});

@@ -1,0 +1,10 @@
+export { createStreampodClient, createApiClient } from './client.js';
+export type { StreampodClient, StreampodClientOptions, ApiClient, ClientMethod } from './client.js';
+export { Subscription } from './subscription.js';
+export type { SubscriptionHandlers } from './subscription.js';
+export { jitteredBackoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export type { StreampodApi } from './generated/api.js';
+export { apiManifest } from './generated/api.js';
+export type { CallProcedure, StreamProcedure } from './procedure-types.js';
+export type * from '@streampod/protocol';
