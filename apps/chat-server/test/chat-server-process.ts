@@ -10,13 +10,14 @@ const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export class ChatServerProcess implements AsyncDisposable {
   readonly exited: Promise<number | null>;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-    /** Every JSON log line so far, still growing while the process runs. */
-    readonly logs: Record<string, unknown>[],
-    readonly stderr: string[],
-  ) {
+  private readonly child: ChildProcess;
+  readonly url: string;
+  /** Every JSON log line so far, still growing while the process runs. */
+  readonly logs: Record<string, unknown>[];
+
+  private constructor(opts: { child: ChildProcess; url: string; logs: Record<string, unknown>[] }) {
+    ({ child: this.child, url: this.url, logs: this.logs } = opts);
+    const child = this.child;
     this.exited = once(child, 'close').then(([code]) => code as number | null);
   }
 
@@ -29,16 +30,16 @@ export class ChatServerProcess implements AsyncDisposable {
     });
     const logs: Record<string, unknown>[] = [];
     const stderr: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+    createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
     const url = await new Promise<string>((resolveUrl, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
         if (entry['msg'] === 'chat server listening') resolveUrl(entry['url'] as string);
       });
       child.once('exit', (code) => reject(new Error(`chat server exited with ${code}: ${stderr.join('\n')}`)));
     });
-    return new ChatServerProcess(child, url, logs, stderr);
+    return new ChatServerProcess({ child, url, logs });
   }
 
   /** Runs the server expecting it to fail at start; resolves with its exit code and stderr. */
@@ -49,7 +50,7 @@ export class ChatServerProcess implements AsyncDisposable {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     return { code, stderr };
   }

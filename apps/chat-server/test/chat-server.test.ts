@@ -77,7 +77,10 @@ describe('apps/chat-server with the generated client', () => {
   });
 
   it('refuses a bad configuration, naming the variable', async () => {
-    const { code, stderr } = await ChatServerProcess.failing({ DATA_DIR: await dataDir(), HEARTBEAT_INTERVAL_MS: 'soon' });
+    const { code, stderr } = await ChatServerProcess.failing({
+      DATA_DIR: await dataDir(),
+      HEARTBEAT_INTERVAL_MS: 'soon',
+    });
     expect(code).toBe(1);
     expect(stderr).toContain('HEARTBEAT_INTERVAL_MS');
   });

@@ -33,7 +33,9 @@ export type ClientMethod<TProc> =
 
 /** A typed client for an API description (`StreampodApi` for the chat server). */
 export type ApiClient<TApi> = {
-  readonly [TEndpoint in keyof TApi]: { readonly [TMethod in keyof TApi[TEndpoint]]: ClientMethod<TApi[TEndpoint][TMethod]> };
+  readonly [TEndpoint in keyof TApi]: {
+    readonly [TMethod in keyof TApi[TEndpoint]]: ClientMethod<TApi[TEndpoint][TMethod]>;
+  };
 };
 
 export interface StreampodClientOptions {
@@ -76,16 +78,18 @@ export type StreampodClient = ApiClient<StreampodApi> & {
  * `for await (const batch of client.presence.subscribeToPresence({ userIds }))`.
  */
 export function createStreampodClient(opts: StreampodClientOptions): StreampodClient {
-  return createApiClient<StreampodApi>(apiManifest, opts) as StreampodClient;
+  return createApiClient<StreampodApi>(apiManifest, opts);
 }
 
-type Manifest = Readonly<Record<string, Readonly<Record<string, { readonly kind: string; readonly tracked: boolean }>>>>;
+type Manifest = Readonly<
+  Record<string, Readonly<Record<string, { readonly kind: string; readonly tracked: boolean }>>>
+>;
 
 /** Builds a client for any generated API description; `createStreampodClient` is this for the chat server. */
 export function createApiClient<TApi>(manifest: Manifest, opts: StreampodClientOptions) {
   const base = opts.url.replace(/\/+$/, '');
   const wsUrl = `${base.replace(/^http/, 'ws')}/trpc`;
-  const subscriptions = new Set<Subscription<unknown>>();
+  const subscriptions = new Set<{ reattach(): void; close(): void }>();
   const listeners = new Set<(connected: boolean) => void>();
   let closed = false;
 
@@ -116,7 +120,13 @@ export function createApiClient<TApi>(manifest: Manifest, opts: StreampodClientO
           })
         : wsLink({ client: ws, transformer });
     const trpc: TRPCUntypedClient<AnyTRPCRouter> = createTRPCUntypedClient({
-      links: [splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: ws, transformer }), false: calls })],
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: wsLink({ client: ws, transformer }),
+          false: calls,
+        }),
+      ],
     });
     return { ws, trpc };
   };
@@ -141,7 +151,7 @@ export function createApiClient<TApi>(manifest: Manifest, opts: StreampodClientO
           ? (input) => current.trpc.query(path, input)
           : kind === 'mutation'
             ? (input) => current.trpc.mutation(path, input)
-            : (input) => new Subscription(transport, path, input, tracked);
+            : (input) => new Subscription({ transport, path, input, tracked });
     }
     api[endpoint] = group;
   }

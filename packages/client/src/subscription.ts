@@ -14,13 +14,9 @@ export interface SubscriptionHandlers<TEvent> {
 
 /** How a subscription reaches the transport; the client provides it. */
 export interface SubscriptionTransport {
-  subscribe(
-    path: string,
-    input: unknown,
-    handlers: Required<SubscriptionHandlers<unknown>>,
-  ): { unsubscribe(): void };
+  subscribe(path: string, input: unknown, handlers: Required<SubscriptionHandlers<unknown>>): { unsubscribe(): void };
   /** Keeps the subscription on the client's books, so it follows a rebuilt connection. */
-  track(subscription: Subscription<unknown>): () => void;
+  track(subscription: { reattach(): void; close(): void }): () => void;
 }
 
 /**
@@ -36,12 +32,17 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
   #lastEventId: string | undefined;
   #ended = false;
 
-  constructor(
-    private readonly transport: SubscriptionTransport,
-    readonly path: string,
-    private readonly input: unknown,
-    private readonly tracked: boolean,
-  ) {}
+  private readonly transport: SubscriptionTransport;
+  readonly path: string;
+  private readonly input: unknown;
+  private readonly tracked: boolean;
+
+  constructor(opts: { transport: SubscriptionTransport; path: string; input: unknown; tracked: boolean }) {
+    this.transport = opts.transport;
+    this.path = opts.path;
+    this.input = opts.input;
+    this.tracked = opts.tracked;
+  }
 
   /** The id of the last event received, on a tracked stream. */
   get lastEventId(): string | undefined {
@@ -53,7 +54,7 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
     if (this.#started) throw new Error(`${this.path}: this subscription was already started`);
     this.#started = true;
     this.#handlers = handlers;
-    this.#untrack = this.transport.track(this as Subscription<unknown>);
+    this.#untrack = this.transport.track(this);
     this.#attach();
     return () => this.close();
   }
@@ -78,7 +79,10 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
     const input =
       this.#lastEventId === undefined
         ? this.input
-        : { ...(typeof this.input === 'object' && this.input !== null ? this.input : {}), lastEventId: this.#lastEventId };
+        : {
+            ...(typeof this.input === 'object' && this.input !== null ? this.input : {}),
+            lastEventId: this.#lastEventId,
+          };
     this.#active = this.transport.subscribe(this.path, input, {
       onData: (data: unknown) => {
         if (this.tracked) {
@@ -108,7 +112,7 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
 
   [Symbol.asyncIterator](): AsyncIterator<TEvent> {
     const queue: TEvent[] = [];
-    let failure: unknown;
+    let failure: Error | undefined;
     let done = false;
     let wake: (() => void) | undefined;
     const notify = () => {

@@ -55,7 +55,10 @@ export const SendMessageInput = z.object({
   clientMessageId: z.string().min(1).max(64),
   messageType: ContentType.optional(),
   replyToMessageId: Id.optional(),
-  mediaUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  mediaUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
@@ -77,9 +80,7 @@ export const ReactInput = z.object({
 export type ReactInput = z.infer<typeof ReactInput>;
 
 /** `chat.stream` input; tRPC clients fill `lastEventId` in by themselves on reconnect. */
-export const ChatStreamInput = z
-  .object({ lastEventId: z.string().max(64).nullish() })
-  .optional();
+export const ChatStreamInput = z.object({ lastEventId: z.string().max(64).nullish() }).optional();
 export type ChatStreamInput = z.infer<typeof ChatStreamInput>;
 
 const base = { conversationId: Id, timestamp: z.date() };

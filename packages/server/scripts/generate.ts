@@ -22,7 +22,9 @@ const shown = relative(process.cwd(), target);
 
 if (check) {
   if (current !== source) {
-    console.error(`${shown} is stale: the endpoints changed since it was generated. Run \`pnpm generate\` and commit it.`);
+    console.error(
+      `${shown} is stale: the endpoints changed since it was generated. Run \`pnpm generate\` and commit it.`,
+    );
     process.exit(1);
   }
   console.log(`${shown} is up to date`);

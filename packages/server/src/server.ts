@@ -101,10 +101,10 @@ export class StreampodServer {
       this.procedures,
       { db: opts.database.db, log: this.log, services: opts.services },
       {
-        onCall: hooks.onCall,
-        onResult: (path, type, error, ms) => {
+        onCall: (connection, path, type) => hooks.onCall?.(connection, path, type),
+        onResult: ({ path, type, error, durationMs }) => {
           this.metrics.calls.inc({ path, type });
-          if (type !== 'subscription') this.metrics.callDuration.observe({ type }, ms / 1000);
+          if (type !== 'subscription') this.metrics.callDuration.observe({ type }, durationMs / 1000);
           if (error !== undefined) this.#recordError(error, path);
         },
       },

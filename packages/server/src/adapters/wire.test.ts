@@ -17,7 +17,10 @@ let database: Database;
 let server: TestServer;
 beforeAll(async () => {
   database = await openDatabase({ dataDir: 'memory' });
-  server = await startTestServer({ endpoints: { probe: new ProbeEndpoint(), counter: new CounterEndpoint() }, database });
+  server = await startTestServer({
+    endpoints: { probe: new ProbeEndpoint(), counter: new CounterEndpoint() },
+    database,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -25,7 +28,7 @@ afterAll(async () => {
 });
 
 /** Sends a query over `raw` and returns its answer frame. */
-async function add(raw: RawWsClient, id: number, a: number, b: number) {
+async function add(raw: RawWsClient, id: number, [a, b]: [number, number]) {
   raw.send({ id, method: 'query', params: { path: 'counter.add', input: { json: { a, b } } } });
   return raw.frame(id);
 }
@@ -49,16 +52,21 @@ describe('the WebSocket wire', () => {
         "id": null,
       }
     `);
-    expect(await add(raw, 1, 2, 3)).toEqual({ id: 1, result: { type: 'data', data: { json: 5 } } });
+    expect(await add(raw, 1, [2, 3])).toEqual({ id: 1, result: { type: 'data', data: { json: 5 } } });
   });
 
   it('refuses binary frames by name and keeps the connection', async () => {
     await using raw = await RawWsClient.connect(server.wsUrl);
     raw.sendBinary(new Uint8Array([1, 2, 3]));
     expect(await raw.frame(null)).toMatchObject({
-      error: { json: { message: 'binary frames are not supported: send JSON text frames', data: { code: 'UNSUPPORTED_MEDIA_TYPE' } } },
+      error: {
+        json: {
+          message: 'binary frames are not supported: send JSON text frames',
+          data: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+        },
+      },
     });
-    expect(await add(raw, 2, 1, 1)).toMatchObject({ result: { data: { json: 2 } } });
+    expect(await add(raw, 2, [1, 1])).toMatchObject({ result: { data: { json: 2 } } });
   });
 
   it('names the bad field of a bad input, and the same connection goes on', async () => {
@@ -69,7 +77,11 @@ describe('the WebSocket wire', () => {
       error: {
         json: {
           message: 'a: Invalid input: expected number, received string',
-          data: { code: 'BAD_REQUEST', path: 'counter.add', issues: [{ path: 'a', message: 'Invalid input: expected number, received string' }] },
+          data: {
+            code: 'BAD_REQUEST',
+            path: 'counter.add',
+            issues: [{ path: 'a', message: 'Invalid input: expected number, received string' }],
+          },
         },
       },
     });
@@ -77,7 +89,7 @@ describe('the WebSocket wire', () => {
     expect(await raw.frame(4)).toMatchObject({ error: { json: { data: { code: 'NOT_FOUND' } } } });
     raw.send({ id: 5, method: 'fly', params: {} });
     expect(await raw.frame(null)).toMatchObject({ error: { json: { data: { code: 'PARSE_ERROR' } } } });
-    expect(await add(raw, 6, 20, 22)).toMatchObject({ result: { data: { json: 42 } } });
+    expect(await add(raw, 6, [20, 22])).toMatchObject({ result: { data: { json: 42 } } });
   });
 
   it('closes with 1009 on a frame over 1 MiB, and other connections are unaffected', async () => {
@@ -85,7 +97,7 @@ describe('the WebSocket wire', () => {
     const raw = await RawWsClient.connect(server.wsUrl);
     raw.send('x'.repeat(1024 * 1024 + 1));
     expect((await raw.closed).code).toBe(1009);
-    expect(await add(bystander, 7, 1, 2)).toMatchObject({ result: { data: { json: 3 } } });
+    expect(await add(bystander, 7, [1, 2])).toMatchObject({ result: { data: { json: 3 } } });
   });
 
   it('answers tRPC keep-alive PING with PONG', async () => {
@@ -97,7 +109,11 @@ describe('the WebSocket wire', () => {
   it('runs a streaming method (async generator) to completion for the stock client', async () => {
     await using client = stockWsClient(server.wsUrl);
     const seen = new Recorder<unknown>();
-    client.subscription('counter.count', { to: 3 }, { onData: (n) => seen.push(n), onComplete: () => seen.push('done') });
+    client.subscription(
+      'counter.count',
+      { to: 3 },
+      { onData: (n) => seen.push(n), onComplete: () => seen.push('done') },
+    );
     await seen.untilCount('done');
     expect(seen.entries).toEqual([1, 2, 3, 'done']);
   });
@@ -120,7 +136,10 @@ describe('HTTP', () => {
 
   it('batches calls over HTTP with the stock client', async () => {
     const client = stockHttpClient(server.url);
-    const [a, b] = await Promise.all([client.query('counter.add', { a: 1, b: 1 }), client.query('counter.add', { a: 2, b: 2 })]);
+    const [a, b] = await Promise.all([
+      client.query('counter.add', { a: 1, b: 1 }),
+      client.query('counter.add', { a: 2, b: 2 }),
+    ]);
     expect([a, b]).toEqual([2, 4]);
   });
 

@@ -11,7 +11,11 @@ export const ChatServerConfig = z.object({
   REDIS_URL: z.string().optional(),
   AUTH_SECRET: z.string().optional(),
   /** How long issued tokens stay valid. */
-  TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
   HEARTBEAT_INTERVAL_MS: ms(10_000),
   PRESENCE_TIMEOUT_MS: ms(30_000),
   IDLE_AFTER_MS: ms(300_000),

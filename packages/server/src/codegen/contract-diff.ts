@@ -40,14 +40,14 @@ type Side = 'input' | 'output';
 /** How the set of values the schema describes moved from old to new. */
 type Shift = 'widened' | 'narrowed' | 'changed';
 
-interface Ctx {
+/** What stays fixed while one side of one procedure is compared. */
+interface Scope {
   side: Side;
   procedure: string;
   oldRoot: JsonSchema;
   newRoot: JsonSchema;
   /** Resolved node pairs currently being compared; recursive `$ref`s would otherwise loop forever. */
   stack: Array<readonly [object, object]>;
-  out: ContractChange[];
 }
 
 const ANNOTATIONS = new Set(['$schema', '$id', '$comment', 'title', 'description', 'examples', 'default']);
@@ -70,7 +70,7 @@ export function diffContracts(previous: ContractSnapshot, next: ContractSnapshot
     const report = (severity: Severity, where: string, message: string): number =>
       out.push({ severity, procedure, where, message });
     const run = (side: Side, a: JsonSchema, b: JsonSchema): void =>
-      compare({ side, procedure, oldRoot: a, newRoot: b, stack: [], out }, a, b, side);
+      new Comparer({ side, procedure, oldRoot: a, newRoot: b, stack: [] }, out).compare(a, b, side);
     if (!after) {
       report('breaking', '', 'procedure removed (old clients calling it will fail)');
       continue;
@@ -103,14 +103,6 @@ export function formatChanges(changes: ContractChange[]): string {
     .sort((a, b) => rank(a) - rank(b))
     .map((c) => `${label(c)}  ${c.procedure}  ${c.where && `${c.where}: `}${c.message}`)
     .join('\n');
-}
-
-function push(ctx: Ctx, severity: Severity, where: string, message: string): void {
-  ctx.out.push({ severity, procedure: ctx.procedure, where, message });
-}
-
-function emit(ctx: Ctx, where: string, shift: Shift, message: string, constraint = false): void {
-  push(ctx, severityOf(ctx.side, shift, constraint), where, message);
 }
 
 function severityOf(side: Side, shift: Shift, constraint: boolean): Severity {
@@ -242,68 +234,6 @@ function describe(s: JsonSchema): string {
   return typeOf(s) ?? (isAny(s) ? 'any value' : show(s));
 }
 
-/** Compares an old and a new schema node; `ctx.side` decides which direction is safe. */
-function compare(ctx: Ctx, oldNode: unknown, newNode: unknown, where: string): void {
-  const a = resolve(oldNode, ctx.oldRoot);
-  const b = resolve(newNode, ctx.newRoot);
-  // A pair already on the stack is being compared further up; assume it matches (co-inductively).
-  if (a.id && b.id && ctx.stack.some(([x, y]) => x === a.id && y === b.id)) return;
-  if (a.id && b.id) ctx.stack.push([a.id, b.id]);
-  try {
-    compareResolved(ctx, a.schema, b.schema, where);
-  } finally {
-    if (a.id && b.id) ctx.stack.pop();
-  }
-}
-
-function compareResolved(ctx: Ctx, a: JsonSchema, b: JsonSchema, where: string): void {
-  if (isObj(a) && isObj(b) && !deepEqual(a['default'], b['default'])) {
-    push(ctx, 'compatible', where, `default changed from ${show(a['default'])} to ${show(b['default'])}`);
-  }
-  const na = split(a, ctx.oldRoot);
-  const nb = split(b, ctx.newRoot);
-  const [x, y] = [na.members[0] ?? false, nb.members[0] ?? false];
-  // "any" already includes null; reporting nullability on top would be noise.
-  if (na.nullable !== nb.nullable && !isAny(x) && !isAny(y)) {
-    emit(ctx, where, nb.nullable ? 'widened' : 'narrowed', nb.nullable ? 'became nullable' : 'is no longer nullable');
-  }
-  if (na.members.length === 1 && nb.members.length === 1) return compareSingle(ctx, x, y, where);
-  const keyword = [a, b].some((s) => isObj(s) && 'oneOf' in s) ? 'oneOf' : 'anyOf';
-  compareUnion(ctx, na.members, nb.members, `${where}.${keyword}`);
-}
-
-/** Each member of the narrower side (old for input, new for output) must fit into SOME member of the other. */
-function compareUnion(ctx: Ctx, oldMembers: JsonSchema[], newMembers: JsonSchema[], where: string): void {
-  const oldIsNarrow = ctx.side === 'input';
-  const [narrow, wide] = oldIsNarrow ? [oldMembers, newMembers] : [newMembers, oldMembers];
-  const key = discriminator(narrow, wide);
-  const tag = (m: JsonSchema): string => tagOf(m, key ?? '');
-  const at = (m: JsonSchema, i: number): string => (key === null ? `${where}[${i}]` : `${where}[${key}=${tag(m)}]`);
-  const label = (m: JsonSchema): string => (key === null ? describe(m) : `\`${key}: ${tag(m)}\``);
-  const used = new Set<number>();
-  narrow.forEach((member, i) => {
-    const probe = (j: number): ContractChange[] => {
-      const trial: Ctx = { ...ctx, out: [] };
-      const other = wide[j] ?? false;
-      compare(trial, oldIsNarrow ? member : other, oldIsNarrow ? other : member, at(member, i));
-      return trial.out;
-    };
-    const j = key === null ? closest(member, wide, probe) : wide.findIndex((w) => tag(w) === tag(member));
-    if (j >= 0) {
-      used.add(j);
-      ctx.out.push(...probe(j));
-    } else {
-      const verb = oldIsNarrow ? 'removed' : 'added';
-      emit(ctx, at(member, i), oldIsNarrow ? 'narrowed' : 'widened', `union member ${label(member)} ${verb}`);
-    }
-  });
-  wide.forEach((member, j) => {
-    if (used.has(j)) return;
-    const verb = oldIsNarrow ? 'added' : 'removed';
-    emit(ctx, at(member, j), oldIsNarrow ? 'widened' : 'narrowed', `union member ${label(member)} ${verb}`);
-  });
-}
-
 /** The wide member `member` fits best, or -1: a breaking-free fit, else the unique closest look-alike. */
 function closest(member: JsonSchema, wide: JsonSchema[], probe: (j: number) => ContractChange[]): number {
   const trials = wide.map((_, j) => probe(j));
@@ -329,7 +259,8 @@ function tagOf(member: JsonSchema, key: string): string {
   const prop = isObj(member) && isObj(member['properties']) ? member['properties'][key] : undefined;
   if (!isObj(prop)) return '';
   const values = prop['enum'];
-  const value = 'const' in prop ? prop['const'] : Array.isArray(values) && values.length === 1 ? values[0] : undefined;
+  const value: unknown =
+    'const' in prop ? prop['const'] : Array.isArray(values) && values.length === 1 ? values[0] : undefined;
   return value === undefined ? '' : typeof value === 'string' ? value : show(value);
 }
 
@@ -342,151 +273,242 @@ function discriminator(narrow: JsonSchema[], wide: JsonSchema[]): string | null 
   return Object.keys(first['properties']).find((k) => distinct(tags(narrow, k)) && distinct(tags(wide, k))) ?? null;
 }
 
-function compareSingle(ctx: Ctx, a: JsonSchema, b: JsonSchema, where: string): void {
-  if (isNever(a) || isNever(b)) {
-    if (isNever(a) && !isNever(b)) emit(ctx, where, 'widened', `now allows ${describe(b)} (previously nothing)`);
-    if (isNever(b) && !isNever(a)) emit(ctx, where, 'narrowed', `no longer allows ${describe(a)}`);
-    return;
+/** Compares old and new schema nodes of one side of one procedure, collecting the changes in `out`. */
+class Comparer {
+  readonly out: ContractChange[];
+  private readonly scope: Scope;
+
+  constructor(scope: Scope, out: ContractChange[] = []) {
+    this.scope = scope;
+    this.out = out;
   }
-  if (isAny(a) || isAny(b)) {
-    if (isAny(a) && !isAny(b)) emit(ctx, where, 'narrowed', `narrowed from any value to ${describe(b)}`);
-    if (isAny(b) && !isAny(a)) emit(ctx, where, 'widened', `widened from ${describe(a)} to any value`);
-    return;
-  }
-  if (!isObj(a) || !isObj(b)) return;
-  const ta = typeOf(a);
-  const tb = typeOf(b);
-  if (ta !== tb) {
-    if (ta === 'integer' && tb === 'number') emit(ctx, where, 'widened', 'type widened from integer to number');
-    else if (ta === 'number' && tb === 'integer') emit(ctx, where, 'narrowed', 'type narrowed from number to integer');
-    else if (ta === undefined) emit(ctx, where, 'narrowed', `type restricted to ${tb}`);
-    else if (tb === undefined) emit(ctx, where, 'widened', `type restriction ${ta} removed`);
-    else return emit(ctx, where, 'changed', `type changed from ${ta} to ${tb}`);
-  }
-  compareValues(ctx, a, b, where);
-  for (const key of ['format', 'pattern']) compareExact(ctx, a, b, key, where);
-  compareBounds(ctx, a, b, where);
-  if (OBJECT_KEYS.some((k) => k in a || k in b) || ta === 'object') compareObject(ctx, a, b, where);
-  if (['items', 'prefixItems'].some((k) => k in a || k in b)) compareArray(ctx, a, b, where);
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (!HANDLED.has(key) && !deepEqual(a[key], b[key])) {
-      emit(ctx, `${where}.${key}`, 'changed', `unclassified change to \`${key}\` (review manually)`);
+
+  /** Compares an old and a new schema node; `scope.side` decides which direction is safe. */
+  compare(oldNode: unknown, newNode: unknown, where: string): void {
+    const { oldRoot, newRoot, stack } = this.scope;
+    const a = resolve(oldNode, oldRoot);
+    const b = resolve(newNode, newRoot);
+    // A pair already on the stack is being compared further up; assume it matches (co-inductively).
+    if (a.id && b.id && stack.some(([x, y]) => x === a.id && y === b.id)) return;
+    if (a.id && b.id) stack.push([a.id, b.id]);
+    try {
+      this.compareResolved(a.schema, b.schema, where);
+    } finally {
+      if (a.id && b.id) stack.pop();
     }
   }
-}
 
-function compareValues(ctx: Ctx, a: Obj, b: Obj, where: string): void {
-  const values = (s: Obj): unknown[] | null =>
-    'const' in s ? [s['const']] : Array.isArray(s['enum']) ? s['enum'] : null;
-  const va = values(a);
-  const vb = values(b);
-  if (va === null && vb === null) return;
-  if (vb === null) return emit(ctx, where, 'widened', `no longer restricted to ${show(va)}`);
-  if (va === null) return emit(ctx, where, 'narrowed', `restricted to ${show(vb)}`);
-  const lost = va.filter((v) => !vb.some((w) => deepEqual(v, w)));
-  const gained = vb.filter((v) => !va.some((w) => deepEqual(v, w)));
-  if (va.length === 1 && vb.length === 1 && lost.length === 1) {
-    return emit(ctx, where, 'changed', `value changed from ${show(va[0])} to ${show(vb[0])}`);
+  private push(severity: Severity, where: string, message: string): void {
+    this.out.push({ severity, procedure: this.scope.procedure, where, message });
   }
-  if (lost.length > 0) emit(ctx, where, 'narrowed', `enum lost ${show(lost)}`);
-  if (gained.length > 0) emit(ctx, where, 'widened', `enum gained ${show(gained)}`);
-}
 
-/** Keys whose values are not ordered (format names, regexes): any change is a different value shape. */
-function compareExact(ctx: Ctx, a: Obj, b: Obj, key: string, where: string): void {
-  const x = a[key];
-  const y = b[key];
-  if (deepEqual(x, y)) return;
-  if (x === undefined) emit(ctx, where, 'narrowed', `${key} ${show(y)} added`);
-  else if (y === undefined) emit(ctx, where, 'widened', `${key} ${show(x)} removed`);
-  else emit(ctx, where, 'changed', `${key} changed from ${show(x)} to ${show(y)}`);
-}
+  private emit(where: string, shift: Shift, message: string): void {
+    this.push(severityOf(this.scope.side, shift, false), where, message);
+  }
 
-function compareBounds(ctx: Ctx, a: Obj, b: Obj, where: string): void {
-  for (const key of [...LOWER_BOUNDS, ...UPPER_BOUNDS, 'multipleOf']) {
-    const x = a[key];
-    const y = b[key];
-    if (deepEqual(x, y)) continue;
-    const at = (shift: Shift, message: string): void => emit(ctx, where, shift, message, true);
-    if (!['number', 'undefined'].includes(typeof x) || !['number', 'undefined'].includes(typeof y)) {
-      at('changed', `unclassified change to \`${key}\` (review manually)`);
-    } else if (typeof x !== 'number') {
-      at('narrowed', `${key} ${String(y)} added`);
-    } else if (typeof y !== 'number') {
-      at('widened', `${key} removed (was ${x})`);
-    } else if (key === 'multipleOf') {
-      at(x % y === 0 ? 'widened' : y % x === 0 ? 'narrowed' : 'changed', `multipleOf changed from ${x} to ${y}`);
-    } else {
-      const raised = y > x;
-      const tighter = LOWER_BOUNDS.includes(key) ? raised : !raised;
-      at(tighter ? 'narrowed' : 'widened', `${key} ${raised ? 'raised' : 'lowered'} from ${x} to ${y}`);
+  /** Like `emit`, for numeric/length limits (constraints) rather than the shape of values. */
+  private emitConstraint(where: string, shift: Shift, message: string): void {
+    this.push(severityOf(this.scope.side, shift, true), where, message);
+  }
+
+  private compareResolved(a: JsonSchema, b: JsonSchema, where: string): void {
+    if (isObj(a) && isObj(b) && !deepEqual(a['default'], b['default'])) {
+      this.push('compatible', where, `default changed from ${show(a['default'])} to ${show(b['default'])}`);
+    }
+    const na = split(a, this.scope.oldRoot);
+    const nb = split(b, this.scope.newRoot);
+    const [x, y] = [na.members[0] ?? false, nb.members[0] ?? false];
+    // "any" already includes null; reporting nullability on top would be noise.
+    if (na.nullable !== nb.nullable && !isAny(x) && !isAny(y)) {
+      this.emit(where, nb.nullable ? 'widened' : 'narrowed', nb.nullable ? 'became nullable' : 'is no longer nullable');
+    }
+    if (na.members.length === 1 && nb.members.length === 1) return this.compareSingle(x, y, where);
+    const keyword = [a, b].some((s) => isObj(s) && 'oneOf' in s) ? 'oneOf' : 'anyOf';
+    this.compareUnion(na.members, nb.members, `${where}.${keyword}`);
+  }
+
+  /** Each member of the narrower side (old for input, new for output) must fit into SOME member of the other. */
+  private compareUnion(oldMembers: JsonSchema[], newMembers: JsonSchema[], where: string): void {
+    const oldIsNarrow = this.scope.side === 'input';
+    const [narrow, wide] = oldIsNarrow ? [oldMembers, newMembers] : [newMembers, oldMembers];
+    const key = discriminator(narrow, wide);
+    const tag = (m: JsonSchema): string => tagOf(m, key ?? '');
+    const at = (m: JsonSchema, i: number): string => (key === null ? `${where}[${i}]` : `${where}[${key}=${tag(m)}]`);
+    const label = (m: JsonSchema): string => (key === null ? describe(m) : `\`${key}: ${tag(m)}\``);
+    const used = new Set<number>();
+    narrow.forEach((member, i) => {
+      const probe = (j: number): ContractChange[] => {
+        // Shares the recursion stack but keeps its findings apart until the best fit is chosen.
+        const trial = new Comparer(this.scope);
+        const other = wide[j] ?? false;
+        trial.compare(oldIsNarrow ? member : other, oldIsNarrow ? other : member, at(member, i));
+        return trial.out;
+      };
+      const j = key === null ? closest(member, wide, probe) : wide.findIndex((w) => tag(w) === tag(member));
+      if (j >= 0) {
+        used.add(j);
+        this.out.push(...probe(j));
+      } else {
+        const verb = oldIsNarrow ? 'removed' : 'added';
+        this.emit(at(member, i), oldIsNarrow ? 'narrowed' : 'widened', `union member ${label(member)} ${verb}`);
+      }
+    });
+    wide.forEach((member, j) => {
+      if (used.has(j)) return;
+      const verb = oldIsNarrow ? 'added' : 'removed';
+      this.emit(at(member, j), oldIsNarrow ? 'widened' : 'narrowed', `union member ${label(member)} ${verb}`);
+    });
+  }
+
+  private compareSingle(a: JsonSchema, b: JsonSchema, where: string): void {
+    if (isNever(a) || isNever(b)) {
+      if (isNever(a) && !isNever(b)) this.emit(where, 'widened', `now allows ${describe(b)} (previously nothing)`);
+      if (isNever(b) && !isNever(a)) this.emit(where, 'narrowed', `no longer allows ${describe(a)}`);
+      return;
+    }
+    if (isAny(a) || isAny(b)) {
+      if (isAny(a) && !isAny(b)) this.emit(where, 'narrowed', `narrowed from any value to ${describe(b)}`);
+      if (isAny(b) && !isAny(a)) this.emit(where, 'widened', `widened from ${describe(a)} to any value`);
+      return;
+    }
+    if (!isObj(a) || !isObj(b)) return;
+    const ta = typeOf(a);
+    const tb = typeOf(b);
+    if (ta !== tb) {
+      if (ta === 'integer' && tb === 'number') this.emit(where, 'widened', 'type widened from integer to number');
+      else if (ta === 'number' && tb === 'integer')
+        this.emit(where, 'narrowed', 'type narrowed from number to integer');
+      else if (ta === undefined) this.emit(where, 'narrowed', `type restricted to ${tb}`);
+      else if (tb === undefined) this.emit(where, 'widened', `type restriction ${ta} removed`);
+      else return this.emit(where, 'changed', `type changed from ${ta} to ${tb}`);
+    }
+    this.compareValues(a, b, where);
+    this.compareExact(a, b, where);
+    this.compareBounds(a, b, where);
+    if (OBJECT_KEYS.some((k) => k in a || k in b) || ta === 'object') this.compareObject(a, b, where);
+    if (['items', 'prefixItems'].some((k) => k in a || k in b)) this.compareArray(a, b, where);
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!HANDLED.has(key) && !deepEqual(a[key], b[key])) {
+        this.emit(`${where}.${key}`, 'changed', `unclassified change to \`${key}\` (review manually)`);
+      }
     }
   }
-}
 
-function compareObject(ctx: Ctx, a: Obj, b: Obj, where: string): void {
-  const pa = isObj(a['properties']) ? a['properties'] : {};
-  const pb = isObj(b['properties']) ? b['properties'] : {};
-  const required = (s: Obj): Set<unknown> => new Set(Array.isArray(s['required']) ? s['required'] : []);
-  const ra = required(a);
-  const rb = required(b);
-  const keys = new Set([...Object.keys(pa), ...ra, ...Object.keys(pb), ...rb].map(String));
-  const side = ctx.side;
-  const extra = b['additionalProperties'];
-  for (const key of keys) {
-    const at = `${where}.properties.${key}`;
-    const field = `${side} field \`${key}\``;
-    const inA = Object.hasOwn(pa, key) || ra.has(key);
-    const inB = Object.hasOwn(pb, key) || rb.has(key);
-    if (inA && inB) {
-      if (ra.has(key) && !rb.has(key)) emit(ctx, at, 'widened', `${field} became optional`);
-      if (!ra.has(key) && rb.has(key)) emit(ctx, at, 'narrowed', `${field} became required`);
-      compare(ctx, pa[key] ?? true, pb[key] ?? true, at);
-    } else if (inB) {
-      const req = rb.has(key);
-      const severity = side === 'input' && req ? 'breaking' : 'compatible';
-      push(ctx, severity, at, `new ${req ? 'required' : 'optional'} ${field}`);
-    } else if (side === 'output') {
-      // Clients already cope with an optional field being absent.
-      push(ctx, ra.has(key) ? 'breaking' : 'compatible', at, `${ra.has(key) ? '' : 'optional '}${field} removed`);
-    } else if (isObj(extra)) {
-      compare(ctx, pa[key] ?? true, extra, at);
-    } else {
-      // zod strips unknown keys, so old clients still sending the field are fine unless the object is strict.
-      const strict = extra === false;
-      const message = `${field} removed${strict ? ' and unknown keys are rejected' : ''}`;
-      push(ctx, strict ? 'breaking' : 'compatible', at, message);
+  private compareValues(a: Obj, b: Obj, where: string): void {
+    const values = (s: Obj): unknown[] | null =>
+      'const' in s ? [s['const']] : Array.isArray(s['enum']) ? s['enum'] : null;
+    const va = values(a);
+    const vb = values(b);
+    if (va === null && vb === null) return;
+    if (vb === null) return this.emit(where, 'widened', `no longer restricted to ${show(va)}`);
+    if (va === null) return this.emit(where, 'narrowed', `restricted to ${show(vb)}`);
+    const lost = va.filter((v) => !vb.some((w) => deepEqual(v, w)));
+    const gained = vb.filter((v) => !va.some((w) => deepEqual(v, w)));
+    if (va.length === 1 && vb.length === 1 && lost.length === 1) {
+      return this.emit(where, 'changed', `value changed from ${show(va[0])} to ${show(vb[0])}`);
+    }
+    if (lost.length > 0) this.emit(where, 'narrowed', `enum lost ${show(lost)}`);
+    if (gained.length > 0) this.emit(where, 'widened', `enum gained ${show(gained)}`);
+  }
+
+  /** Keys whose values are not ordered (format names, regexes): any change is a different value shape. */
+  private compareExact(a: Obj, b: Obj, where: string): void {
+    for (const key of ['format', 'pattern']) {
+      const x = a[key];
+      const y = b[key];
+      if (deepEqual(x, y)) continue;
+      if (x === undefined) this.emit(where, 'narrowed', `${key} ${show(y)} added`);
+      else if (y === undefined) this.emit(where, 'widened', `${key} ${show(x)} removed`);
+      else this.emit(where, 'changed', `${key} changed from ${show(x)} to ${show(y)}`);
     }
   }
-  compareAdditional(ctx, a['additionalProperties'], b['additionalProperties'], `${where}.additionalProperties`);
-  if ('propertyNames' in a || 'propertyNames' in b) {
-    // JSON keys are strings anyway: a record's `{type: 'string'}` key schema restricts nothing.
-    const keys = (s: Obj): unknown => s['propertyNames'] ?? { type: 'string' };
-    compare(ctx, keys(a), keys(b), `${where}.propertyNames`);
-  }
-}
 
-function compareAdditional(ctx: Ctx, x: unknown, y: unknown, where: string): void {
-  if (deepEqual(x, y)) return;
-  const a = x ?? true;
-  const b = y ?? true;
-  if (ctx.side === 'output') {
-    // zod marks every output object closed; clients ignore keys they do not know, so only record values matter.
-    if (isObj(a)) compare(ctx, a, b, where);
-    return;
+  private compareBounds(a: Obj, b: Obj, where: string): void {
+    for (const key of [...LOWER_BOUNDS, ...UPPER_BOUNDS, 'multipleOf']) {
+      const x = a[key];
+      const y = b[key];
+      if (deepEqual(x, y)) continue;
+      const at = (shift: Shift, message: string): void => this.emitConstraint(where, shift, message);
+      if (!['number', 'undefined'].includes(typeof x) || !['number', 'undefined'].includes(typeof y)) {
+        at('changed', `unclassified change to \`${key}\` (review manually)`);
+      } else if (typeof x !== 'number') {
+        at('narrowed', `${key} ${String(y)} added`);
+      } else if (typeof y !== 'number') {
+        at('widened', `${key} removed (was ${x})`);
+      } else if (key === 'multipleOf') {
+        at(x % y === 0 ? 'widened' : y % x === 0 ? 'narrowed' : 'changed', `multipleOf changed from ${x} to ${y}`);
+      } else {
+        const raised = y > x;
+        const tighter = LOWER_BOUNDS.includes(key) ? raised : !raised;
+        at(tighter ? 'narrowed' : 'widened', `${key} ${raised ? 'raised' : 'lowered'} from ${x} to ${y}`);
+      }
+    }
   }
-  if (b === false) emit(ctx, where, 'narrowed', '`additionalProperties: false` added (unknown keys now rejected)');
-  else if (a === false) emit(ctx, where, 'widened', 'unknown keys now accepted');
-  else compare(ctx, a, b, where);
-}
 
-function compareArray(ctx: Ctx, a: Obj, b: Obj, where: string): void {
-  const pa = Array.isArray(a['prefixItems']) ? a['prefixItems'] : [];
-  const pb = Array.isArray(b['prefixItems']) ? b['prefixItems'] : [];
-  const restA: unknown = a['items'] ?? true;
-  const restB: unknown = b['items'] ?? true;
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    compare(ctx, i < pa.length ? pa[i] : restA, i < pb.length ? pb[i] : restB, `${where}.prefixItems.${i}`);
+  private compareObject(a: Obj, b: Obj, where: string): void {
+    const pa = isObj(a['properties']) ? a['properties'] : {};
+    const pb = isObj(b['properties']) ? b['properties'] : {};
+    const required = (s: Obj): Set<unknown> => new Set(Array.isArray(s['required']) ? s['required'] : []);
+    const ra = required(a);
+    const rb = required(b);
+    const keys = new Set([...Object.keys(pa), ...ra, ...Object.keys(pb), ...rb].map(String));
+    const side = this.scope.side;
+    const extra = b['additionalProperties'];
+    for (const key of keys) {
+      const at = `${where}.properties.${key}`;
+      const field = `${side} field \`${key}\``;
+      const inA = Object.hasOwn(pa, key) || ra.has(key);
+      const inB = Object.hasOwn(pb, key) || rb.has(key);
+      if (inA && inB) {
+        if (ra.has(key) && !rb.has(key)) this.emit(at, 'widened', `${field} became optional`);
+        if (!ra.has(key) && rb.has(key)) this.emit(at, 'narrowed', `${field} became required`);
+        this.compare(pa[key] ?? true, pb[key] ?? true, at);
+      } else if (inB) {
+        const req = rb.has(key);
+        const severity = side === 'input' && req ? 'breaking' : 'compatible';
+        this.push(severity, at, `new ${req ? 'required' : 'optional'} ${field}`);
+      } else if (side === 'output') {
+        // Clients already cope with an optional field being absent.
+        this.push(ra.has(key) ? 'breaking' : 'compatible', at, `${ra.has(key) ? '' : 'optional '}${field} removed`);
+      } else if (isObj(extra)) {
+        this.compare(pa[key] ?? true, extra, at);
+      } else {
+        // zod strips unknown keys, so old clients still sending the field are fine unless the object is strict.
+        const strict = extra === false;
+        const message = `${field} removed${strict ? ' and unknown keys are rejected' : ''}`;
+        this.push(strict ? 'breaking' : 'compatible', at, message);
+      }
+    }
+    this.compareAdditional(a['additionalProperties'], b['additionalProperties'], `${where}.additionalProperties`);
+    if ('propertyNames' in a || 'propertyNames' in b) {
+      // JSON keys are strings anyway: a record's `{type: 'string'}` key schema restricts nothing.
+      const keys = (s: Obj): unknown => s['propertyNames'] ?? { type: 'string' };
+      this.compare(keys(a), keys(b), `${where}.propertyNames`);
+    }
   }
-  if ('items' in a || 'items' in b) compare(ctx, restA, restB, `${where}.items`);
+
+  private compareAdditional(x: unknown, y: unknown, where: string): void {
+    if (deepEqual(x, y)) return;
+    const a = x ?? true;
+    const b = y ?? true;
+    if (this.scope.side === 'output') {
+      // zod marks every output object closed; clients ignore keys they do not know, so only record values matter.
+      if (isObj(a)) this.compare(a, b, where);
+      return;
+    }
+    if (b === false) this.emit(where, 'narrowed', '`additionalProperties: false` added (unknown keys now rejected)');
+    else if (a === false) this.emit(where, 'widened', 'unknown keys now accepted');
+    else this.compare(a, b, where);
+  }
+
+  private compareArray(a: Obj, b: Obj, where: string): void {
+    const pa = Array.isArray(a['prefixItems']) ? a['prefixItems'] : [];
+    const pb = Array.isArray(b['prefixItems']) ? b['prefixItems'] : [];
+    const restA: unknown = a['items'] ?? true;
+    const restB: unknown = b['items'] ?? true;
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+      this.compare(i < pa.length ? pa[i] : restA, i < pb.length ? pb[i] : restB, `${where}.prefixItems.${i}`);
+    }
+    if ('items' in a || 'items' in b) this.compare(restA, restB, `${where}.items`);
+  }
 }

@@ -17,7 +17,7 @@ function toJsonSchema(schema: Schema, io: 'input' | 'output'): JsonSchema {
         ctx.jsonSchema['format'] = 'date-time';
       }
     },
-  }) as JsonSchema;
+  });
 }
 
 /** The API contract as JSON Schema: every procedure's kind, input and output (one event, for streams). */

@@ -38,9 +38,12 @@ export function generateClientSource(procedures: readonly ProcedureDescriptor[])
     manifest.push('  },');
   }
 
+  const kinds = ['CallProcedure', 'StreamProcedure'].filter((kind) =>
+    resolved.some((r) => (r.procedure.kind === 'subscription') === (kind === 'StreamProcedure')),
+  );
   return `${HEADER}
 import type * as P from '@streampod/protocol';
-import type { CallProcedure, StreamProcedure } from '../procedure-types.js';
+import type { ${kinds.join(', ')} } from '../procedure-types.js';
 
 /** Every procedure of the server, by endpoint and method. */
 export interface StreampodApi {

@@ -29,10 +29,14 @@ export interface StreamMethod<TIn extends Schema | undefined, TOut extends Schem
   readonly input: TIn;
   readonly output: TOut;
   readonly description: string | undefined;
-  readonly handler: (session: Session & { readonly signal: AbortSignal }, input: InputOf<TIn>) => AsyncIterable<z.input<TOut>>;
+  readonly handler: (
+    session: Session & { readonly signal: AbortSignal },
+    input: InputOf<TIn>,
+  ) => AsyncIterable<z.input<TOut>>;
 }
 
-export type AnyMethod = CallMethod<'query' | 'mutation', Schema | undefined, Schema> | StreamMethod<Schema | undefined, Schema>;
+export type AnyMethod =
+  CallMethod<'query' | 'mutation', Schema | undefined, Schema> | StreamMethod<Schema | undefined, Schema>;
 
 export function isMethod(value: unknown): value is AnyMethod {
   return typeof value === 'object' && value !== null && METHOD in value;
@@ -104,7 +108,14 @@ function call<TKind extends 'query' | 'mutation', TIn extends Schema | undefined
   spec: MethodSpec<TIn, TOut>,
   handler: (session: Session, input: InputOf<TIn>) => MaybePromise<z.input<TOut>>,
 ): CallMethod<TKind, TIn, TOut> {
-  return { [METHOD]: 'call', kind, input: spec.input as TIn, output: spec.output, description: spec.description, handler };
+  return {
+    [METHOD]: 'call',
+    kind,
+    input: spec.input as TIn,
+    output: spec.output,
+    description: spec.description,
+    handler,
+  };
 }
 
 /** The endpoint-level stream of a `StreamingEndpoint`. */
@@ -124,7 +135,10 @@ export interface EndpointStreamSpec<TIn extends Schema, TMessage extends Schema,
 }
 
 /** The session type of a streaming endpoint's hooks. */
-export type StreamSessionOf<TEvent extends Schema, TIn extends Schema> = StreamingSession<z.input<TEvent>, z.output<TIn>>;
+export type StreamSessionOf<TEvent extends Schema, TIn extends Schema> = StreamingSession<
+  z.input<TEvent>,
+  z.output<TIn>
+>;
 
 /**
  * An endpoint with one stream per connection, Serverpod's endpoint-level stream: a client

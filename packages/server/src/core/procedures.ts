@@ -49,7 +49,8 @@ export function describeEndpoints(endpoints: EndpointMap): ProcedureDescriptor[]
     if (isStreamingEndpoint(endpoint)) {
       const spec = endpoint.streamSpec;
       for (const methodName of ['stream', 'sendStreamMessage']) {
-        if (Object.hasOwn(endpoint, methodName)) throw new Error(`${endpointName}.${methodName} is reserved for the endpoint stream`);
+        if (Object.hasOwn(endpoint, methodName))
+          throw new Error(`${endpointName}.${methodName} is reserved for the endpoint stream`);
       }
       out.push(
         {

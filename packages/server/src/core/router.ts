@@ -19,7 +19,7 @@ export interface CallObserver {
   /** Before a call runs, once it is authorized (activity, for presence). */
   onCall?(connection: Connection, path: string, type: TRPCProcedureType): void;
   /** After a call finished (`error` set when it failed). */
-  onResult?(path: string, type: TRPCProcedureType, error: TRPCError | undefined, durationMs: number): void;
+  onResult?(call: { path: string; type: TRPCProcedureType; error: TRPCError | undefined; durationMs: number }): void;
 }
 
 const t = initTRPC.context<RequestContext>().create({
@@ -52,7 +52,12 @@ function buildProcedure(d: ProcedureDescriptor, runtime: SessionRuntime, observe
   let procedure = t.procedure.use(async ({ path, type, next }) => {
     const started = performance.now();
     const result = await next();
-    observer.onResult?.(path, type, result.ok ? undefined : result.error, performance.now() - started);
+    observer.onResult?.({
+      path,
+      type,
+      error: result.ok ? undefined : result.error,
+      durationMs: performance.now() - started,
+    });
     return result;
   });
   procedure = procedure.use(({ ctx, path, type, next }) => {
@@ -68,39 +73,54 @@ function buildProcedure(d: ProcedureDescriptor, runtime: SessionRuntime, observe
   const { impl } = d;
   switch (impl.type) {
     case 'method':
-      return buildMethod(withInput, d, impl.method, runtime);
+      return buildMethod(withInput, { d, method: impl.method, runtime });
     case 'endpoint-stream':
-      return withInput.subscription(({ ctx, input }) => openEndpointStream(impl.endpoint, d, runtime, ctx.connection, input));
+      return withInput.subscription(({ ctx, input }) =>
+        openEndpointStream({ endpoint: impl.endpoint, d, runtime, connection: ctx.connection, input }),
+      );
     case 'endpoint-message':
-      return withInput.output(d.output).mutation(({ ctx, input }) => handleEndpointMessage(impl.endpoint, d, ctx.connection, input));
+      return withInput
+        .output(d.output)
+        .mutation(({ ctx, input }) =>
+          handleEndpointMessage({ endpoint: impl.endpoint, d, connection: ctx.connection }, input),
+        );
   }
 }
 
 type BaseBuilder = typeof t.procedure;
 
-function buildMethod(builder: BaseBuilder, d: ProcedureDescriptor, method: AnyMethod, runtime: SessionRuntime) {
+function buildMethod(
+  builder: BaseBuilder,
+  { d, method, runtime }: { d: ProcedureDescriptor; method: AnyMethod; runtime: SessionRuntime },
+) {
   if (method.kind === 'subscription') {
     const stream = method;
     return builder.subscription(({ ctx, input, signal }) => {
       const session = Object.assign(new Session(runtime, ctx.connection, d.path), {
         signal: signal ?? new AbortController().signal,
       });
-      return stream.handler(session, input as never);
+      return stream.handler(session, input);
     });
   }
   const handler = (opts: { ctx: RequestContext; input: unknown }) =>
-    method.handler(new Session(runtime, opts.ctx.connection, d.path), opts.input as never);
+    method.handler(new Session(runtime, opts.ctx.connection, d.path), opts.input);
   const withOutput = builder.output(d.output);
   return method.kind === 'query' ? withOutput.query(handler) : withOutput.mutation(handler);
 }
 
-function openEndpointStream(
-  endpoint: AnyStreamingEndpoint,
-  d: ProcedureDescriptor,
-  runtime: SessionRuntime,
-  connection: Connection,
-  input: unknown,
-) {
+function openEndpointStream({
+  endpoint,
+  d,
+  runtime,
+  connection,
+  input,
+}: {
+  endpoint: AnyStreamingEndpoint;
+  d: ProcedureDescriptor;
+  runtime: SessionRuntime;
+  connection: Connection;
+  input: unknown;
+}) {
   const name = d.endpointName;
   const refuseSecond = () => {
     if (connection.endpointStreams.has(name)) {
@@ -143,9 +163,7 @@ function openEndpointStream(
 }
 
 async function handleEndpointMessage(
-  endpoint: AnyStreamingEndpoint,
-  d: ProcedureDescriptor,
-  connection: Connection,
+  { endpoint, d, connection }: { endpoint: AnyStreamingEndpoint; d: ProcedureDescriptor; connection: Connection },
   message: unknown,
 ): Promise<void> {
   const session = connection.endpointStreams.get(d.endpointName);

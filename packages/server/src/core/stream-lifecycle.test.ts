@@ -1,4 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/index.js';
 import { FreezableProxy } from '../testing/freezable-proxy.js';
@@ -27,7 +28,7 @@ function subscribe(client: ReturnType<typeof stockWsClient>, input: object = {})
   const seen = new Recorder<string>();
   const sub = client.subscription('probe.stream', input, {
     onData: (data) => seen.push(`data:${(data as { data: { text: string } }).data.text}`),
-    onError: (error) => seen.push(`error:${(error as TRPCClientError<never>).data?.code as string}`),
+    onError: (error) => seen.push(`error:${error.data?.code ?? '?'}`),
     onComplete: () => seen.push('complete'),
   });
   return { seen, sub };
@@ -110,21 +111,27 @@ describe('stream messages', () => {
     await using client = stockWsClient(server.wsUrl);
     const { seen } = subscribe(client);
     await seen.untilCount('data:welcome');
-    const error = await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'far too long a text' }).catch((e: unknown) => e);
+    const error = await client
+      .mutation('probe.sendStreamMessage', { kind: 'echo', text: 'far too long a text' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
-    expect((error as TRPCClientError<never>).message).toBe('text: Too big: expected string to have <=10 characters');
-    expect((error as TRPCClientError<never>).data?.code).toBe('BAD_REQUEST');
+    expect((error as TRPCClientError<AnyTRPCRouter>).message).toBe(
+      'text: Too big: expected string to have <=10 characters',
+    );
+    expect((error as TRPCClientError<AnyTRPCRouter>).data?.code).toBe('BAD_REQUEST');
     const unknownKind = await client.mutation('probe.sendStreamMessage', { kind: 'dance' }).catch((e: unknown) => e);
-    expect((unknownKind as TRPCClientError<never>).message).toMatch(/^kind: /);
+    expect((unknownKind as TRPCClientError<AnyTRPCRouter>).message).toMatch(/^kind: /);
     await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'still here' });
     await seen.untilCount('data:still here');
   });
 
   it('needs an open stream on the same connection', async () => {
     await using client = stockWsClient(server.wsUrl);
-    const error = await client.mutation('probe.sendStreamMessage', { kind: 'echo', text: 'hi' }).catch((e: unknown) => e);
-    expect((error as TRPCClientError<never>).data?.code).toBe('PRECONDITION_FAILED');
-    expect((error as TRPCClientError<never>).message).toBe('open probe.stream on this connection first');
+    const error = await client
+      .mutation('probe.sendStreamMessage', { kind: 'echo', text: 'hi' })
+      .catch((e: unknown) => e);
+    expect((error as TRPCClientError<AnyTRPCRouter>).data?.code).toBe('PRECONDITION_FAILED');
+    expect((error as TRPCClientError<AnyTRPCRouter>).message).toBe('open probe.stream on this connection first');
   });
 
   it('allows one endpoint stream per connection', async () => {
@@ -148,11 +155,22 @@ describe('tracked event ids', () => {
       result: {
         type: 'data',
         id: '0~1',
-        data: { json: { id: '0~1', data: { text: 'welcome', at: '1970-01-01T00:00:00.000Z' } }, meta: { values: { 'data.at': ['Date'] }, v: 1 } },
+        data: {
+          json: { id: '0~1', data: { text: 'welcome', at: '1970-01-01T00:00:00.000Z' } },
+          meta: { values: { 'data.at': ['Date'] }, v: 1 },
+        },
       },
     });
-    raw.send({ id: 8, method: 'mutation', params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'stamp', cursor: '42' } } } });
-    raw.send({ id: 9, method: 'mutation', params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'echo', text: 'after' } } } });
+    raw.send({
+      id: 8,
+      method: 'mutation',
+      params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'stamp', cursor: '42' } } },
+    });
+    raw.send({
+      id: 9,
+      method: 'mutation',
+      params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'echo', text: 'after' } } },
+    });
     expect(((await raw.frame(7, 3)) as { result: { id: string } }).result.id).toBe('42');
     expect(((await raw.frame(7, 4)) as { result: { id: string } }).result.id).toBe('42~1');
 
@@ -160,7 +178,11 @@ describe('tracked event ids', () => {
     expect(await raw.frame(10)).toMatchObject({ id: 10, error: { json: { data: { code: 'CONFLICT' } } } });
     raw.send({ id: 7, method: 'subscription.stop' });
     expect(await raw.frame(7, 5)).toEqual({ id: 7, result: { type: 'stopped' } });
-    raw.send({ id: 11, method: 'subscription', params: { path: 'probe.stream', input: { json: {} }, lastEventId: '42~1' } });
+    raw.send({
+      id: 11,
+      method: 'subscription',
+      params: { path: 'probe.stream', input: { json: {} }, lastEventId: '42~1' },
+    });
     await raw.frame(11, 2);
     expect(probe.hooks.entries).toContain('opened:42');
   });

@@ -9,7 +9,7 @@ import {
 import type { TRPCProcedureType } from '@trpc/server';
 import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
 import { parseTRPCMessage } from '@trpc/server/rpc';
-import type { TRPCClientOutgoingMessage, TRPCResponseMessage } from '@trpc/server/rpc';
+import type { TRPCClientOutgoingMessage, TRPCErrorShape, TRPCResponseMessage } from '@trpc/server/rpc';
 import type { Connection, Credentials } from './connection.js';
 import { OutgoingEvent } from './outgoing-event.js';
 import type { RequestContext, StreampodRouter } from './router.js';
@@ -43,6 +43,8 @@ export class WsRpc {
   readonly #opts: WsRpcOptions;
   readonly #subscriptions = new Map<RequestId, Subscription>();
   readonly #ctx: RequestContext;
+  /** The router's config, typed as tRPC's helpers take it. */
+  readonly #config: Parameters<typeof transformTRPCResponse>[0];
   #awaitingParams: boolean;
   #ready: Promise<void>;
   #closed = false;
@@ -50,6 +52,7 @@ export class WsRpc {
   constructor(opts: WsRpcOptions) {
     this.#opts = opts;
     this.#ctx = { connection: opts.connection };
+    this.#config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
     this.#awaitingParams = opts.expectConnectionParams;
     this.#ready = Promise.resolve();
   }
@@ -74,9 +77,12 @@ export class WsRpc {
     try {
       const json: unknown = JSON.parse(text);
       const list: unknown[] = Array.isArray(json) ? json : [json];
-      messages = list.map((raw) => parseTRPCMessage(raw, this.#opts.router._def._config.transformer));
+      messages = list.map((raw) => parseTRPCMessage(raw, this.#config.transformer));
     } catch (cause) {
-      this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }));
+      this.#respondError({
+        reply: null,
+        cause: new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }),
+      });
       return;
     }
     for (const message of messages) void this.#handleRequest(message);
@@ -84,11 +90,13 @@ export class WsRpc {
 
   /** Binary frames are not part of the protocol: say so, and keep the connection. */
   handleBinary(): void {
-    this.#respondError(
-      null,
-      undefined,
-      new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'binary frames are not supported: send JSON text frames' }),
-    );
+    this.#respondError({
+      reply: null,
+      cause: new TRPCError({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'binary frames are not supported: send JSON text frames',
+      }),
+    });
   }
 
   /** The socket is gone: ends every subscription (their `streamClosed` hooks run). */
@@ -109,7 +117,10 @@ export class WsRpc {
       const params = parseConnectionParamsFromUnknown((msg as { data?: unknown }).data);
       token = params?.['token'];
     } catch (cause) {
-      this.#respondError(null, undefined, new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }));
+      this.#respondError({
+        reply: null,
+        cause: new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }),
+      });
       this.#opts.connection.socket?.close(1008, 'malformed connectionParams');
       return;
     }
@@ -121,7 +132,7 @@ export class WsRpc {
   async #handleRequest(msg: TRPCClientOutgoingMessage): Promise<void> {
     const { id, jsonrpc } = msg;
     if (id === null) {
-      this.#respondError(null, undefined, new TRPCError({ code: 'BAD_REQUEST', message: '`id` is required' }));
+      this.#respondError({ reply: null, cause: new TRPCError({ code: 'BAD_REQUEST', message: '`id` is required' }) });
       return;
     }
     if (msg.method === 'subscription.stop') {
@@ -143,7 +154,7 @@ export class WsRpc {
     }
     try {
       await this.#ready;
-      const data = await callTRPCProcedure({
+      const data: unknown = await callTRPCProcedure({
         router: this.#opts.router,
         path,
         getRawInput: () => Promise.resolve(input),
@@ -154,14 +165,14 @@ export class WsRpc {
       });
       this.#respond({ ...reply, result: { type: 'data', data } });
     } catch (cause) {
-      this.#respondError(reply, path, cause, type, input);
+      this.#respondError({ reply, path, cause, type, input });
     }
   }
 
   async #subscribe(reply: { id: RequestId; jsonrpc: '2.0' | undefined }, path: string, input: unknown) {
     const { id } = reply;
     if (this.#subscriptions.has(id)) {
-      this.#respondError(reply, path, new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
+      this.#respondError({ reply, path, cause: new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }) });
       return;
     }
     const sub: Subscription = { abort: new AbortController(), handle: undefined };
@@ -181,7 +192,7 @@ export class WsRpc {
     };
     try {
       await this.#ready;
-      const result = await callTRPCProcedure({
+      const result: unknown = await callTRPCProcedure({
         router: this.#opts.router,
         path,
         getRawInput: () => Promise.resolve(input),
@@ -205,7 +216,7 @@ export class WsRpc {
       finish();
     } catch (cause) {
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      if (!sub.abort.signal.aborted) this.#respondError(reply, path, cause, 'subscription', input);
+      if (!sub.abort.signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
     }
   }
 
@@ -240,26 +251,27 @@ export class WsRpc {
   }
 
   #respond(message: TRPCResponseMessage): void {
-    this.#send(JSON.stringify(transformTRPCResponse(this.#opts.router._def._config, message)));
+    this.#send(JSON.stringify(transformTRPCResponse(this.#config, message)));
   }
 
-  #respondError(
-    reply: { id: RequestId; jsonrpc: '2.0' | undefined } | null,
-    path: string | undefined,
-    cause: unknown,
-    type: TRPCProcedureType | 'unknown' = 'unknown',
-    input?: unknown,
-  ): void {
-    const error = getTRPCErrorFromUnknown(cause);
+  #respondError(failure: {
+    reply: { id: RequestId; jsonrpc: '2.0' | undefined } | null;
+    path?: string | undefined;
+    cause: unknown;
+    type?: TRPCProcedureType | 'unknown';
+    input?: unknown;
+  }): void {
+    const { reply, path, input } = failure;
+    const error = getTRPCErrorFromUnknown(failure.cause);
     this.#opts.onError?.(error, path);
     const shape = getTRPCErrorShape({
-      config: this.#opts.router._def._config,
+      config: this.#config,
+      type: failure.type ?? 'unknown',
       error,
-      type,
       path,
       input,
       ctx: this.#ctx,
-    });
+    }) as TRPCErrorShape;
     this.#respond({ id: reply?.id ?? null, jsonrpc: reply?.jsonrpc, error: shape });
   }
 }

@@ -79,11 +79,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         .executeTakeFirstOrThrow();
       expect(typeof id).toBe('number');
 
-      const row = await db
-        .selectFrom('users')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(row).toEqual({
         id,
         username,
@@ -91,7 +87,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         displayName: `Display ${username}`,
         avatarUrl: 'https://example.test/a.png',
         passwordHash: 'hash',
-        createdAt: expect.any(Date),
+        createdAt: expect.any(Date) as Date,
         lastSeenAt,
       });
       // A wrong time-zone mapping would be off by hours.
@@ -103,9 +99,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
       const username = uniqueName('Bob');
       await db.insertInto('users').values(newUser(username)).execute();
 
-      await expect(
-        db.insertInto('users').values(newUser(username.toUpperCase())).execute(),
-      ).rejects.toMatchObject({
+      await expect(db.insertInto('users').values(newUser(username.toUpperCase())).execute()).rejects.toMatchObject({
         code: '23505',
       });
       const rows = await db
@@ -126,11 +120,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         }),
       ).rejects.toThrow('boom');
 
-      const row = await db
-        .selectFrom('users')
-        .select('id')
-        .where('usernameKey', '=', username)
-        .executeTakeFirst();
+      const row = await db.selectFrom('users').select('id').where('usernameKey', '=', username).executeTakeFirst();
       expect(row).toBeUndefined();
     });
 
@@ -149,11 +139,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
           (err: unknown) => err,
         );
       expect(isAbortedTransactionError(outcome)).toBe(true);
-      const row = await db
-        .selectFrom('users')
-        .select('id')
-        .where('usernameKey', '=', username)
-        .executeTakeFirst();
+      const row = await db.selectFrom('users').select('id').where('usernameKey', '=', username).executeTakeFirst();
       expect(row).toBeUndefined();
     });
 
@@ -175,11 +161,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         (err: unknown) => err,
       );
       await inserted.promise;
-      const seen = await db
-        .selectFrom('users')
-        .select('id')
-        .where('usernameKey', '=', username)
-        .executeTakeFirst();
+      const seen = await db.selectFrom('users').select('id').where('usernameKey', '=', username).executeTakeFirst();
       expect(await txOutcome).toMatchObject({ message: 'roll back' });
       expect(seen).toBeUndefined();
     });
@@ -190,11 +172,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
       const insertAndRead = (username: string) =>
         db.transaction().execute(async (trx) => {
           await trx.insertInto('users').values(newUser(username)).execute();
-          return trx
-            .selectFrom('users')
-            .select('id')
-            .where('usernameKey', '=', username)
-            .executeTakeFirstOrThrow();
+          return trx.selectFrom('users').select('id').where('usernameKey', '=', username).executeTakeFirstOrThrow();
         });
       const committed = Array.from({ length: 20 }, (_, i) => insertAndRead(`${prefix}_ok_${i}`));
       // Interleaved failures: on a shared session without exclusive hand-out, their ROLLBACK
@@ -214,9 +192,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
             (err: unknown) => (err instanceof Error ? err.message : 'non-error'),
           ),
       );
-      const selects = Array.from({ length: 20 }, () =>
-        db.selectFrom('users').select('id').limit(1).execute(),
-      );
+      const selects = Array.from({ length: 20 }, () => db.selectFrom('users').select('id').limit(1).execute());
 
       const [ok, bad, read] = await Promise.all([
         Promise.all(committed),

@@ -70,9 +70,7 @@ describe('PGlite on disk', () => {
   });
 
   let opened = 0;
-  databaseCases('shared cases', () =>
-    openDatabase({ dataDir: join(dataDir, `cases-${++opened}`) }),
-  );
+  databaseCases('shared cases', () => openDatabase({ dataDir: join(dataDir, `cases-${++opened}`) }));
 
   it('names the failed migration and its cause', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'streampod-db-test-'));
@@ -145,9 +143,7 @@ describe('createTestPostgres', () => {
     // Port 1 is never a PostgreSQL server.
     process.env['TEST_POSTGRES_URL'] = 'postgres://postgres@127.0.0.1:1/postgres';
     try {
-      await expect(createTestPostgres()).rejects.toThrow(
-        /PostgreSQL is not reachable at .*127\.0\.0\.1:1/,
-      );
+      await expect(createTestPostgres()).rejects.toThrow(/PostgreSQL is not reachable at .*127\.0\.0\.1:1/);
     } finally {
       if (saved === undefined) delete process.env['TEST_POSTGRES_URL'];
       else process.env['TEST_POSTGRES_URL'] = saved;
@@ -165,14 +161,11 @@ describe('createTestPostgres', () => {
 
     const name = new URL(test.url).pathname.slice(1);
     const admin = new pg.Client({
-      connectionString:
-        process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      connectionString: process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     });
     await admin.connect();
     try {
-      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [
-        name,
-      ]);
+      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
       expect(rowCount).toBe(0);
     } finally {
       await admin.end();

@@ -75,12 +75,12 @@ async function migrate(db: Kysely<DB>, onMigration?: (name: string) => void): Pr
   // Migrations name snake_case columns themselves, so they run without the camelCase mapping.
   const migrator = new Migrator({
     db: db.withoutPlugins(),
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: () => Promise.resolve(migrations) },
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
-    const cause = error instanceof Error ? error.message : String(error);
+    const cause = error instanceof Error ? error.message : JSON.stringify(error);
     const what = failed ? `migration "${failed}" failed` : 'migration failed';
     throw new Error(`Database ${what}: ${cause}`, { cause: error });
   }

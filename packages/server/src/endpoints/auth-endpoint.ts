@@ -29,7 +29,8 @@ export class AuthEndpoint extends Endpoint {
         .returning(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt'])
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
-          if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) fail('CONFLICT', 'username: this username is taken');
+          if ((error as { code?: unknown }).code === UNIQUE_VIOLATION)
+            fail('CONFLICT', 'username: this username is taken');
           throw error;
         });
       return signIn(session, row);

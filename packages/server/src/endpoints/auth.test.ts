@@ -68,9 +68,13 @@ describe('auth over HTTP with the stock tRPC client', () => {
       code: 'UNAUTHORIZED',
       message: 'a valid token is required',
     });
-    expect(await failure(stockHttpClient(server.url, 'garbage').query('users.me'))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failure(stockHttpClient(server.url, 'garbage').query('users.me'))).toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
     const expired = await server.tokens.issue({ id: 1, username: 'Alice' }, -60);
-    expect(await failure(stockHttpClient(server.url, expired).query('users.me'))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failure(stockHttpClient(server.url, expired).query('users.me'))).toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
   });
 
   it('names the bad field of a bad input', async () => {
@@ -85,15 +89,24 @@ describe('auth over HTTP with the stock tRPC client', () => {
 describe('auth over WebSocket with the stock tRPC client', () => {
   it('authenticates the connection from connectionParams.token', async () => {
     const anon = stockHttpClient(server.url);
-    const { token, user } = (await anon.mutation('auth.register', { username: 'dave', password: 'dave-password' })) as AuthResult;
+    const { token, user } = (await anon.mutation('auth.register', {
+      username: 'dave',
+      password: 'dave-password',
+    })) as AuthResult;
     await using ws = stockWsClient(server.wsUrl, token);
     expect(await ws.query('users.me')).toEqual(user);
   });
 
   it('keeps an anonymous or garbage-token connection usable for auth.* only', async () => {
     await using anon = stockWsClient(server.wsUrl);
-    expect(await failure(anon.query('users.me'))).toEqual({ code: 'UNAUTHORIZED', message: 'a valid token is required' });
-    const result = (await anon.mutation('auth.register', { username: 'erin', password: 'erin-password' })) as AuthResult;
+    expect(await failure(anon.query('users.me'))).toEqual({
+      code: 'UNAUTHORIZED',
+      message: 'a valid token is required',
+    });
+    const result = (await anon.mutation('auth.register', {
+      username: 'erin',
+      password: 'erin-password',
+    })) as AuthResult;
     expect(result.user.username).toBe('erin');
 
     await using garbage = stockWsClient(server.wsUrl, 'not-a-token');
@@ -104,7 +117,10 @@ describe('auth over WebSocket with the stock tRPC client', () => {
 
   it('stops authorizing calls once the token expires, on a connection that is still open', async () => {
     const anon = stockHttpClient(server.url);
-    const { user } = (await anon.mutation('auth.register', { username: 'frank', password: 'frank-password' })) as AuthResult;
+    const { user } = (await anon.mutation('auth.register', {
+      username: 'frank',
+      password: 'frank-password',
+    })) as AuthResult;
     const token = await server.tokens.issue(user, 60);
     await using ws = stockWsClient(server.wsUrl, token);
     expect(await ws.query('users.me')).toEqual(user);

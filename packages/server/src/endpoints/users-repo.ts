@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import type { DB, UserRow } from '../db/index.js';
 
 /** A user row as the contract's `ChatUser` (no password hash, no nulls). */
-export function toChatUser(row: Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>): ChatUser {
+export function toChatUser(
+  row: Pick<UserRow, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>,
+): ChatUser {
   return {
     id: row.id,
     username: row.username,

@@ -32,6 +32,15 @@ export class FreezableProxy implements AsyncDisposable {
     this.#frozen = true;
   }
 
+  /** Resets every open connection (as a dropped network would), still accepting new ones. */
+  cut(): void {
+    for (const [a, b] of this.#pairs) {
+      a.resetAndDestroy();
+      b.resetAndDestroy();
+    }
+    this.#pairs.clear();
+  }
+
   #pipe(client: Socket, targetPort: number) {
     const upstream = new (client.constructor as typeof Socket)();
     upstream.connect(targetPort, '127.0.0.1');

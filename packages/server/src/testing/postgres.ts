@@ -31,10 +31,7 @@ export async function createTestPostgres(): Promise<TestPostgres> {
   return { url: url.toString(), drop, [Symbol.asyncDispose]: drop };
 }
 
-async function withAdmin(
-  adminUrl: string,
-  fn: (client: pg.Client) => Promise<unknown>,
-): Promise<void> {
+async function withAdmin(adminUrl: string, fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   try {
     await client.connect();

@@ -4,7 +4,9 @@ import { fail } from '../core/errors.js';
 import { Endpoint } from '../core/endpoint.js';
 import { Recorder } from './recorder.js';
 
-const ProbeInput = z.object({ lastEventId: z.string().nullish(), refuse: z.boolean().optional(), slowOpen: z.boolean().optional() }).optional();
+const ProbeInput = z
+  .object({ lastEventId: z.string().nullish(), refuse: z.boolean().optional(), slowOpen: z.boolean().optional() })
+  .optional();
 const ProbeMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('echo'), text: z.string().max(10) }),
   z.object({ kind: z.literal('stamp'), cursor: z.string() }),
@@ -68,7 +70,10 @@ export class CounterEndpoint extends Endpoint {
 
   add = this.query({ input: z.object({ a: z.int(), b: z.int() }), output: z.int() }, (_session, { a, b }) => a + b);
 
-  count = this.stream({ input: z.object({ to: z.int().min(1).max(100) }), output: z.int() }, async function* (_s, { to }) {
-    for (let i = 1; i <= to; i++) yield i;
-  });
+  count = this.stream(
+    { input: z.object({ to: z.int().min(1).max(100) }), output: z.int() },
+    async function* (_s, { to }) {
+      for (let i = 1; i <= to; i++) yield i;
+    },
+  );
 }

@@ -1,5 +1,10 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { Recorder } from './recorder.js';
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
 
 /** A bare WebSocket speaking tRPC's wire protocol by hand, for tests where the wire is the subject. */
 export class RawWsClient implements AsyncDisposable {
@@ -10,7 +15,7 @@ export class RawWsClient implements AsyncDisposable {
   private constructor(ws: WebSocket) {
     this.#ws = ws;
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.frames.push(String(data as Buffer));
+      if (!isBinary) this.frames.push(textOf(data));
     });
     this.closed = new Promise((resolve) =>
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),

@@ -16,8 +16,9 @@ export interface TestServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions
-  extends Partial<Pick<StreampodServerOptions, 'heartbeatIntervalMs' | 'presenceTimeoutMs' | 'maxBufferedBytes' | 'shutdownGraceMs'>> {
+export interface TestServerOptions extends Partial<
+  Pick<StreampodServerOptions, 'heartbeatIntervalMs' | 'presenceTimeoutMs' | 'maxBufferedBytes' | 'shutdownGraceMs'>
+> {
   /** @default the chat app's endpoints */
   endpoints?: EndpointMap;
   /** @default a fresh in-memory PGlite database, closed with the server */
@@ -36,7 +37,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     endpoints: opts.endpoints ?? appEndpoints,
     database,
     services: { tokens },
-    logger: createLogger(process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info')),
+    logger: createLogger(
+      process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
+    ),
     ...(opts.hooks === undefined ? {} : { hooks: opts.hooks }),
     ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
     ...(opts.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: opts.presenceTimeoutMs }),

@@ -22,7 +22,9 @@ export function stockWsClient(wsUrl: string, token?: string | (() => string | nu
     },
     retryDelayMs: () => 50,
   });
-  const client: TRPCUntypedClient<AnyTRPCRouter> = createTRPCUntypedClient({ links: [wsLink({ client: ws, transformer })] });
+  const client: TRPCUntypedClient<AnyTRPCRouter> = createTRPCUntypedClient({
+    links: [wsLink({ client: ws, transformer })],
+  });
   const close = async () => {
     await ws.close();
   };
