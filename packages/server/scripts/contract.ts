@@ -2,6 +2,7 @@
  * `pnpm contract:check`: compares the API with the committed snapshot (contract/api.json)
  * and fails on a breaking change. `pnpm contract:update`: accepts the current API as the
  * new contract (do this deliberately, in the same commit as the change).
+ * `--snapshot <file>` compares with (or writes) another snapshot file.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
@@ -11,12 +12,17 @@ import { describeEndpoints } from '../src/core/procedures.js';
 import { contractSnapshot } from '../src/codegen/contract-snapshot.js';
 import { diffContracts, formatChanges, type ContractSnapshot } from '../src/codegen/contract-diff.js';
 
-const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../../contract/api.json');
+const args = process.argv.slice(2);
+const snapshotIndex = args.indexOf('--snapshot');
+const file =
+  snapshotIndex === -1
+    ? resolve(dirname(fileURLToPath(import.meta.url)), '../../../contract/api.json')
+    : resolve(args[snapshotIndex + 1] ?? '');
 const shown = relative(process.cwd(), file);
 const next = contractSnapshot(describeEndpoints(appEndpoints));
 const text = `${JSON.stringify(next, null, 2)}\n`;
 
-if (process.argv[2] === 'update') {
+if (args[0] === 'update') {
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, text);
   console.log(`wrote ${shown}`);

@@ -1,6 +1,7 @@
 /**
  * `pnpm generate`: writes the typed client surface from the registered endpoints.
  * `pnpm generate --check`: fails when the committed file is stale (CI).
+ * `--out <file>` writes (or checks) another file than the client's.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
@@ -10,8 +11,13 @@ import { appEndpoints } from '../src/app/endpoints.js';
 import { describeEndpoints } from '../src/core/procedures.js';
 import { generateClientSource } from '../src/codegen/generate-client.js';
 
-const target = resolve(dirname(fileURLToPath(import.meta.url)), '../../client/src/generated/api.ts');
-const check = process.argv.includes('--check');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const outIndex = args.indexOf('--out');
+const target =
+  outIndex === -1
+    ? resolve(dirname(fileURLToPath(import.meta.url)), '../../client/src/generated/api.ts')
+    : resolve(args[outIndex + 1] ?? '');
 
 const source = await format(generateClientSource(describeEndpoints(appEndpoints)), {
   ...(await resolveConfig(target)),
