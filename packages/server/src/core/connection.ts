@@ -33,6 +33,7 @@ export class Connection {
   /** Endpoint-level streams open on this connection, by endpoint name (one each). */
   readonly endpointStreams = new Map<string, StreamingSession<unknown, unknown>>();
   credentials: Credentials | null = null;
+  readonly #settingUp = new Set<Promise<unknown>>();
 
   constructor(
     readonly transport: TransportKind,
@@ -44,6 +45,20 @@ export class Connection {
   get user(): AuthenticatedUser | null {
     const c = this.credentials;
     return c !== null && c.expiresAt > Date.now() ? c.user : null;
+  }
+
+  /** @internal the transport registers each subscription while it is being set up. */
+  trackSetup(setup: Promise<unknown>): void {
+    this.#settingUp.add(setup);
+    void setup.finally(() => this.#settingUp.delete(setup));
+  }
+
+  /**
+   * Resolves once every subscription being set up on this connection has opened or failed,
+   * so a stream message sent right after subscribing finds its stream.
+   */
+  async setupsSettled(): Promise<void> {
+    await Promise.allSettled([...this.#settingUp]);
   }
 
   /** The user the connection authenticated as, even after the token expired. */

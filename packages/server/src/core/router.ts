@@ -143,14 +143,14 @@ function openEndpointStream({
     });
     connection.endpointStreams.set(name, session);
     const opening = Promise.resolve().then(() => endpoint.streamOpened(session));
+    session.opened = opening.then(
+      () => true,
+      () => false,
+    );
     // Closing waits for `streamOpened`, so a stop during it still runs `streamClosed`, once.
     session.onClose = async () => {
       if (connection.endpointStreams.get(name) === session) connection.endpointStreams.delete(name);
-      const opened = await opening.then(
-        () => true,
-        () => false,
-      );
-      if (opened) await endpoint.streamClosed(session);
+      if (await session.opened) await endpoint.streamClosed(session);
     };
     try {
       await opening;
@@ -166,10 +166,17 @@ async function handleEndpointMessage(
   { endpoint, d, connection }: { endpoint: AnyStreamingEndpoint; d: ProcedureDescriptor; connection: Connection },
   message: unknown,
 ): Promise<void> {
-  const session = connection.endpointStreams.get(d.endpointName);
+  let session = connection.endpointStreams.get(d.endpointName);
+  if (session === undefined) {
+    // The client may have subscribed in the same breath: let that finish first.
+    await connection.setupsSettled();
+    session = connection.endpointStreams.get(d.endpointName);
+  }
   if (session === undefined || !session.isOpen) {
     fail('PRECONDITION_FAILED', `open ${d.endpointName}.stream on this connection first`);
   }
+  // Messages reach a stream only once `streamOpened` has finished.
+  if (!(await session.opened)) fail('PRECONDITION_FAILED', `${d.endpointName}.stream failed to open`);
   await endpoint.handleStreamMessage(session, message);
 }
 

@@ -92,6 +92,9 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
     this.resumeFrom = opts.resumeFrom;
   }
 
+  /** @internal resolves true once `streamOpened` succeeded, false if it threw. */
+  opened: Promise<boolean> = Promise.resolve(true);
+
   /** The validated stream input. */
   readonly input: TInput;
 

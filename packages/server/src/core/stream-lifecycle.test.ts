@@ -125,6 +125,31 @@ describe('stream messages', () => {
     await seen.untilCount('data:still here');
   });
 
+  it('reaches a stream subscribed in the same frame, after streamOpened', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send([
+      { id: 1, method: 'subscription', params: { path: 'probe.stream', input: { json: { slowOpen: true } } } },
+      {
+        id: 2,
+        method: 'mutation',
+        params: { path: 'probe.sendStreamMessage', input: { json: { kind: 'echo', text: 'hi' } } },
+      },
+    ]);
+    await probe.hooks.untilCount('opening');
+    probe.releaseSlowOpen();
+    expect(await raw.frame(2)).toEqual({
+      id: 2,
+      result: { type: 'data', data: { json: null, meta: { values: ['undefined'], v: 1 } } },
+    });
+    const texts = async () => {
+      await raw.frame(1, 3);
+      return raw
+        .framesFor(1)
+        .map((f) => (f as { result: { data?: { json: { data: { text: string } } } } }).result.data?.json.data.text);
+    };
+    expect(await texts()).toEqual([undefined, 'welcome', 'hi']);
+  });
+
   it('needs an open stream on the same connection', async () => {
     await using client = stockWsClient(server.wsUrl);
     const error = await client

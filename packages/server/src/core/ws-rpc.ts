@@ -178,6 +178,8 @@ export class WsRpc {
     const sub: Subscription = { abort: new AbortController(), handle: undefined };
     // Registered before any await, so a stop or a disconnect during setup cancels it.
     this.#subscriptions.set(id, sub);
+    let setupDone = () => {};
+    this.#opts.connection.trackSetup(new Promise<void>((resolve) => (setupDone = resolve)));
     const framePrefix = `{"id":${JSON.stringify(id)}${reply.jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data"`;
     const sendEvent = (event: OutgoingEvent, eventId: string | undefined) => {
       this.#send(
@@ -204,6 +206,7 @@ export class WsRpc {
       if (isPushStream(result)) {
         this.#respond({ ...reply, result: { type: 'started' } });
         sub.handle = await result.open({ send: sendEvent, end: finish });
+        setupDone();
         // Stopped while opening: now that the stream is open, close it (hooks run once).
         if (sub.abort.signal.aborted) await sub.handle.close();
         return;
@@ -212,9 +215,11 @@ export class WsRpc {
         throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${path} did not return an async iterable` });
       }
       this.#respond({ ...reply, result: { type: 'started' } });
+      setupDone();
       await this.#iterate(result, sub.abort.signal, sendEvent);
       finish();
     } catch (cause) {
+      setupDone();
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
       if (!sub.abort.signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
     }
