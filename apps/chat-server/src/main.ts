@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfig, startChatServer } from '@streampod/server';
+import { stopWithLauncher } from './launcher-guard.js';
 
 let config;
 try {
@@ -20,17 +21,18 @@ try {
 
 const app = await startChatServer(config);
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    app.server.log.info({ signal }, 'stopping');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.server.log.error({ err: error }, 'stopping failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+const stop = (reason: string) => {
+  if (stopping) return;
+  stopping = true;
+  app.server.log.info({ reason }, 'stopping');
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      app.server.log.error({ err: error }, 'stopping failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+stopWithLauncher((pid) => stop(`launcher ${pid} exited`));
