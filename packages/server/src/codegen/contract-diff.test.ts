@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { diffContracts, formatChanges } from './contract-diff.js';
+import { toJsonSchema } from './contract-snapshot.js';
 import type { ContractChange, ContractSnapshot, JsonSchema, ProcedureContract } from './contract-diff.js';
 
-/** Mirrors how the snapshot generator converts schemas, Date override included. */
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return z.toJSONSchema(schema, {
-    io,
-    unrepresentable: 'any',
-    target: 'draft-2020-12',
-    override: (ctx) => {
-      if (ctx.zodSchema._zod.def.type === 'date') {
-        ctx.jsonSchema.type = 'string';
-        ctx.jsonSchema.format = 'date-time';
-      }
-    },
-  });
-}
+/** Converts schemas exactly as the snapshot generator does. */
+const toSchema = toJsonSchema;
 
 type Kind = ProcedureContract['kind'];
 

@@ -4,7 +4,8 @@ import type { ProcedureDescriptor } from '../core/procedures.js';
 import type { ContractSnapshot, JsonSchema } from './contract-diff.js';
 import { isVoidSchema } from './schema-names.js';
 
-function toJsonSchema(schema: Schema, io: 'input' | 'output'): JsonSchema {
+/** A schema as the contract records it: JSON Schema 2020-12, Dates as date-time strings. */
+export function toJsonSchema(schema: Schema, io: 'input' | 'output'): JsonSchema {
   if (isVoidSchema(schema)) return { type: 'null' };
   return z.toJSONSchema(schema, {
     io,

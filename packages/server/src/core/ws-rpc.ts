@@ -153,16 +153,7 @@ export class WsRpc {
       return;
     }
     try {
-      await this.#ready;
-      const data: unknown = await callTRPCProcedure({
-        router: this.#opts.router,
-        path,
-        getRawInput: () => Promise.resolve(input),
-        ctx: this.#ctx,
-        type,
-        signal: undefined,
-        batchIndex: 0,
-      });
+      const data = await this.#call({ path, input, type, signal: undefined });
       this.#respond({ ...reply, result: { type: 'data', data } });
     } catch (cause) {
       this.#respondError({ reply, path, cause, type, input });
@@ -193,16 +184,7 @@ export class WsRpc {
       this.#respond({ ...reply, result: { type: 'stopped' } });
     };
     try {
-      await this.#ready;
-      const result: unknown = await callTRPCProcedure({
-        router: this.#opts.router,
-        path,
-        getRawInput: () => Promise.resolve(input),
-        ctx: this.#ctx,
-        type: 'subscription',
-        signal: sub.abort.signal,
-        batchIndex: 0,
-      });
+      const result = await this.#call({ path, input, type: 'subscription', signal: sub.abort.signal });
       if (isPushStream(result)) {
         this.#respond({ ...reply, result: { type: 'started' } });
         sub.handle = await result.open({ send: sendEvent, end: finish });
@@ -223,6 +205,21 @@ export class WsRpc {
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
       if (!sub.abort.signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
     }
+  }
+
+  /** Runs a procedure once the connection's credentials are known. */
+  async #call(call: { path: string; input: unknown; type: TRPCProcedureType; signal: AbortSignal | undefined }) {
+    await this.#ready;
+    const result: unknown = await callTRPCProcedure({
+      router: this.#opts.router,
+      path: call.path,
+      getRawInput: () => Promise.resolve(call.input),
+      ctx: this.#ctx,
+      type: call.type,
+      signal: call.signal,
+      batchIndex: 0,
+    });
+    return result;
   }
 
   async #iterate(
