@@ -64,6 +64,8 @@ export interface StreampodServerOptions {
 interface LiveConnection {
   readonly connection: Connection;
   readonly rpc: WsRpc;
+  /** Settles once `onConnectionOpen` has run (set when it starts). */
+  opened: Promise<void> | undefined;
   closed: Promise<void> | undefined;
 }
 
@@ -119,6 +121,7 @@ export class StreampodServer {
         staticDir: opts.staticDir,
         maxBodyBytes: maxFrameBytes,
         onError: (error, path) => this.#logError(error, path),
+        onInternalError: (error) => this.log.error({ err: error }, 'HTTP request failed'),
       }),
     );
     this.#ws = attachWebSocketServer(this.#http, {
@@ -193,31 +196,38 @@ export class StreampodServer {
         this.#logError(error, path);
       },
     });
-    const live: LiveConnection = { connection, rpc, closed: undefined };
+    const live: LiveConnection = { connection, rpc, opened: undefined, closed: undefined };
     this.#live.set(connection, live);
-    const opened = Promise.resolve(this.#opts.hooks?.onConnectionOpen?.(connection)).catch((error: unknown) =>
-      this.log.error({ err: error }, 'onConnectionOpen failed'),
-    );
+    // The open hook waits for the credentials: they come in the client's first frame.
+    void rpc.ready.then(() => {
+      if (live.closed !== undefined) return;
+      live.opened = Promise.resolve()
+        .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
+        .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'));
+    });
     return {
       onText: (text: string) => rpc.handleFrame(text),
       onBinary: () => rpc.handleBinary(),
-      onClose: () => {
-        void opened.then(() => this.#closeConnection(live));
-      },
+      onClose: () => void this.#closeConnection(live),
     };
   }
 
-  /** Ends a connection's streams, then runs the close hook: once, whoever asks first. */
+  /**
+   * Ends a connection's streams, then runs the close hook (only after an open hook, which
+   * it waits for): once, whoever asks first.
+   */
   #closeConnection(live: LiveConnection): Promise<void> {
     if (live.closed !== undefined) return live.closed;
     // Gone from the list at once; shutdown still awaits its hooks through #closing.
     this.#live.delete(live.connection);
     const closed = (async () => {
+      await live.rpc.close();
+      if (live.opened === undefined) return;
+      await live.opened;
       try {
-        await live.rpc.close();
         await this.#opts.hooks?.onConnectionClose?.(live.connection);
       } catch (error) {
-        this.log.error({ err: error, conn: live.connection.id }, 'closing a connection failed');
+        this.log.error({ err: error, conn: live.connection.id }, 'onConnectionClose failed');
       }
     })();
     live.closed = closed;

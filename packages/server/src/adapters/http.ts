@@ -16,6 +16,8 @@ export interface HttpAdapterOptions {
   staticDir: string | undefined;
   maxBodyBytes: number;
   onError(error: TRPCError, path: string | undefined): void;
+  /** A failure outside tRPC (health, metrics, static files). */
+  onInternalError(error: unknown): void;
 }
 
 /** One request listener for everything HTTP on the port: tRPC at `/trpc`, health, metrics, the web app. */
@@ -32,12 +34,19 @@ export function createHttpListener(opts: HttpAdapterOptions): RequestListener {
   return (req, res) => {
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (pathname === '/trpc' || pathname.startsWith('/trpc/')) {
+      if (req.headers.accept?.includes('text/event-stream') === true) {
+        // Streams live on the WebSocket, where heartbeats, limits and shutdown reach them.
+        res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('subscriptions are served over the WebSocket at /trpc\n');
+        return;
+      }
       trpc(req, res);
       return;
     }
     route(pathname, req, res).catch((error: unknown) => {
+      opts.onInternalError(error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(error instanceof Error ? error.message : 'internal error');
+      res.end('internal error\n');
     });
   };
 

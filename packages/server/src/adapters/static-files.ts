@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,7 +46,8 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(candidate).pipe(res);
+    // pipeline, not pipe: a file that vanishes after stat (a redeploy) must not crash the process.
+    else pipeline(createReadStream(candidate), res, () => undefined);
     return true;
   }
   return false;

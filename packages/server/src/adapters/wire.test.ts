@@ -88,7 +88,7 @@ describe('the WebSocket wire', () => {
     raw.send({ id: 4, method: 'query', params: { path: 'counter.nope', input: { json: {} } } });
     expect(await raw.frame(4)).toMatchObject({ error: { json: { data: { code: 'NOT_FOUND' } } } });
     raw.send({ id: 5, method: 'fly', params: {} });
-    expect(await raw.frame(null)).toMatchObject({ error: { json: { data: { code: 'PARSE_ERROR' } } } });
+    expect(await raw.frame(5)).toMatchObject({ error: { json: { data: { code: 'PARSE_ERROR' } } } });
     expect(await add(raw, 6, [20, 22])).toMatchObject({ result: { data: { json: 42 } } });
   });
 
@@ -184,5 +184,75 @@ describe('HTTP', () => {
     const health = await fetch(`${local.url}/healthz`).catch(() => null);
     expect(health === null || health.status === 503).toBe(true);
     await closing;
+  });
+});
+
+describe('wire regressions', () => {
+  it('a stop in the same frame as its subscribe stops a generator stream at once, with one stopped', async () => {
+    const counter = new CounterEndpoint();
+    const local = await startTestServer({ endpoints: { counter }, database });
+    try {
+      await using raw = await RawWsClient.connect(local.wsUrl);
+      raw.send([
+        { id: 1, method: 'subscription', params: { path: 'counter.ticker' } },
+        { id: 1, method: 'subscription.stop' },
+      ]);
+      await counter.events.untilCount('ticker:finally');
+      expect(await add(raw, 2, [1, 1])).toMatchObject({ result: { data: { json: 2 } } });
+      expect(raw.framesFor(1)).toEqual([{ id: 1, result: { type: 'stopped' } }]);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('answers every request of a batch, even next to a malformed one', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send([
+      { id: 1, method: 'query', params: { path: 'counter.add', input: { json: { a: 1, b: 2 } } } },
+      { id: 2, method: 'fly', params: {} },
+    ]);
+    expect(await raw.frame(1)).toMatchObject({ result: { data: { json: 3 } } });
+    expect(await raw.frame(2)).toMatchObject({ id: 2, error: { json: { data: { code: 'PARSE_ERROR' } } } });
+  });
+
+  it('refuses a batch of more than 100 requests, answering each', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send(
+      Array.from({ length: 101 }, (_, i) => ({
+        id: i + 1,
+        method: 'query',
+        params: { path: 'counter.add', input: { json: { a: 1, b: 1 } } },
+      })),
+    );
+    expect(await raw.frame(101)).toMatchObject({
+      error: { json: { message: 'at most 100 requests per frame', data: { code: 'BAD_REQUEST' } } },
+    });
+    expect(raw.framesFor(1)).toHaveLength(1);
+  });
+
+  it('hides the message of an internal error from the client', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send({ id: 1, method: 'query', params: { path: 'counter.boom' } });
+    expect(await raw.frame(1)).toMatchObject({
+      error: { json: { message: 'Internal server error', data: { code: 'INTERNAL_SERVER_ERROR' } } },
+    });
+    expect(JSON.stringify(raw.framesFor(1))).not.toContain('secret_table');
+  });
+
+  it('runs a push method: one registration per subscriber, cleaned up on stop', async () => {
+    const counter = new CounterEndpoint();
+    const local = await startTestServer({ endpoints: { counter }, database });
+    try {
+      await using client = stockWsClient(local.wsUrl);
+      const seen = new Recorder<unknown>();
+      const sub = client.subscription('counter.watch', undefined, { onData: (v) => seen.push(v) });
+      await seen.untilCount('watching');
+      expect(counter.watchers.size).toBe(1);
+      sub.unsubscribe();
+      await counter.events.untilCount('watch:closed');
+      expect(counter.watchers.size).toBe(0);
+    } finally {
+      await local.close();
+    }
   });
 });

@@ -26,6 +26,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
     url: config.DATABASE_URL,
     dataDir,
     onMigration: (name) => log.info({ migration: name }, 'migration applied'),
+    onConnectionError: (error) => log.warn({ err: error }, 'a pooled database connection failed'),
   });
   try {
     const tokens = new TokenService({

@@ -12,10 +12,44 @@ function scrypt(password: string, salt: Buffer, params: { N: number; r: number; 
   });
 }
 
+/** Too many password hashes are waiting already: the caller should answer "try again later". */
+export class KdfBusyError extends Error {
+  constructor() {
+    super('too many sign-ins at once: try again shortly');
+  }
+}
+
+/**
+ * scrypt runs on libuv's small thread pool (4 threads) and takes 32 MiB each: a flood of
+ * sign-ins would stall file and DNS work and eat memory. At most `MAX_RUNNING` run at once;
+ * up to `MAX_WAITING` wait; beyond that, callers get `KdfBusyError` at once.
+ */
+const MAX_RUNNING = 2;
+const MAX_WAITING = 64;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_RUNNING) {
+    if (waiting.length >= MAX_WAITING) throw new KdfBusyError();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running++;
+  }
+  try {
+    return await work();
+  } finally {
+    // Hand the slot straight to the next waiter, or free it.
+    const next = waiting.shift();
+    if (next === undefined) running--;
+    else next();
+  }
+}
+
 /** Hashes a password with scrypt into a self-describing string (`scrypt$N$r$p$salt$hash`). */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, PARAMS);
+  const key = await limited(() => scrypt(password, salt, PARAMS));
   return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
@@ -24,7 +58,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const key = await scrypt(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) });
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  const key = await limited(() => scrypt(password, Buffer.from(salt, 'base64url'), params));
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { diffContracts, formatChanges } from './contract-diff.js';
 import { toJsonSchema } from './contract-snapshot.js';
-import type { ContractChange, ContractSnapshot, JsonSchema, ProcedureContract } from './contract-diff.js';
+import type { ContractChange, ContractSnapshot, ProcedureContract } from './contract-diff.js';
 
 /** Converts schemas exactly as the snapshot generator does. */
 const toSchema = toJsonSchema;

@@ -35,8 +35,31 @@ export interface StreamMethod<TIn extends Schema | undefined, TOut extends Schem
   ) => AsyncIterable<z.input<TOut>>;
 }
 
+/**
+ * A push method, a subscription without a generator: the handler opens the stream (check
+ * access, register the session wherever events come from, send a first event) and returns;
+ * events go out through `session.sendStreamMessage` until the stream closes, when
+ * `session.onClosed` callbacks run. Each subscriber costs one entry where it is registered.
+ */
+export interface PushMethod<TIn extends Schema | undefined, TOut extends Schema> {
+  readonly [METHOD]: 'push';
+  readonly kind: 'subscription';
+  readonly input: TIn;
+  readonly output: TOut;
+  readonly description: string | undefined;
+  readonly tracked: boolean;
+  readonly handler: (session: StreamingSession<z.input<TOut>, InputOf<TIn>>, input: InputOf<TIn>) => MaybePromise<void>;
+}
+
 export type AnyMethod =
-  CallMethod<'query' | 'mutation', Schema | undefined, Schema> | StreamMethod<Schema | undefined, Schema>;
+  | CallMethod<'query' | 'mutation', Schema | undefined, Schema>
+  | StreamMethod<Schema | undefined, Schema>
+  | PushMethod<Schema | undefined, Schema>;
+
+/** How a method runs: a call, an async-iterable stream, or a push stream. */
+export function styleOf(method: AnyMethod): 'call' | 'stream' | 'push' {
+  return method[METHOD];
+}
 
 export function isMethod(value: unknown): value is AnyMethod {
   return typeof value === 'object' && value !== null && METHOD in value;
@@ -85,6 +108,22 @@ export abstract class Endpoint {
     handler: (session: Session, input: InputOf<TIn>) => MaybePromise<z.input<TOut>>,
   ): CallMethod<'mutation', TIn, TOut> {
     return call('mutation', spec, handler);
+  }
+
+  /** A push method (see `PushMethod`); `tracked` streams carry resumable event ids. */
+  protected push<TOut extends Schema, TIn extends Schema | undefined = undefined>(
+    spec: MethodSpec<TIn, TOut> & { tracked?: boolean },
+    handler: (session: StreamingSession<z.input<TOut>, InputOf<TIn>>, input: InputOf<TIn>) => MaybePromise<void>,
+  ): PushMethod<TIn, TOut> {
+    return {
+      [METHOD]: 'push',
+      kind: 'subscription',
+      input: spec.input as TIn,
+      output: spec.output,
+      description: spec.description,
+      tracked: spec.tracked ?? false,
+      handler,
+    };
   }
 
   /** A streaming method: `handler` is usually an `async function*`; it stops when `session.signal` aborts. */

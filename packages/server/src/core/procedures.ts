@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AnyMethod, AnyStreamingEndpoint, EndpointMap, Schema } from './endpoint.js';
-import { isMethod, isStreamingEndpoint } from './endpoint.js';
+import { isMethod, isStreamingEndpoint, styleOf } from './endpoint.js';
 
 export type ProcedureKind = 'query' | 'mutation' | 'subscription';
 
@@ -42,7 +42,10 @@ export function describeEndpoints(endpoints: EndpointMap): ProcedureDescriptor[]
         input: method.input,
         output: method.output,
         description: method.description,
-        tracked: false,
+        tracked:
+          method.kind === 'subscription' &&
+          styleOf(method) === 'push' &&
+          (method as { tracked?: boolean }).tracked === true,
         impl: { type: 'method', method },
       });
     }

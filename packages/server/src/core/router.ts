@@ -2,7 +2,16 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { AnyTRPCRouter, TRPCProcedureType } from '@trpc/server';
 import { transformer } from '@streampod/protocol';
 import type { Connection } from './connection.js';
-import type { AnyMethod, AnyStreamingEndpoint } from './endpoint.js';
+import {
+  styleOf,
+  type AnyMethod,
+  type AnyStreamingEndpoint,
+  type PushMethod,
+  type Schema,
+  type StreamMethod,
+} from './endpoint.js';
+
+type MaybePromise<T> = T | Promise<T>;
 import { fail, formatIssues, validationIssues } from './errors.js';
 import type { ProcedureDescriptor } from './procedures.js';
 import { PushStream } from './server-stream.js';
@@ -23,11 +32,20 @@ export interface CallObserver {
 }
 
 const t = initTRPC.context<RequestContext>().create({
-  transformer,
+  transformer: {
+    serialize: (value: unknown): unknown => transformer.serialize(value),
+    // A request that leaves out `input` altogether means "no input", not a parse error.
+    deserialize: (value: unknown): unknown =>
+      value === undefined ? undefined : transformer.deserialize(value as Parameters<typeof transformer.deserialize>[0]),
+  },
   isServer: true,
   // Stack traces stay on the server unless explicitly developing.
   isDev: process.env['NODE_ENV'] === 'development',
+  // Subscriptions travel over the WebSocket only, where heartbeats and shutdown reach them.
+  sse: { enabled: false },
   errorFormatter({ shape, error }) {
+    // An internal error's message may name tables or constraints: the client gets none of it.
+    if (error.code === 'INTERNAL_SERVER_ERROR') return { ...shape, message: 'Internal server error' };
     const issues = error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null;
     if (issues === null) return shape;
     return { ...shape, message: formatIssues(issues), data: { ...shape.data, issues } };
@@ -75,8 +93,8 @@ function buildProcedure(d: ProcedureDescriptor, runtime: SessionRuntime, observe
     case 'method':
       return buildMethod(withInput, { d, method: impl.method, runtime });
     case 'endpoint-stream':
-      return withInput.subscription(({ ctx, input }) =>
-        openEndpointStream({ endpoint: impl.endpoint, d, runtime, connection: ctx.connection, input }),
+      return withInput.subscription(({ ctx, input, signal }) =>
+        openEndpointStream(impl.endpoint, { d, runtime, connection: ctx.connection, input, signal }),
       );
     case 'endpoint-message':
       return withInput
@@ -93,45 +111,48 @@ function buildMethod(
   builder: BaseBuilder,
   { d, method, runtime }: { d: ProcedureDescriptor; method: AnyMethod; runtime: SessionRuntime },
 ) {
-  if (method.kind === 'subscription') {
-    const stream = method;
-    return builder.subscription(({ ctx, input, signal }) => {
-      const session = Object.assign(new Session(runtime, ctx.connection, d.path), {
-        signal: signal ?? new AbortController().signal,
-      });
-      return stream.handler(session, input);
-    });
+  if (method.kind !== 'subscription') {
+    const handler = (opts: { ctx: RequestContext; input: unknown }) =>
+      method.handler(new Session(runtime, opts.ctx.connection, d.path), opts.input);
+    const withOutput = builder.output(d.output);
+    return method.kind === 'query' ? withOutput.query(handler) : withOutput.mutation(handler);
   }
-  const handler = (opts: { ctx: RequestContext; input: unknown }) =>
-    method.handler(new Session(runtime, opts.ctx.connection, d.path), opts.input);
-  const withOutput = builder.output(d.output);
-  return method.kind === 'query' ? withOutput.query(handler) : withOutput.mutation(handler);
+  if (styleOf(method) === 'push') {
+    const push = method as PushMethod<Schema | undefined, Schema>;
+    return builder.subscription(({ ctx, input, signal }) =>
+      openSessionStream({ d, runtime, connection: ctx.connection, input, signal }, (session) =>
+        push.handler(session, input),
+      ),
+    );
+  }
+  const stream = method as StreamMethod<Schema | undefined, Schema>;
+  return builder.subscription(({ ctx, input, signal }) => {
+    const session = Object.assign(new Session(runtime, ctx.connection, d.path), {
+      signal: signal ?? new AbortController().signal,
+    });
+    return stream.handler(session, input);
+  });
 }
 
-function openEndpointStream({
-  endpoint,
-  d,
-  runtime,
-  connection,
-  input,
-}: {
-  endpoint: AnyStreamingEndpoint;
+interface StreamContext {
   d: ProcedureDescriptor;
   runtime: SessionRuntime;
   connection: Connection;
   input: unknown;
-}) {
-  const name = d.endpointName;
-  const refuseSecond = () => {
-    if (connection.endpointStreams.has(name)) {
-      fail('CONFLICT', `this connection already has an open ${d.path}; stop it before opening another`);
-    }
-  };
-  // Checked here so the client gets the error instead of `started`, and again on open
-  // in case two subscriptions raced past this point.
-  refuseSecond();
+  /** The procedure's abort signal: the slow (iterating) path closes the stream on it. */
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * A stream backed by a `StreamingSession`: `open` runs as its opening step; its close runs
+ * the session's close callbacks once, whether the client stops, the socket dies, the
+ * server calls `session.close()` or shuts down.
+ */
+function openSessionStream(
+  { d, runtime, connection, input, signal }: StreamContext,
+  open: (session: StreamingSession<unknown, unknown>) => MaybePromise<void>,
+) {
   return new PushStream(async (sink: StreamSink) => {
-    refuseSecond();
     const session = new StreamingSession<unknown, unknown>({
       runtime,
       connection,
@@ -141,24 +162,41 @@ function openEndpointStream({
       tracked: d.tracked,
       resumeFrom: cursorOf(lastEventIdOf(input)),
     });
-    connection.endpointStreams.set(name, session);
-    const opening = Promise.resolve().then(() => endpoint.streamOpened(session));
-    session.opened = opening.then(
-      () => true,
-      () => false,
-    );
-    // Closing waits for `streamOpened`, so a stop during it still runs `streamClosed`, once.
-    session.onClose = async () => {
-      if (connection.endpointStreams.get(name) === session) connection.endpointStreams.delete(name);
-      if (await session.opened) await endpoint.streamClosed(session);
-    };
     try {
-      await opening;
+      await session.open(() => open(session));
     } catch (error) {
-      await session.closeWith();
+      await session.closeOnce();
       throw error;
     }
-    return { close: () => session.closeWith(() => sink.end()) };
+    return { close: () => session.closeOnce(() => sink.end()) };
+  }, signal);
+}
+
+function openEndpointStream(endpoint: AnyStreamingEndpoint, context: StreamContext) {
+  const { d, connection } = context;
+  const name = d.endpointName;
+  const refuseSecond = () => {
+    if (connection.endpointStreams.has(name)) {
+      fail('CONFLICT', `this connection already has an open ${d.path}; stop it before opening another`);
+    }
+  };
+  // Checked here so the client gets the error instead of `started`, and again on open
+  // in case two subscriptions raced past this point.
+  refuseSecond();
+  return openSessionStream(context, async (session) => {
+    refuseSecond();
+    connection.endpointStreams.set(name, session);
+    const unregister = () => {
+      if (connection.endpointStreams.get(name) === session) connection.endpointStreams.delete(name);
+    };
+    session.onClosed(unregister);
+    session.onClosed(() => endpoint.streamClosed(session));
+    try {
+      await endpoint.streamOpened(session);
+    } catch (error) {
+      unregister();
+      throw error;
+    }
   });
 }
 

@@ -18,7 +18,14 @@ const PUSH_STREAM = Symbol.for('streampod.push-stream');
 export class PushStream<T> implements AsyncIterable<T> {
   readonly [PUSH_STREAM] = true;
 
-  constructor(private readonly start: (sink: StreamSink) => Promise<StreamHandle>) {}
+  /**
+   * @param start opens the stream into a sink
+   * @param signal on the iterating path, closes the stream when aborted (e.g. an HTTP client going away)
+   */
+  constructor(
+    private readonly start: (sink: StreamSink) => Promise<StreamHandle>,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Opens the stream into `sink`; rejects when the endpoint refuses it. */
   open(sink: StreamSink): Promise<StreamHandle> {
@@ -44,6 +51,18 @@ export class PushStream<T> implements AsyncIterable<T> {
         notify();
       },
     });
+    // next() reports a refused stream; this keeps an unread refusal from going unhandled.
+    opened.catch(() => undefined);
+    const onAbort = () => {
+      ended = true;
+      notify();
+      opened.then(
+        (handle) => handle.close(),
+        () => undefined,
+      );
+    };
+    if (this.signal?.aborted === true) onAbort();
+    else this.signal?.addEventListener('abort', onAbort, { once: true });
     return {
       async next(): Promise<IteratorResult<T>> {
         await opened;

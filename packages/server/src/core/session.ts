@@ -62,18 +62,23 @@ export interface StreamSink {
 /** Separates a tracked event id's cursor from its per-stream sequence number. */
 const CURSOR_SEPARATOR = '~';
 
+type MaybePromise<T> = T | Promise<T>;
+
 /**
- * A session that lives as long as its stream: from `streamOpened` to `streamClosed`,
- * which runs exactly once however the stream ends.
+ * A session that lives as long as its stream: from the moment it opens (`streamOpened`, or
+ * a push method's handler) to its close, whose callbacks (`streamClosed`, `onClosed`) run
+ * exactly once however the stream ends.
  */
 export class StreamingSession<TEvent, TInput = unknown> extends Session {
   readonly #abort = new AbortController();
   readonly #sink: StreamSink;
   readonly #tracked: boolean;
+  readonly #closeCallbacks: (() => MaybePromise<void>)[] = [];
   #cursor: string | undefined;
   #seq = 0;
-  #onClose: (() => Promise<void>) | undefined;
-  #closing: Promise<void> | undefined;
+  #opening = false;
+  #opened: Promise<boolean> = Promise.resolve(true);
+  #closed: Promise<void> | undefined;
 
   constructor(opts: {
     runtime: SessionRuntime;
@@ -92,11 +97,14 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
     this.resumeFrom = opts.resumeFrom;
   }
 
-  /** @internal resolves true once `streamOpened` succeeded, false if it threw. */
-  opened: Promise<boolean> = Promise.resolve(true);
-
   /** The validated stream input. */
   readonly input: TInput;
+
+  /**
+   * Where the client asked to resume: the cursor part of the `lastEventId` it sent, or
+   * undefined for a fresh stream.
+   */
+  readonly resumeFrom: string | undefined;
 
   /** Aborted once the stream has begun closing. */
   get signal(): AbortSignal {
@@ -107,11 +115,10 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
     return !this.#abort.signal.aborted;
   }
 
-  /**
-   * Where the client asked to resume: the cursor part of the `lastEventId` it sent, or
-   * undefined for a fresh stream.
-   */
-  readonly resumeFrom: string | undefined;
+  /** Resolves true once the stream has opened, false when opening failed. */
+  get opened(): Promise<boolean> {
+    return this.#opened;
+  }
 
   /**
    * Sends one event to this stream's client. In a tracked stream, pass `cursor` for events
@@ -138,27 +145,56 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
     this.#sink.send(event, `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`);
   }
 
-  /** Ends the stream from the server: `streamClosed` runs, the client sees it stop. */
+  /**
+   * Runs `callback` once when the stream closes, if it opened: cleanup for whatever the
+   * stream registered (a watcher, a subscription). Callbacks run in registration order.
+   */
+  onClosed(callback: () => MaybePromise<void>): void {
+    this.#closeCallbacks.push(callback);
+  }
+
+  /**
+   * Ends the stream from the server: close callbacks run, the client sees it stop. Called
+   * while the stream is still opening, it does not wait: the stream closes as soon as it
+   * has opened.
+   */
   close(): Promise<void> {
-    return this.closeWith(() => this.#sink.end());
+    const closed = this.closeOnce(() => this.#sink.end());
+    return this.#opening ? Promise.resolve() : closed;
   }
 
-  /** @internal the transport's way in: ends the stream, running `streamClosed` once. */
-  closeWith(afterClosed?: () => void): Promise<void> {
-    this.#closing ??= (async () => {
+  /** @internal runs `open` as the stream's opening step (`streamOpened`, a push handler). */
+  open(run: () => MaybePromise<void>): Promise<void> {
+    const opening = Promise.resolve().then(run);
+    this.#opening = true;
+    this.#opened = opening.then(
+      () => true,
+      () => false,
+    );
+    void this.#opened.then(() => (this.#opening = false));
+    return opening;
+  }
+
+  /**
+   * @internal the transport's way in: ends the stream once, whoever asks first. Waits for
+   * the opening step, so a stop during it still runs the close callbacks; a callback that
+   * throws is logged and the others still run.
+   */
+  closeOnce(afterClosed?: () => void): Promise<void> {
+    this.#closed ??= (async () => {
       this.#abort.abort();
-      try {
-        await this.#onClose?.();
-      } finally {
-        afterClosed?.();
+      if (await this.#opened) {
+        for (const callback of this.#closeCallbacks) {
+          try {
+            await callback();
+          } catch (error) {
+            this.log.error({ err: error }, 'a stream close callback failed');
+          }
+        }
       }
+      afterClosed?.();
     })();
-    return this.#closing;
-  }
-
-  /** @internal set by the endpoint runner: runs `streamClosed` and unregisters. */
-  set onClose(fn: () => Promise<void>) {
-    this.#onClose = fn;
+    return this.#closed;
   }
 }
 

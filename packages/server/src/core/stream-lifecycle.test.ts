@@ -212,3 +212,94 @@ describe('tracked event ids', () => {
     expect(probe.hooks.entries).toContain('opened:42');
   });
 });
+
+describe('regressions: hooks that fail, closes that race', () => {
+  it('a streamClosed that throws is logged; the process, the connection close and other streams go on', async () => {
+    const closes = new Recorder<string>();
+    const local = await startTestServer({
+      endpoints: { probe },
+      database,
+      hooks: { onConnectionOpen: () => closes.push('open'), onConnectionClose: () => closes.push('close') },
+    });
+    try {
+      await using raw = await RawWsClient.connect(local.wsUrl);
+      raw.send({
+        id: 1,
+        method: 'subscription',
+        params: { path: 'probe.stream', input: { json: { throwOnClose: true } } },
+      });
+      await raw.frame(1, 2);
+      raw.send({ id: 1, method: 'subscription.stop' });
+      expect(await raw.frame(1, 3)).toEqual({ id: 1, result: { type: 'stopped' } });
+      raw.send({
+        id: 2,
+        method: 'subscription',
+        params: { path: 'probe.stream', input: { json: { throwOnClose: true } } },
+      });
+      await raw.frame(2, 2);
+      raw.close();
+      await closes.untilCount('close');
+      expect(probe.hooks.count('closed:ok')).toBe(2);
+      expect(closes.entries).toEqual(['open', 'close']);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('session.close() inside streamOpened does not deadlock: the stream opens, then closes once', async () => {
+    await using client = stockWsClient(server.wsUrl);
+    const { seen } = subscribe(client, { closeInOpen: true });
+    await seen.untilCount('complete');
+    expect(probe.hooks.entries).toEqual(['opened:-', 'closed:ok']);
+  });
+
+  it('shutdown waits for streams that are still opening', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    raw.send({ id: 1, method: 'subscription', params: { path: 'probe.stream', input: { json: { slowOpen: true } } } });
+    await probe.hooks.untilCount('opening');
+    const closing = server.close();
+    probe.releaseSlowOpen();
+    await closing;
+    expect(probe.hooks.entries).toEqual(['opening', 'opened:-', 'closed:ok']);
+  });
+
+  it('serves no subscriptions over HTTP (SSE): streams live on the WebSocket only', async () => {
+    const response = await fetch(`${server.url}/trpc/probe.stream`, { headers: { accept: 'text/event-stream' } });
+    expect(response.status).toBe(405);
+    expect(await response.text()).toBe('subscriptions are served over the WebSocket at /trpc\n');
+    expect(probe.hooks.entries).toEqual([]);
+  });
+});
+
+describe('connection hooks', () => {
+  it('run onConnectionOpen once the credentials are known, and onConnectionClose after it, once', async () => {
+    const seen = new Recorder<string>();
+    const local = await startTestServer({
+      endpoints: { probe },
+      database,
+      hooks: {
+        onConnectionOpen: (c) => seen.push(`open:${c.user?.username ?? 'anonymous'}`),
+        onConnectionClose: (c) => seen.push(`close:${c.owner?.username ?? 'anonymous'}`),
+      },
+    });
+    try {
+      const token = await local.tokens.issue({ id: 7, username: 'alice' });
+      const alice = await RawWsClient.connect(local.wsUrl, token);
+      await seen.untilCount('open:alice');
+      alice.close();
+      await seen.untilCount('close:alice');
+
+      // A socket that goes before sending its connectionParams was never a user: no hooks.
+      const silent = await RawWsClient.connect(`${local.wsUrl}?connectionParams=1`);
+      silent.close();
+      await silent.closed;
+      const anonymous = await RawWsClient.connect(local.wsUrl);
+      await seen.untilCount('open:anonymous');
+      await local.close();
+      await anonymous.closed;
+      expect(seen.entries).toEqual(['open:alice', 'close:alice', 'open:anonymous', 'close:anonymous']);
+    } finally {
+      await local.close();
+    }
+  });
+});

@@ -16,10 +16,14 @@ import type { RequestContext, StreampodRouter } from './router.js';
 import { isPushStream, type StreamHandle } from './server-stream.js';
 
 type RequestId = number | string;
+type Reply = { id: RequestId; jsonrpc: '2.0' | undefined };
 
 interface Subscription {
   readonly abort: AbortController;
+  /** Set once a push stream has opened. */
   handle: StreamHandle | undefined;
+  /** Settles when setup is over (push stream) or iteration has ended (async iterable). */
+  readonly done: Promise<void>;
 }
 
 export interface WsRpcOptions {
@@ -29,14 +33,24 @@ export interface WsRpcOptions {
   readonly expectConnectionParams: boolean;
   /** Verifies `connectionParams.token`; null leaves the connection anonymous. */
   authenticate(token: string): Promise<Credentials | null>;
-  /** Every error a client is sent, for logs and metrics. */
+  /** Every error a client is sent, and failures around them, for logs and metrics. */
   onError?(error: TRPCError, path: string | undefined): void;
+  /**
+   * Most requests one frame may batch.
+   * @default 100
+   */
+  maxBatchSize?: number;
+  /**
+   * Most subscriptions open at once on one connection.
+   * @default 100
+   */
+  maxSubscriptions?: number;
 }
 
 /**
  * tRPC v11's WebSocket protocol for one connection, transport-agnostic: frames in
  * through `handleFrame`, frames out through `connection.socket`. Compatible with the stock
- * `wsLink`; unlike tRPC's own adapter, an endpoint stream is a map entry that writes
+ * `wsLink`; unlike tRPC's own adapter, a push stream is a map entry that writes
  * pre-serialized frames, not a generator per subscriber.
  */
 export class WsRpc {
@@ -45,8 +59,10 @@ export class WsRpc {
   readonly #ctx: RequestContext;
   /** The router's config, typed as tRPC's helpers take it. */
   readonly #config: Parameters<typeof transformTRPCResponse>[0];
+  readonly #ready: Promise<void>;
+  #markReady: () => void = () => undefined;
   #awaitingParams: boolean;
-  #ready: Promise<void>;
+  /** The socket is gone or the server is stopping: no new streams, no `stopped` frames. */
   #closed = false;
 
   constructor(opts: WsRpcOptions) {
@@ -54,7 +70,14 @@ export class WsRpc {
     this.#ctx = { connection: opts.connection };
     this.#config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
     this.#awaitingParams = opts.expectConnectionParams;
-    this.#ready = Promise.resolve();
+    this.#ready = opts.expectConnectionParams
+      ? new Promise<void>((resolve) => (this.#markReady = resolve))
+      : Promise.resolve();
+  }
+
+  /** Resolves once the connection's credentials are known (never rejects). */
+  get ready(): Promise<void> {
+    return this.#ready;
   }
 
   get subscriptionCount(): number {
@@ -70,22 +93,34 @@ export class WsRpc {
     if (text === 'PONG') return;
     if (this.#awaitingParams) {
       this.#awaitingParams = false;
-      this.#ready = this.#readConnectionParams(text);
+      void this.#readConnectionParams(text).finally(this.#markReady);
       return;
     }
-    let messages: TRPCClientOutgoingMessage[];
+    let json: unknown;
     try {
-      const json: unknown = JSON.parse(text);
-      const list: unknown[] = Array.isArray(json) ? json : [json];
-      messages = list.map((raw) => parseTRPCMessage(raw, this.#config.transformer));
+      json = JSON.parse(text);
     } catch (cause) {
-      this.#respondError({
-        reply: null,
-        cause: new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }),
-      });
+      this.#respondError({ reply: null, cause: parseError(cause) });
       return;
     }
-    for (const message of messages) void this.#handleRequest(message);
+    const list: unknown[] = Array.isArray(json) ? json : [json];
+    const maxBatch = this.#opts.maxBatchSize ?? 100;
+    if (list.length > maxBatch) {
+      const cause = new TRPCError({ code: 'BAD_REQUEST', message: `at most ${maxBatch} requests per frame` });
+      for (const raw of list) this.#respondError({ reply: replyOf(raw), cause });
+      return;
+    }
+    // Each request of a batch stands alone: one bad request does not leave the others unanswered.
+    for (const raw of list) {
+      let message: TRPCClientOutgoingMessage;
+      try {
+        message = parseTRPCMessage(raw, this.#config.transformer);
+      } catch (cause) {
+        this.#respondError({ reply: replyOf(raw), cause: parseError(cause) });
+        continue;
+      }
+      this.#handleRequest(message).catch((cause: unknown) => this.#report(cause));
+    }
   }
 
   /** Binary frames are not part of the protocol: say so, and keep the connection. */
@@ -99,12 +134,17 @@ export class WsRpc {
     });
   }
 
-  /** The socket is gone: ends every subscription (their `streamClosed` hooks run). */
+  /**
+   * The socket is gone, or the server is stopping: ends every subscription, waiting for
+   * those still being set up, and resolves once every close hook has run. Calls that still
+   * arrive on an open socket are answered; new subscriptions are refused.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const subs = [...this.#subscriptions.values()];
     this.#subscriptions.clear();
-    await Promise.all(subs.map((sub) => this.#stopSubscription(sub)));
+    const results = await Promise.allSettled(subs.map((sub) => this.#stopSubscription(sub)));
+    for (const result of results) if (result.status === 'rejected') this.#report(result.reason);
   }
 
   async #readConnectionParams(text: string): Promise<void> {
@@ -117,15 +157,16 @@ export class WsRpc {
       const params = parseConnectionParamsFromUnknown((msg as { data?: unknown }).data);
       token = params?.['token'];
     } catch (cause) {
-      this.#respondError({
-        reply: null,
-        cause: new TRPCError({ code: 'PARSE_ERROR', message: describeParseError(cause), cause }),
-      });
+      this.#respondError({ reply: null, cause: parseError(cause) });
       this.#opts.connection.socket?.close(1008, 'malformed connectionParams');
       return;
     }
-    if (token !== undefined && token !== '') {
+    if (token === undefined || token === '') return;
+    try {
       this.#opts.connection.credentials = await this.#opts.authenticate(token);
+    } catch (cause) {
+      // A verifier that fails (not one that says no) leaves the connection anonymous.
+      this.#report(cause);
     }
   }
 
@@ -160,17 +201,29 @@ export class WsRpc {
     }
   }
 
-  async #subscribe(reply: { id: RequestId; jsonrpc: '2.0' | undefined }, path: string, input: unknown) {
+  async #subscribe(reply: Reply, path: string, input: unknown) {
     const { id } = reply;
-    if (this.#subscriptions.has(id)) {
-      this.#respondError({ reply, path, cause: new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }) });
+    const refusal = this.#closed
+      ? new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the server is shutting down: reconnect' })
+      : this.#subscriptions.has(id)
+        ? new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` })
+        : this.#subscriptions.size >= (this.#opts.maxSubscriptions ?? 100)
+          ? new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'too many open subscriptions on this connection' })
+          : null;
+    if (refusal !== null) {
+      this.#respondError({ reply, path, cause: refusal, type: 'subscription' });
       return;
     }
-    const sub: Subscription = { abort: new AbortController(), handle: undefined };
+    let settle = () => {};
+    const sub: Subscription = {
+      abort: new AbortController(),
+      handle: undefined,
+      done: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    const { signal } = sub.abort;
     // Registered before any await, so a stop or a disconnect during setup cancels it.
     this.#subscriptions.set(id, sub);
-    let setupDone = () => {};
-    this.#opts.connection.trackSetup(new Promise<void>((resolve) => (setupDone = resolve)));
+    this.#opts.connection.trackSetup(sub.done);
     const framePrefix = `{"id":${JSON.stringify(id)}${reply.jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data"`;
     const sendEvent = (event: OutgoingEvent, eventId: string | undefined) => {
       this.#send(
@@ -181,29 +234,30 @@ export class WsRpc {
     };
     const finish = () => {
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      this.#respond({ ...reply, result: { type: 'stopped' } });
+      // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
+      if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
     };
     try {
-      const result = await this.#call({ path, input, type: 'subscription', signal: sub.abort.signal });
+      const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
+        if (signal.aborted) return finish();
         this.#respond({ ...reply, result: { type: 'started' } });
         sub.handle = await result.open({ send: sendEvent, end: finish });
-        setupDone();
-        // Stopped while opening: now that the stream is open, close it (hooks run once).
-        if (sub.abort.signal.aborted) await sub.handle.close();
+        // Stopped while opening: now that it is open, close it (its hooks run once).
+        if (signal.aborted) await sub.handle.close();
         return;
       }
       if (!isAsyncIterable(result)) {
         throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${path} did not return an async iterable` });
       }
-      this.#respond({ ...reply, result: { type: 'started' } });
-      setupDone();
-      await this.#iterate(result, sub.abort.signal, sendEvent);
+      if (!signal.aborted) this.#respond({ ...reply, result: { type: 'started' } });
+      await this.#iterate(result, signal, sendEvent);
       finish();
     } catch (cause) {
-      setupDone();
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      if (!sub.abort.signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
+      if (!signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
+    } finally {
+      settle();
     }
   }
 
@@ -228,7 +282,11 @@ export class WsRpc {
     send: (event: OutgoingEvent, eventId: string | undefined) => void,
   ): Promise<void> {
     const iterator = iterable[Symbol.asyncIterator]();
-    const aborted = new Promise<'abort'>((resolve) => signal.addEventListener('abort', () => resolve('abort')));
+    // Resolves at once for a subscription stopped before it started.
+    const aborted = new Promise<'abort'>((resolve) => {
+      if (signal.aborted) resolve('abort');
+      else signal.addEventListener('abort', () => resolve('abort'), { once: true });
+    });
     try {
       for (;;) {
         const next = await Promise.race([iterator.next(), aborted]);
@@ -244,20 +302,25 @@ export class WsRpc {
 
   async #stopSubscription(sub: Subscription): Promise<void> {
     sub.abort.abort();
+    await sub.done;
     await sub.handle?.close();
   }
 
   #send(frame: string): void {
     const socket = this.#opts.connection.socket;
-    if (!this.#closed && socket !== null && socket.isOpen) socket.send(frame);
+    if (socket !== null && socket.isOpen) socket.send(frame);
   }
 
   #respond(message: TRPCResponseMessage): void {
     this.#send(JSON.stringify(transformTRPCResponse(this.#config, message)));
   }
 
+  #report(cause: unknown): void {
+    this.#opts.onError?.(getTRPCErrorFromUnknown(cause), undefined);
+  }
+
   #respondError(failure: {
-    reply: { id: RequestId; jsonrpc: '2.0' | undefined } | null;
+    reply: Reply | null;
     path?: string | undefined;
     cause: unknown;
     type?: TRPCProcedureType | 'unknown';
@@ -282,7 +345,15 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-function describeParseError(cause: unknown): string {
+/** The id (and JSON-RPC flag) of a raw request, to answer it even when it does not parse. */
+function replyOf(raw: unknown): Reply | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { id, jsonrpc } = raw as { id?: unknown; jsonrpc?: unknown };
+  if (typeof id !== 'number' && typeof id !== 'string') return null;
+  return { id, jsonrpc: jsonrpc === '2.0' ? '2.0' : undefined };
+}
+
+function parseError(cause: unknown): TRPCError {
   const detail = cause instanceof Error ? cause.message : String(cause);
-  return `malformed message: ${detail}`;
+  return new TRPCError({ code: 'PARSE_ERROR', message: `malformed message: ${detail}`, cause });
 }

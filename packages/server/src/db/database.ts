@@ -26,6 +26,12 @@ export interface OpenDatabaseOptions {
   dataDir?: string | undefined;
   /** Called with each migration applied, for logging. */
   onMigration?: ((name: string) => void) | undefined;
+  /**
+   * Called when an idle pooled PostgreSQL connection fails (the server restarted, an admin
+   * killed it). The pool replaces it; without a listener pg would crash the process.
+   * @default ignore
+   */
+  onConnectionError?: ((error: Error) => void) | undefined;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   const kind: DatabaseKind = opts.url ? 'postgres' : 'pglite';
-  const dialect = opts.url ? postgresDialect(opts.url) : await pgliteDialect(opts.dataDir);
+  const dialect = opts.url ? postgresDialect(opts.url, opts.onConnectionError) : await pgliteDialect(opts.dataDir);
   const db = new Kysely<DB>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrate(db, opts.onMigration);
@@ -50,9 +56,11 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   };
 }
 
-function postgresDialect(url: string): Dialect {
+function postgresDialect(url: string, onError: ((error: Error) => void) | undefined): Dialect {
   // pg's defaults are what the schema types promise: timestamptz -> Date, int4 -> number.
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) });
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', onError ?? (() => undefined));
+  return new PostgresDialect({ pool });
 }
 
 async function pgliteDialect(dataDir: string | undefined): Promise<Dialect> {

@@ -1,5 +1,5 @@
 import { AuthResult, LoginInput, RegisterInput } from '@streampod/protocol';
-import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { dummyHash, hashPassword, KdfBusyError, verifyPassword } from '../auth/passwords.js';
 import { Endpoint } from '../core/endpoint.js';
 import { fail } from '../core/errors.js';
 import type { Session } from '../core/session.js';
@@ -17,12 +17,20 @@ export class AuthEndpoint extends Endpoint {
   register = this.mutation(
     { input: RegisterInput, output: AuthResult, description: 'Creates an account and signs it in.' },
     async (session, input) => {
-      const passwordHash = await hashPassword(input.password);
+      const usernameKey = input.username.toLowerCase();
+      // Checked before the costly hash; the unique index still settles a race.
+      const taken = await session.db
+        .selectFrom('users')
+        .select('id')
+        .where('usernameKey', '=', usernameKey)
+        .executeTakeFirst();
+      if (taken !== undefined) fail('CONFLICT', 'username: this username is taken');
+      const passwordHash = await kdf(() => hashPassword(input.password));
       const row = await session.db
         .insertInto('users')
         .values({
           username: input.username,
-          usernameKey: input.username.toLowerCase(),
+          usernameKey,
           displayName: input.displayName ?? input.username,
           passwordHash,
         })
@@ -46,11 +54,21 @@ export class AuthEndpoint extends Endpoint {
         .where('usernameKey', '=', input.username.toLowerCase())
         .executeTakeFirst();
       // Verify against a dummy hash for unknown users, so response time does not tell who exists.
-      const ok = await verifyPassword(input.password, row?.passwordHash ?? (await dummyHash()));
+      const ok = await kdf(async () => verifyPassword(input.password, row?.passwordHash ?? (await dummyHash())));
       if (row === undefined || !ok) fail('UNAUTHORIZED', 'wrong username or password');
       return signIn(session, row);
     },
   );
+}
+
+/** Runs a password hash, turning "too busy" into TOO_MANY_REQUESTS. */
+async function kdf<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof KdfBusyError) fail('TOO_MANY_REQUESTS', error.message);
+    throw error;
+  }
 }
 
 async function signIn(session: Session, row: Parameters<typeof toChatUser>[0]) {

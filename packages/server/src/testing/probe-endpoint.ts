@@ -5,7 +5,13 @@ import { Endpoint } from '../core/endpoint.js';
 import { Recorder } from './recorder.js';
 
 const ProbeInput = z
-  .object({ lastEventId: z.string().nullish(), refuse: z.boolean().optional(), slowOpen: z.boolean().optional() })
+  .object({
+    lastEventId: z.string().nullish(),
+    refuse: z.boolean().optional(),
+    slowOpen: z.boolean().optional(),
+    closeInOpen: z.boolean().optional(),
+    throwOnClose: z.boolean().optional(),
+  })
   .optional();
 const ProbeMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('echo'), text: z.string().max(10) }),
@@ -41,10 +47,12 @@ export class ProbeEndpoint extends StreamingEndpoint<typeof ProbeInput, typeof P
     }
     this.hooks.push(`opened:${session.resumeFrom ?? '-'}`);
     session.sendStreamMessage({ text: 'welcome', at: new Date(0) });
+    if (session.input?.closeInOpen === true) await session.close();
   }
 
   override streamClosed(session: ProbeSession): void {
     this.hooks.push(`closed:${session.isOpen ? 'open?!' : 'ok'}`);
+    if (session.input?.throwOnClose === true) throw new Error('streamClosed failed on purpose');
   }
 
   override async handleStreamMessage(session: ProbeSession, message: z.output<typeof ProbeMessage>): Promise<void> {
@@ -76,4 +84,38 @@ export class CounterEndpoint extends Endpoint {
       for (let i = 1; i <= to; i++) yield i;
     },
   );
+
+  /** Records `ticker:finally` when a ticker's generator is torn down. */
+  readonly events = new Recorder<string>();
+
+  /** Yields forever (one value per macrotask) until stopped. */
+  ticker = this.stream({ output: z.int() }, (_s) => {
+    const events = this.events;
+    return (async function* () {
+      try {
+        for (let i = 0; ; i++) {
+          yield i;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        events.push('ticker:finally');
+      }
+    })();
+  });
+
+  /** Fails the way a bug would, with a message that must not reach the client. */
+  boom = this.query({ output: z.int() }, () => {
+    throw new Error('relation "secret_table" does not exist');
+  });
+
+  /** A push stream: registers the session, sends a first event, cleans up on close. */
+  readonly watchers = new Set<object>();
+  watch = this.push({ output: z.string() }, (session) => {
+    this.watchers.add(session);
+    session.onClosed(() => {
+      this.watchers.delete(session);
+      this.events.push('watch:closed');
+    });
+    session.sendStreamMessage('watching');
+  });
 }
