@@ -4,6 +4,7 @@ export { ChatUser, Username, Password, RegisterInput, LoginInput, AuthResult } f
 export {
   PresenceStatus,
   UserPresence,
+  UserPresenceList,
   PresenceUpdate,
   PresenceBatch,
   PresenceUserIds,

@@ -15,6 +15,9 @@ export const UserPresence = z.object({
 });
 export type UserPresence = z.infer<typeof UserPresence>;
 
+export const UserPresenceList = z.array(UserPresence);
+export type UserPresenceList = z.infer<typeof UserPresenceList>;
+
 export const PresenceUpdate = UserPresence;
 export type PresenceUpdate = UserPresence;
 

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { StreampodServer } from '../server.js';
 import type { ChatServerConfig } from './config.js';
 import { appEndpoints } from './endpoints.js';
+import { createAppServices } from './services.js';
 
 /** A running chat server and what it owns. */
 export interface ChatServer {
@@ -34,10 +35,18 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       ttlSeconds: config.TOKEN_TTL_SECONDS,
     });
     const webDir = config.WEB_DIR === undefined ? undefined : resolve(config.WEB_DIR);
+    const app = createAppServices({
+      db: database.db,
+      log,
+      tokens,
+      idleAfterMs: config.IDLE_AFTER_MS,
+      presenceBatchMs: config.PRESENCE_BATCH_MS,
+    });
     const server = new StreampodServer({
       endpoints: appEndpoints,
       database,
-      services: { tokens },
+      services: app.services,
+      hooks: app.hooks,
       logger: log,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
@@ -51,7 +60,9 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       url,
       port,
       async close() {
+        // Streams end and users go offline (last seen saved) before the database closes.
         await server.close();
+        await app.close();
         await database.close();
       },
     };

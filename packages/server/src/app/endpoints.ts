@@ -1,5 +1,6 @@
 import { AuthEndpoint } from '../endpoints/auth-endpoint.js';
 import { UsersEndpoint } from '../endpoints/users-endpoint.js';
+import { PresenceEndpoint } from '../endpoints/presence-endpoint.js';
 
 /**
  * Every endpoint of the chat server, by name: the one place they are registered. The
@@ -8,4 +9,5 @@ import { UsersEndpoint } from '../endpoints/users-endpoint.js';
 export const appEndpoints = {
   auth: new AuthEndpoint(),
   users: new UsersEndpoint(),
+  presence: new PresenceEndpoint(),
 };

@@ -1,4 +1,6 @@
 import type { TokenService } from '../auth/tokens.js';
+import type { Membership } from '../presence/membership.js';
+import type { PresenceManager } from '../presence/presence-manager.js';
 
 /**
  * The server-wide services endpoints reach through `session.services`. Endpoints stay
@@ -8,4 +10,7 @@ import type { TokenService } from '../auth/tokens.js';
  */
 export interface Services {
   readonly tokens: TokenService;
+  readonly presence: PresenceManager;
+  /** Who shares a room with whom: decides whose presence a user may see. */
+  readonly membership: Membership;
 }
