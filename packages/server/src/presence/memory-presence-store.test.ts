@@ -1,0 +1,4 @@
+import { MemoryPresenceStore } from './memory-presence-store.js';
+import { presenceStoreCases } from './presence-store.case.js';
+
+presenceStoreCases('memory', () => Promise.resolve(new MemoryPresenceStore()));

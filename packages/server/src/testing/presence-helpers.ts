@@ -1,0 +1,56 @@
+import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import type { TRPCClientError } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
+import type { Membership } from '../presence/membership.js';
+import { Recorder } from './recorder.js';
+import type { TestServer } from './test-server.js';
+import { stockHttpClient, stockWsClient, type StockWsClient } from './trpc-clients.js';
+
+/** A membership where everybody shares a room with everybody (rooms are not the subject). */
+export const everyoneShares: Membership = {
+  sharedWith: (_viewer, userIds) => Promise.resolve(new Set(userIds)),
+};
+
+let seq = 0;
+
+/** Registers a user over HTTP; returns their id and token. */
+export async function registerUser(server: TestServer, name = 'user'): Promise<{ id: number; token: string }> {
+  const username = `${name}${++seq}_${process.pid}`;
+  const result = (await stockHttpClient(server.url).mutation('auth.register', {
+    username,
+    password: 'a long password',
+  })) as { token: string; user: { id: number } };
+  return { id: result.user.id, token: result.token };
+}
+
+/** A device: one authenticated WebSocket, open once a call went through. */
+export async function connectDevice(server: TestServer, token: string): Promise<StockWsClient> {
+  const client = stockWsClient(server.wsUrl, token);
+  await client.query('users.me');
+  return client;
+}
+
+/** What one `presence.subscribeToPresence` subscriber receives. */
+export function watchPresence(client: StockWsClient, userIds: number[]) {
+  const batches = new Recorder<PresenceBatch>();
+  const errors = new Recorder<string>();
+  const sub = client.subscription(
+    'presence.subscribeToPresence',
+    { userIds },
+    {
+      onData: (batch) => batches.push(batch as PresenceBatch),
+      onError: (error: TRPCClientError<AnyTRPCRouter>) => errors.push(`${error.data?.code ?? '?'}: ${error.message}`),
+    },
+  );
+  /** Resolves with the latest state seen for `userId` once `test` holds for it. */
+  const until = async (userId: number, test: (p: UserPresence) => boolean): Promise<UserPresence> => {
+    let found: UserPresence | undefined;
+    await batches.until((all) => {
+      const last = all.flatMap((b) => b.updates.filter((u) => u.userId === userId)).at(-1);
+      found = last !== undefined && test(last) ? last : undefined;
+      return found !== undefined;
+    });
+    return found!;
+  };
+  return { batches, errors, until, stop: () => sub.unsubscribe() };
+}
