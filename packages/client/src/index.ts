@@ -7,4 +7,15 @@ export type { BackoffOptions } from './backoff.js';
 export type { StreampodApi } from './generated/api.js';
 export { apiManifest } from './generated/api.js';
 export type { CallProcedure, StreamProcedure } from './procedure-types.js';
+export { PresenceTracker, formatLastSeen } from './presence/index.js';
+export type {
+  PresenceHandler,
+  PresenceSource,
+  PresenceTrackerOptions,
+  OnPresenceOptions,
+  PresenceView,
+  PresenceWatch,
+  FormatLastSeenOptions,
+  LastSeenLabels,
+} from './presence/index.js';
 export type * from '@streampod/protocol';

@@ -15,8 +15,8 @@ export interface HandlerRegistration {
 
 /** What the tracker hears from a set, to keep its merged map (`get`, `list`) and report errors. */
 export interface WatchedSetEvents {
-  /** Entries the set accepted; `snapshot` ones replace the state of the set's ids. */
-  onUpdates(updates: readonly UserPresence[], snapshot: boolean): void;
+  /** Entries the set's stream brought, in order. */
+  onUpdates(updates: readonly UserPresence[]): void;
   onError(error: Error, userIds: readonly number[]): void;
 }
 
@@ -124,7 +124,7 @@ export class WatchedSet {
         changed = true;
       }
     }
-    this.#events.onUpdates(updates, batch.snapshot);
+    this.#events.onUpdates(updates);
     if (changed) this.#publish({ presences: this.#freezeState(), isLoading: false, error: null });
     for (const registration of [...this.#handlers]) {
       for (const presence of updates) if (this.#handlers.has(registration)) registration.handler(presence);

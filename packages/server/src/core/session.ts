@@ -18,16 +18,23 @@ export interface SessionRuntime {
  * database. Endpoints get one as their first argument.
  */
 export class Session {
-  /** Structured logger bound to this call's path, connection and user. */
-  readonly log: Logger;
+  #log: Logger | undefined;
 
   constructor(
     protected readonly runtime: SessionRuntime,
     readonly connection: Connection,
     /** The procedure path, e.g. `users.me`. */
     readonly path: string,
-  ) {
-    this.log = runtime.log.child({ path, conn: connection.id, user: connection.owner?.id });
+  ) {}
+
+  /** Structured logger bound to this call's path, connection and user. */
+  get log(): Logger {
+    // Made on first use: most calls never log, and a child logger per call adds up.
+    return (this.#log ??= this.runtime.log.child({
+      path: this.path,
+      conn: this.connection.id,
+      user: this.connection.owner?.id,
+    }));
   }
 
   /** The signed-in user, or null. */

@@ -16,9 +16,9 @@ export class MemoryFanoutBus implements FanoutBus {
       handlers = new Set();
       this.#topics.set(topic, handlers);
     }
-    handlers.add(handler as BusHandler<never>);
+    handlers.add(handler);
     return () => {
-      handlers.delete(handler as BusHandler<never>);
+      handlers.delete(handler);
       if (handlers.size === 0 && this.#topics.get(topic) === handlers) this.#topics.delete(topic);
     };
   }

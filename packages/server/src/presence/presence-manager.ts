@@ -236,10 +236,19 @@ export class PresenceManager {
 
   #flush(): void {
     this.#flushTimer = undefined;
+    // Most batches hold one change, the same object for every watcher of that user: those
+    // share one event, so the change is serialized once however many watch it.
+    const single = new Map<UserPresence, OutgoingEvent<PresenceBatch>>();
     for (const watcher of this.#dirty) {
       const updates = [...watcher.pending.values()];
       watcher.pending.clear();
-      watcher.session.send(new OutgoingEvent<PresenceBatch>({ snapshot: false, updates }));
+      const only = updates.length === 1 ? updates[0] : undefined;
+      let event = only === undefined ? undefined : single.get(only);
+      if (event === undefined) {
+        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates });
+        if (only !== undefined) single.set(only, event);
+      }
+      watcher.session.send(event);
     }
     this.#dirty.clear();
   }

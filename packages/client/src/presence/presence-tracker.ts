@@ -1,0 +1,161 @@
+import type { UserPresence } from '@streampod/protocol';
+import { emptyView, loadingView, normalizeIds, type PresenceWatch } from './presence-view.js';
+import { WatchedSet, type HandlerRegistration, type PresenceSource } from './watched-set.js';
+
+export type { PresenceSource } from './watched-set.js';
+
+/** Called with each presence a watch hears about: every snapshot entry, then every change. */
+export type PresenceHandler = (presence: UserPresence) => void;
+
+export interface PresenceTrackerOptions {
+  /**
+   * Called whenever the subscription of an id set fails (e.g. FORBIDDEN: the viewer shares
+   * no room with one of `userIds`), in addition to the handlers' own `onError`.
+   */
+  onError?(error: Error, userIds: readonly number[]): void;
+}
+
+export interface OnPresenceOptions {
+  /** The subscription failed (e.g. FORBIDDEN); it is over, and this handler hears nothing more. */
+  onError?(error: Error): void;
+}
+
+/**
+ * A live map of watched users: `onPresence([1, 2], handler)` like hosted presence SDKs.
+ * Each distinct id set (order and duplicates do not matter) is one server subscription,
+ * shared by every handler and hook that watches it and stopped with the last of them. It
+ * survives reconnects: the client re-subscribes and the fresh snapshot replaces the state.
+ * An id set whose subscription failed keeps its error until everyone watching it leaves;
+ * the next watch of those ids tries again.
+ */
+export class PresenceTracker {
+  readonly #source: PresenceSource;
+  readonly #options: PresenceTrackerOptions;
+  readonly #sets = new Map<string, WatchedSet>();
+  /** Every watched user's latest presence, whichever set's stream brought it. */
+  readonly #latest = new Map<number, UserPresence>();
+
+  constructor(client: PresenceSource, options: PresenceTrackerOptions = {}) {
+    this.#source = client;
+    this.#options = options;
+  }
+
+  /**
+   * Watches `userIds`: `handler` gets every entry of the snapshot, then every change, for
+   * those ids only. A handler added while the ids are already watched gets their current
+   * state first. Returns the function that removes this handler.
+   *
+   * (Watching a whole room, `onPresence({ roomId }, handler)`, comes with rooms.)
+   */
+  onPresence(userIds: readonly number[], handler: PresenceHandler, options: OnPresenceOptions = {}): () => void {
+    const ids = normalizeIds(userIds);
+    if (ids.length === 0) return () => undefined;
+    const registration: HandlerRegistration = { handler, onError: options.onError };
+    const set = this.#acquire(ids);
+    set.addHandler(registration);
+    return () => {
+      if (!set.handlers.has(registration)) return;
+      set.removeHandler(registration);
+      this.#release(set);
+    };
+  }
+
+  /** Removes `handler` from every id set it watches. */
+  offPresence(handler: PresenceHandler): void {
+    for (const set of [...this.#sets.values()]) {
+      for (const registration of [...set.handlers]) {
+        if (registration.handler !== handler) continue;
+        set.removeHandler(registration);
+        this.#release(set);
+      }
+    }
+  }
+
+  /**
+   * Removes every handler, stopping every subscription. Hooks (`watch`) keep theirs: they
+   * are ended by unmounting, not from here.
+   */
+  clearPresenceHandlers(): void {
+    for (const set of [...this.#sets.values()]) {
+      for (const registration of [...set.handlers]) {
+        set.removeHandler(registration);
+        this.#release(set);
+      }
+    }
+  }
+
+  /** The current presence of a watched user; `undefined` if not watched or not loaded yet. */
+  get(userId: number): UserPresence | undefined {
+    return this.#latest.get(userId);
+  }
+
+  /** The current presence of every watched user whose state has arrived. */
+  list(): UserPresence[] {
+    return [...this.#latest.values()];
+  }
+
+  /** Open server subscriptions: one per distinct id set being watched. */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const set of this.#sets.values()) if (set.open) count++;
+    return count;
+  }
+
+  /**
+   * A subscribe/getSnapshot pair for `userIds`, for framework hooks (React's
+   * `useSyncExternalStore`, Vue watchers). Nothing starts until `subscribe` is called.
+   */
+  watch(userIds: readonly number[]): PresenceWatch {
+    const ids = normalizeIds(userIds);
+    const key = ids.join(',');
+    if (ids.length === 0) {
+      return { userIds: ids, subscribe: () => () => undefined, getSnapshot: () => emptyView };
+    }
+    return {
+      userIds: ids,
+      subscribe: (listener) => {
+        const set = this.#acquire(ids);
+        const remove = set.addListener(listener);
+        let removed = false;
+        return () => {
+          if (removed) return;
+          removed = true;
+          remove();
+          this.#release(set);
+        };
+      },
+      getSnapshot: () => this.#sets.get(key)?.view ?? loadingView,
+    };
+  }
+
+  #acquire(ids: readonly number[]): WatchedSet {
+    const key = ids.join(',');
+    let set = this.#sets.get(key);
+    if (set === undefined) {
+      set = new WatchedSet({
+        source: this.#source,
+        userIds: ids,
+        events: {
+          // Last arrival wins; each set's own view follows its own stream's order.
+          onUpdates: (updates) => {
+            for (const presence of updates) this.#latest.set(presence.userId, presence);
+          },
+          onError: (error, userIds) => this.#options.onError?.(error, userIds),
+        },
+      });
+      this.#sets.set(key, set);
+    }
+    return set;
+  }
+
+  #release(set: WatchedSet): void {
+    if (set.refs > 0) return;
+    const key = set.userIds.join(',');
+    if (this.#sets.get(key) !== set) return;
+    set.stop();
+    this.#sets.delete(key);
+    const stillWatched = new Set<number>();
+    for (const other of this.#sets.values()) for (const id of other.userIds) stillWatched.add(id);
+    for (const id of set.userIds) if (!stillWatched.has(id)) this.#latest.delete(id);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Presence fan-out cost: server CPU time per status change, with 10 watchers per user, at
+ * 1,000, 5,000 and 10,000 connected users. Everything the server does runs for real (the
+ * tRPC WebSocket protocol handler, the router, the presence endpoint and manager, the
+ * in-memory store and bus, frame serialization); only the kernel socket is replaced by a
+ * counter, so the figure is the server's own work. The goal is a flat cost: 10k/1k ≤ 1.3.
+ */
+import { openDatabase } from '../src/db/index.js';
+import { TokenService } from '../src/auth/tokens.js';
+import { createAppServices } from '../src/app/services.js';
+import { appEndpoints } from '../src/app/endpoints.js';
+import { Connection, type TransportSocket } from '../src/core/connection.js';
+import { describeEndpoints } from '../src/core/procedures.js';
+import { compileRouter } from '../src/core/router.js';
+import { WsRpc } from '../src/core/ws-rpc.js';
+import { createLogger } from '../src/observability/logger.js';
+import type { Membership } from '../src/presence/membership.js';
+
+const WATCHERS_PER_USER = 10;
+const SIZES = [1_000, 5_000, 10_000];
+const CHANGES = Number(process.env['BENCH_CHANGES'] ?? 4_000);
+const WARMUP = 1_000;
+
+const everyoneShares: Membership = { sharedWith: (_v, ids) => Promise.resolve(new Set(ids)) };
+
+/** A deterministic sequence, so every run changes the same users in the same order. */
+function lcg(seed: number) {
+  let s = seed;
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31);
+}
+
+async function measure(users: number) {
+  const database = await openDatabase({ dataDir: 'memory' });
+  const log = createLogger('silent');
+  const app = createAppServices({
+    db: database.db,
+    log,
+    tokens: new TokenService({ secret: new Uint8Array(32) }),
+    membership: everyoneShares,
+    presenceBatchMs: 0,
+  });
+  const router = compileRouter(
+    describeEndpoints(appEndpoints),
+    { db: database.db, log, services: app.services },
+    { onCall: (c) => app.services.presence.activity(c) },
+  );
+
+  let frames = 0;
+  let waitFor = 0;
+  let wake: (() => void) | undefined;
+  const socket: TransportSocket = {
+    send() {
+      frames++;
+      if (wake !== undefined && frames >= waitFor) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    },
+    close: () => undefined,
+    isOpen: true,
+  };
+  const framesReach = (n: number) =>
+    frames >= n ? Promise.resolve() : new Promise<void>((resolve) => ((waitFor = n), (wake = resolve)));
+
+  const rpcs: WsRpc[] = [];
+  for (let id = 1; id <= users; id++) {
+    const connection = new Connection('ws', '127.0.0.1', socket);
+    connection.credentials = { user: { id, username: `u${id}` }, expiresAt: Date.now() + 3_600_000 };
+    await app.services.presence.connectionOpened(connection);
+    rpcs.push(
+      new WsRpc({ router, connection, expectConnectionParams: false, authenticate: () => Promise.resolve(null) }),
+    );
+  }
+  // Each user watches the next ten, so each user has exactly ten watchers.
+  for (let i = 0; i < users; i++) {
+    const userIds = Array.from({ length: WATCHERS_PER_USER }, (_, k) => ((i + k + 1) % users) + 1);
+    rpcs[i]!.handleFrame(
+      JSON.stringify({
+        id: 1,
+        method: 'subscription',
+        params: { path: 'presence.subscribeToPresence', input: { json: { userIds } } },
+      }),
+    );
+  }
+  await framesReach(users * 2); // `started` + the snapshot, per subscriber
+
+  const next = lcg(users);
+  const statuses = ['online', 'busy', 'away'] as const;
+  // Every change moves the user to another status, so every change reaches its watchers.
+  const current = new Uint8Array(users);
+  let requestId = 10;
+  const change = async (n: number) => {
+    for (let k = 0; k < n; k++) {
+      const user = next() % users;
+      current[user] = (current[user]! + 1) % 3;
+      const before = frames;
+      rpcs[user]!.handleFrame(
+        JSON.stringify({
+          id: ++requestId,
+          method: 'mutation',
+          params: { path: 'presence.setStatus', input: { json: { status: statuses[current[user]] } } },
+        }),
+      );
+      // The mutation's answer, then one batch to each of the ten watchers.
+      await framesReach(before + 1 + WATCHERS_PER_USER);
+    }
+  };
+  await change(WARMUP);
+  const heap = process.memoryUsage().heapUsed;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await change(CHANGES);
+  const used = process.cpuUsage(cpu);
+  const wall = performance.now() - started;
+
+  await Promise.all(rpcs.map((r) => r.close()));
+  await app.close();
+  await database.close();
+  return {
+    users,
+    cpuUsPerChange: (used.user + used.system) / CHANGES,
+    wallUsPerChange: (wall * 1000) / CHANGES,
+    heapMb: heap / 2 ** 20,
+  };
+}
+
+export async function runPresenceBench(): Promise<boolean> {
+  console.log(`presence: CPU per status change, ${WATCHERS_PER_USER} watchers per user, ${CHANGES} changes per size\n`);
+  const results = [];
+  for (const users of SIZES) {
+    const r = await measure(users);
+    results.push(r);
+    console.log(
+      `${String(users).padStart(6)} users  ${r.cpuUsPerChange.toFixed(1).padStart(7)} µs CPU/change  ${r.wallUsPerChange.toFixed(1).padStart(7)} µs wall/change  heap ${r.heapMb.toFixed(0)} MiB`,
+    );
+  }
+  const first = results[0]!;
+  const last = results.at(-1)!;
+  const ratio = last.cpuUsPerChange / first.cpuUsPerChange;
+  const ok = ratio <= 1.3;
+  console.log(
+    `\nratio ${last.users / 1000}k/${first.users / 1000}k: ${ratio.toFixed(2)} (goal ≤ 1.30: ${ok ? 'met' : 'NOT met'})`,
+  );
+  return ok;
+}

@@ -1,0 +1,13 @@
+/** `pnpm bench [name…]`: runs the named benchmarks (all when none is named). */
+import { runPresenceBench } from './presence.js';
+
+const benches: Record<string, () => Promise<boolean>> = { presence: runPresenceBench };
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = names.filter((n) => !(n in benches));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+let ok = true;
+for (const name of names.length > 0 ? names : Object.keys(benches)) ok = (await benches[name]!()) && ok;
+process.exit(ok ? 0 : 1);
