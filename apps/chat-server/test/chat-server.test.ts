@@ -53,8 +53,9 @@ describe('apps/chat-server with the generated client', () => {
     expect(first.logs.map((l) => l['msg'])).toContain('server stopped');
 
     await using second = await ChatServerProcess.start({ DATA_DIR: dir, PORT: String(first.port) });
-    // The same client object, without any help: it reconnects and the old token still works.
-    expect(await signedIn.users.me()).toEqual(user);
+    // The same client object, without any help: it reconnects and the old token still works;
+    // the stop took the user offline and saved when they were last seen.
+    expect(await signedIn.users.me()).toEqual({ ...user, lastSeenAt: expect.any(Date) as Date });
     expect(connections).toContain(false);
     expect(second.logs.filter((l) => l['msg'] === 'migration applied')).toHaveLength(0);
     await Promise.all([anon.close(), signedIn.close()]);

@@ -66,5 +66,7 @@ export function formatLastSeen(
   if (age < day) return relative.format(-Math.floor(age / hour), 'hour');
   if (age < 7 * day) return relative.format(-Math.floor(age / day), 'day');
   if (labels.overAWeek !== undefined) return labels.overAWeek;
-  return english ? 'Over a week ago' : new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(presence.lastSeen);
+  return english
+    ? 'Over a week ago'
+    : new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(presence.lastSeen);
 }

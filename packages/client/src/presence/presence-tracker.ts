@@ -12,12 +12,12 @@ export interface PresenceTrackerOptions {
    * Called whenever the subscription of an id set fails (e.g. FORBIDDEN: the viewer shares
    * no room with one of `userIds`), in addition to the handlers' own `onError`.
    */
-  onError?(error: Error, userIds: readonly number[]): void;
+  onError?: (error: Error, userIds: readonly number[]) => void;
 }
 
 export interface OnPresenceOptions {
   /** The subscription failed (e.g. FORBIDDEN); it is over, and this handler hears nothing more. */
-  onError?(error: Error): void;
+  onError?: (error: Error) => void;
 }
 
 /**

@@ -13,14 +13,17 @@ export interface PresenceView {
   readonly error: Error | null;
 }
 
-/** A subscribe/getSnapshot pair for one id set: the shape framework hooks build on. */
+/**
+ * A subscribe/getSnapshot pair for one id set: the shape framework hooks build on. Both
+ * are plain functions, safe to pass around detached (`useSyncExternalStore` does).
+ */
 export interface PresenceWatch {
   /** The watched ids, sorted and de-duplicated. */
   readonly userIds: readonly number[];
   /** Starts (or joins) the id set's subscription; `listener` runs whenever the view changes. */
-  subscribe(listener: () => void): () => void;
+  readonly subscribe: (listener: () => void) => () => void;
   /** The current view; the same object as long as nothing changed. */
-  getSnapshot(): PresenceView;
+  readonly getSnapshot: () => PresenceView;
 }
 
 const noPresences: Readonly<Record<number, UserPresence>> = Object.freeze({});

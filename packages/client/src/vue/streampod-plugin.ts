@@ -41,7 +41,9 @@ function useStreampodContext(composable: string): StreampodContext {
   // The `null` default keeps Vue from warning before we throw a clearer error.
   const context = inject(streampodKey, null);
   if (context === null) {
-    throw new Error(`${composable}: no streampod client; use provideStreampod(client) or app.use(createStreampod(client))`);
+    throw new Error(
+      `${composable}: no streampod client; use provideStreampod(client) or app.use(createStreampod(client))`,
+    );
   }
   return context;
 }

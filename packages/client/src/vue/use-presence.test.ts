@@ -1,0 +1,136 @@
+// @vitest-environment happy-dom
+import { openDatabase, type Database } from '@streampod/server';
+import { startTestServer } from '@streampod/server/testing';
+import type { Document as HappyDocument } from 'happy-dom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, defineComponent, h, nextTick, ref, type Component } from 'vue';
+import type { StreampodClient } from '../client.js';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
+import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.case.js';
+import { createStreampod, provideStreampod, useStreampodClient } from './streampod-plugin.js';
+import { usePresence } from './use-presence.js';
+
+const { document } = globalThis as unknown as { document: HappyDocument };
+
+let database: Database;
+beforeAll(async () => {
+  database = await openDatabase({ dataDir: 'memory' });
+});
+afterAll(() => database.close());
+
+/** The status of the first of `userIds`, as a contact list would show it. */
+function contact(userIds: () => readonly number[]): Component {
+  return defineComponent({
+    setup() {
+      const { presences, isLoading, error } = usePresence(userIds);
+      return () => {
+        const first = userIds()[0];
+        const presence = first === undefined ? undefined : presences.value[first];
+        return h('span', isLoading.value ? 'loading' : (error.value?.message ?? presence?.status ?? 'unknown'));
+      };
+    },
+  });
+}
+
+/** Mounts `root` into a fresh container; unmounts on dispose. */
+function mount(root: Component, setup: (app: ReturnType<typeof createApp>) => void = () => undefined) {
+  const container = document.createElement('div');
+  document.body.appendChild(container);
+  const app = createApp(root);
+  setup(app);
+  app.mount(container);
+  return {
+    text: () => container.textContent,
+    [Symbol.dispose]: () => {
+      app.unmount();
+      container.remove();
+    },
+  };
+}
+
+/** Resolves once the tracker has `userId` in `status` and Vue has rendered it. */
+async function until(tracker: PresenceTracker, opts: { userIds: number[]; userId: number; status: string }) {
+  await untilPresence(tracker, { ...opts, test: (p) => p.status === opts.status });
+  await nextTick();
+}
+
+describe('usePresence (Vue)', () => {
+  it("follows a contact's status, and re-watches when the ids change", async () => {
+    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    const alice = await registerUser(server.url, 'alice');
+    const bob = await registerUser(server.url, 'bob');
+    const carol = await registerUser(server.url, 'carol');
+    await using a = await connectDevice(server.url, alice.token);
+    const plugin = createStreampod(a);
+    const { tracker } = plugin;
+    const ids = ref<number[]>([bob.id]);
+    const view = mount(
+      contact(() => ids.value),
+      (app) => app.use(plugin),
+    );
+    try {
+      expect(view.text()).toBe('loading');
+      await until(tracker, { userIds: [bob.id], userId: bob.id, status: 'offline' });
+      expect(view.text()).toBe('offline');
+      const phone = await connectDevice(server.url, bob.token);
+      await until(tracker, { userIds: [bob.id], userId: bob.id, status: 'online' });
+      expect(view.text()).toBe('online');
+      await phone.close();
+      await until(tracker, { userIds: [bob.id], userId: bob.id, status: 'offline' });
+      expect(view.text()).toBe('offline');
+
+      // The same ids in a new array change nothing; other ids re-watch.
+      ids.value = [bob.id];
+      await nextTick();
+      expect(tracker.watch([bob.id]).getSnapshot().isLoading).toBe(false);
+      expect(view.text()).toBe('offline');
+      await using _carol = await connectDevice(server.url, carol.token);
+      ids.value = [carol.id];
+      await nextTick();
+      expect(tracker.get(bob.id)).toBeUndefined();
+      await until(tracker, { userIds: [carol.id], userId: carol.id, status: 'online' });
+      expect(view.text()).toBe('online');
+      expect(tracker.subscriptionCount).toBe(1);
+    } finally {
+      view[Symbol.dispose]();
+    }
+    expect(tracker.subscriptionCount).toBe(0);
+  });
+
+  it('works with provideStreampod in a parent setup, and shows FORBIDDEN when no room is shared', async () => {
+    await using server = await startTestServer({ database, presenceBatchMs: 10 });
+    const alice = await registerUser(server.url, 'alice');
+    const bob = await registerUser(server.url, 'bob');
+    await using a = await connectDevice(server.url, alice.token);
+    let tracker: PresenceTracker | undefined;
+    let client: StreampodClient | undefined;
+    const Contact = contact(() => [bob.id]);
+    const Parent = defineComponent({
+      setup() {
+        tracker = provideStreampod(a).tracker;
+        return () => h(Contact);
+      },
+    });
+    const Probe = defineComponent({
+      setup() {
+        client = useStreampodClient();
+        return () => h('i');
+      },
+    });
+    using view = mount(defineComponent({ setup: () => () => [h(Parent), h(Probe)] }), (app) =>
+      app.use(createStreampod(a)),
+    );
+    expect(client).toBe(a);
+    const failed = new Promise<void>((resolve) => {
+      const watch = tracker!.watch([bob.id]);
+      const stop = watch.subscribe(() => {
+        if (watch.getSnapshot().error === null) return;
+        stop();
+        resolve();
+      });
+    });
+    await failed;
+    await nextTick();
+    expect(view.text()).toBe(`userIds: you share no room with ${bob.id}`);
+  });
+});
