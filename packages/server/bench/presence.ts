@@ -5,6 +5,8 @@
  * in-memory store and bus, frame serialization); only the kernel socket is replaced by a
  * counter, so the figure is the server's own work. The goal is a flat cost: 10k/1k ≤ 1.3.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/index.js';
 import { TokenService } from '../src/auth/tokens.js';
 import { createAppServices } from '../src/app/services.js';
@@ -23,13 +25,19 @@ const WARMUP = 1_000;
 
 const everyoneShares: Membership = { sharedWith: (_v, ids) => Promise.resolve(new Set(ids)) };
 
-/** A deterministic sequence, so every run changes the same users in the same order. */
-function lcg(seed: number) {
-  let s = seed;
-  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31);
+/** A deterministic xorshift32 sequence, so every run changes the same users in the same order. */
+function xorshift(seed: number) {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
 }
 
-async function measure(users: number) {
+/** One size, measured in this process (the runner gives each size a fresh process). */
+export async function measure(users: number) {
   const database = await openDatabase({ dataDir: 'memory' });
   const log = createLogger('silent');
   const app = createAppServices({
@@ -85,7 +93,7 @@ async function measure(users: number) {
   }
   await framesReach(users * 2); // `started` + the snapshot, per subscriber
 
-  const next = lcg(users);
+  const next = xorshift(users);
   const statuses = ['online', 'busy', 'away'] as const;
   // Every change moves the user to another status, so every change reaches its watchers.
   const current = new Uint8Array(users);
@@ -107,6 +115,7 @@ async function measure(users: number) {
     }
   };
   await change(WARMUP);
+  (globalThis as { gc?: () => void }).gc?.();
   const heap = process.memoryUsage().heapUsed;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -125,22 +134,73 @@ async function measure(users: number) {
   };
 }
 
+interface Result {
+  users: number;
+  cpuUsPerChange: number;
+  wallUsPerChange: number;
+  heapMb: number;
+}
+
+/** Runs one size in a fresh process: no JIT warmth or heap carried over from another size. */
+function measureInChild(users: number): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(users)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`presence bench child exited with ${code}`)),
+    );
+  });
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+};
+
 export async function runPresenceBench(): Promise<boolean> {
-  console.log(`presence: CPU per status change, ${WATCHERS_PER_USER} watchers per user, ${CHANGES} changes per size\n`);
-  const results = [];
-  for (const users of SIZES) {
-    const r = await measure(users);
-    results.push(r);
+  const rounds = 2;
+  console.log(
+    `presence: CPU per status change, ${WATCHERS_PER_USER} watchers per user, ${CHANGES} changes per run, ` +
+      `each size in a fresh process, ${rounds} rounds in alternating order (median)\n`,
+  );
+  const runs = new Map<number, Result[]>(SIZES.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const users of round % 2 === 0 ? SIZES : [...SIZES].reverse())
+      runs.get(users)!.push(await measureInChild(users));
+  }
+  const results = SIZES.map((users) => {
+    const r = runs.get(users)!;
+    return {
+      users,
+      cpu: median(r.map((x) => x.cpuUsPerChange)),
+      wall: median(r.map((x) => x.wallUsPerChange)),
+      heap: median(r.map((x) => x.heapMb)),
+      spread: r.map((x) => x.cpuUsPerChange.toFixed(0)).join('/'),
+    };
+  });
+  for (const r of results) {
     console.log(
-      `${String(users).padStart(6)} users  ${r.cpuUsPerChange.toFixed(1).padStart(7)} µs CPU/change  ${r.wallUsPerChange.toFixed(1).padStart(7)} µs wall/change  heap ${r.heapMb.toFixed(0)} MiB`,
+      `${String(r.users).padStart(6)} users  ${r.cpu.toFixed(1).padStart(7)} µs CPU/change (runs ${r.spread})  ` +
+        `${r.wall.toFixed(1).padStart(7)} µs wall/change  heap ${r.heap.toFixed(0)} MiB`,
     );
   }
   const first = results[0]!;
   const last = results.at(-1)!;
-  const ratio = last.cpuUsPerChange / first.cpuUsPerChange;
+  const ratio = last.cpu / first.cpu;
   const ok = ratio <= 1.3;
   console.log(
     `\nratio ${last.users / 1000}k/${first.users / 1000}k: ${ratio.toFixed(2)} (goal ≤ 1.30: ${ok ? 'met' : 'NOT met'})`,
   );
   return ok;
+}
+
+// Child mode: `presence.ts <users>` measures one size and prints the result as JSON.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const users = Number(process.argv[2]);
+  process.stdout.write(JSON.stringify(await measure(users)));
+  process.exit(0);
 }

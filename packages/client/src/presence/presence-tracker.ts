@@ -121,7 +121,7 @@ export class PresenceTracker {
           if (removed) return;
           removed = true;
           remove();
-          this.#release(set);
+          this.#releaseSoon(set);
         };
       },
       getSnapshot: () => this.#sets.get(key)?.view ?? loadingView,
@@ -146,6 +146,14 @@ export class PresenceTracker {
       this.#sets.set(key, set);
     }
     return set;
+  }
+
+  /**
+   * A hook's release waits a microtask: React StrictMode unsubscribes and subscribes again at
+   * once, and the server subscription should survive that rather than close and reopen.
+   */
+  #releaseSoon(set: WatchedSet): void {
+    if (set.refs === 0) queueMicrotask(() => this.#release(set));
   }
 
   #release(set: WatchedSet): void {

@@ -20,6 +20,32 @@ export interface WatchedSetEvents {
   onError(error: Error, userIds: readonly number[]): void;
 }
 
+/** Errors that retrying cannot fix: the request itself is refused. */
+const FINAL_CODES = new Set(['FORBIDDEN', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND']);
+const MAX_RETRIES = 10;
+
+/** 250 ms doubling to 10 s, each in [½, 1] of that, so clients do not retry in step. */
+function retryDelay(attempt: number): number {
+  const ceiling = Math.min(10_000, 250 * 2 ** attempt);
+  return ceiling * (0.5 + Math.random() * 0.5);
+}
+
+function codeOf(error: Error): string {
+  const data = (error as { data?: { code?: unknown } }).data;
+  return typeof data?.code === 'string' ? data.code : '';
+}
+
+/** One handler throwing must not keep the others from hearing the change. */
+function deliver(registration: HandlerRegistration, presence: UserPresence): void {
+  try {
+    registration.handler(presence);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
 /**
  * One server subscription for one distinct id set, shared by every handler and hook that
  * watches exactly those ids. It holds the set's state as its own stream tells it, so the
@@ -35,24 +61,57 @@ export class WatchedSet {
   #view: PresenceView = loadingView;
   #stop: (() => void) | undefined;
 
+  readonly #source: PresenceSource;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
   constructor(opts: { source: PresenceSource; userIds: readonly number[]; events: WatchedSetEvents }) {
     this.userIds = opts.userIds;
     this.#wanted = new Set(opts.userIds);
     this.#events = opts.events;
+    this.#source = opts.source;
+    this.#start();
+  }
+
+  #start(): void {
     let ended = false;
-    const stop = opts.source.presence.subscribeToPresence({ userIds: [...opts.userIds] }).listen({
-      onData: (batch) => this.#receive(batch),
+    const stop = this.#source.presence.subscribeToPresence({ userIds: [...this.userIds] }).listen({
+      onData: (batch) => {
+        this.#retries = 0;
+        this.#receive(batch);
+      },
       onError: (error) => {
         ended = true;
-        this.#fail(error);
+        this.#stop = undefined;
+        if (FINAL_CODES.has(codeOf(error))) this.#fail(error);
+        else this.#retry(error);
       },
-      // Streams end on their own only when the server stops them; say so rather than go stale.
+      // The server ends a stream only when it goes away (a restart): subscribe again.
       onComplete: () => {
         ended = true;
-        this.#fail(new Error('presence: the server ended the subscription'));
+        this.#stop = undefined;
+        this.#retry(new Error('presence: the server ended the subscription'));
       },
     });
     if (!ended) this.#stop = stop;
+  }
+
+  /**
+   * A passing failure (server restarting, a database blip): keep the state shown, try again
+   * with jittered backoff; the new subscription's snapshot brings the state up to date.
+   */
+  #retry(error: Error): void {
+    if (this.#stopped) return;
+    if (this.#retries >= MAX_RETRIES) {
+      this.#fail(error);
+      return;
+    }
+    const delay = retryDelay(this.#retries++);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#stopped) this.#start();
+    }, delay);
   }
 
   /** The server subscription is still open. */
@@ -88,7 +147,7 @@ export class WatchedSet {
       if (!this.#handlers.has(registration)) return;
       const { error } = this.#view;
       if (error !== null) registration.onError?.(error);
-      else for (const presence of this.#state.values()) registration.handler(presence);
+      else for (const presence of this.#state.values()) deliver(registration, presence);
     });
   }
 
@@ -104,6 +163,8 @@ export class WatchedSet {
   }
 
   stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
     this.#stop?.();
     this.#stop = undefined;
   }
@@ -127,7 +188,7 @@ export class WatchedSet {
     this.#events.onUpdates(updates);
     if (changed) this.#publish({ presences: this.#freezeState(), isLoading: false, error: null });
     for (const registration of [...this.#handlers]) {
-      for (const presence of updates) if (this.#handlers.has(registration)) registration.handler(presence);
+      for (const presence of updates) if (this.#handlers.has(registration)) deliver(registration, presence);
     }
   }
 

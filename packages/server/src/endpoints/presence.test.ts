@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { UserPresence } from '@streampod/protocol';
 import { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
+import { Recorder } from '../testing/recorder.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { FreezableProxy } from '../testing/freezable-proxy.js';
 import { createTestPostgres } from '../testing/postgres.js';
@@ -252,5 +254,96 @@ describe('last seen survives a restart', () => {
   it('on PostgreSQL', async () => {
     await using pg = await createTestPostgres();
     await lastSeenAcrossRestart(() => openDatabase({ url: pg.url }));
+  });
+});
+
+describe('regressions', () => {
+  /** A memory store whose reads wait for `release()` (or fail), to stretch the snapshot read. */
+  function slowStore() {
+    const store = new MemoryPresenceStore();
+    let gate: Promise<void> = Promise.resolve();
+    let open = () => {};
+    let failNext = false;
+    const reads = new Recorder<string>();
+    const get = store.get.bind(store);
+    store.get = async (ids) => {
+      reads.push('read');
+      if (failNext) {
+        failNext = false;
+        throw new Error('store unavailable');
+      }
+      await gate;
+      return get(ids);
+    };
+    return {
+      store,
+      reads,
+      hold: () => {
+        gate = new Promise<void>((resolve) => (open = resolve));
+      },
+      release: () => open(),
+      failNextRead: () => (failNext = true),
+    };
+  }
+
+  it('never sends a change before the snapshot, even when the snapshot is slow to read', async () => {
+    const slow = slowStore();
+    await using local = await startTestServer({
+      database,
+      membership: everyoneShares,
+      presenceStore: slow.store,
+      presenceBatchMs: 5,
+    });
+    const early = await registerUser(local, 'early');
+    const late = await registerUser(local, 'late');
+    const mona = await registerUser(local, 'mona');
+    await using e = await connectDevice(local, early.token);
+    const other = watchPresence(e, [mona.id]);
+    await other.batches.until((b) => b.length === 1);
+    slow.hold();
+    await using l = await connectDevice(local, late.token);
+    const seen = watchPresence(l, [mona.id]);
+    await slow.reads.untilCount('read', 2);
+    // Mona comes online while the late watcher's snapshot is still being read.
+    await using _mona = await connectDevice(local, mona.token);
+    await other.until(mona.id, (p) => p.status === 'online'); // a flush has run meanwhile
+    slow.release();
+    await seen.until(mona.id, (p) => p.status === 'online');
+    expect(seen.batches.entries[0]?.snapshot).toBe(true);
+  });
+
+  it('a snapshot that fails to read leaves no watcher behind', async () => {
+    const slow = slowStore();
+    await using local = await startTestServer({ database, membership: everyoneShares, presenceStore: slow.store });
+    const nina = await registerUser(local, 'nina');
+    await using n = await connectDevice(local, nina.token);
+    slow.failNextRead();
+    const seen = watchPresence(n, [nina.id, 424_242]);
+    await seen.errors.until((e) => e.length === 1);
+    expect(seen.errors.entries).toEqual(['INTERNAL_SERVER_ERROR: Internal server error']);
+    expect(local.services.presence.watchedUserCount).toBe(0);
+  });
+
+  it('a connection whose token expired stops counting as a device', async () => {
+    await using local = await startTestServer({
+      database,
+      membership: everyoneShares,
+      idleAfterMs: 40,
+      presenceBatchMs: 5,
+    });
+    const watcher = await registerUser(local, 'watcher');
+    const omar = await registerUser(local, 'omar');
+    await using w = await connectDevice(local, watcher.token);
+    const seen = watchPresence(w, [omar.id]);
+    const shortLived = await local.tokens.issue({ id: omar.id, username: 'omar' }, 2);
+    await using _o = await connectDevice(local, shortLived);
+    await seen.until(omar.id, (p) => p.status === 'online');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_000);
+      expect(await seen.until(omar.id, (p) => p.status === 'offline')).toMatchObject({ devices: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

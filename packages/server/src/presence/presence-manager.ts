@@ -40,6 +40,8 @@ interface Watcher {
   readonly session: StreamingSession<PresenceBatch, unknown>;
   readonly userIds: ReadonlySet<number>;
   readonly pending: Map<number, UserPresence>;
+  /** Its snapshot has gone out: changes may follow (never before it). */
+  ready: boolean;
 }
 
 const topic = (userId: number) => `presence:${userId}`;
@@ -103,10 +105,12 @@ export class PresenceManager {
     set?.delete(device);
     if (set?.size === 0) this.#devicesByUser.delete(device.userId);
     const at = new Date();
-    const change = await this.#apply(device.userId, () =>
-      this.#store.removeDevice({ userId: device.userId, deviceId: device.deviceId, at }),
-    );
-    if (change.after.status === 'offline' && change.changed) await this.#saveLastSeen(device.userId, at);
+    // Saved inside the user's queue, so a flapping device cannot save an older time last.
+    await this.#apply(device.userId, async () => {
+      const change = await this.#store.removeDevice({ userId: device.userId, deviceId: device.deviceId, at });
+      if (change.after.status === 'offline' && change.changed) await this.#saveLastSeen(device.userId, at);
+      return change;
+    });
   }
 
   /**
@@ -153,7 +157,7 @@ export class PresenceManager {
    * sends the snapshot of every requested user; later batches carry changes only.
    */
   async watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
-    const watcher: Watcher = { session, userIds: new Set(userIds), pending: new Map() };
+    const watcher: Watcher = { session, userIds: new Set(userIds), pending: new Map(), ready: false };
     for (const id of watcher.userIds) {
       let set = this.#watchers.get(id);
       if (set === undefined) {
@@ -166,8 +170,18 @@ export class PresenceManager {
       set.add(watcher);
     }
     session.onClosed(() => this.#unwatch(watcher));
-    const snapshot = await this.getPresence([...watcher.userIds]);
+    let snapshot: UserPresence[];
+    try {
+      snapshot = await this.getPresence([...watcher.userIds]);
+    } catch (error) {
+      // The stream never opens, so its close callbacks will not run: unregister here.
+      this.#unwatch(watcher);
+      throw error;
+    }
     session.sendStreamMessage({ snapshot: true, updates: snapshot });
+    // Changes that came in while the snapshot was read are at least as new: send them next.
+    watcher.ready = true;
+    if (watcher.pending.size > 0) this.#scheduleFlush();
   }
 
   /** Local devices, for metrics and tests. */
@@ -199,7 +213,14 @@ export class PresenceManager {
 
   #sweepIdle(): void {
     const deadline = Date.now() - this.#idleAfterMs;
-    for (const device of this.#devices.values()) {
+    for (const [connection, device] of this.#devices) {
+      // A connection whose token expired is no longer a user, even while it answers pings.
+      if (connection.user === null) {
+        this.connectionClosed(connection).catch((error: unknown) =>
+          this.#log.error({ err: error }, 'presence update failed'),
+        );
+        continue;
+      }
       if (device.idle || device.lastActivityAt > deadline) continue;
       device.idle = true;
       void this.#apply(device.userId, () =>
@@ -231,6 +252,10 @@ export class PresenceManager {
       watcher.pending.set(presence.userId, presence);
       this.#dirty.add(watcher);
     }
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     this.#flushTimer ??= setTimeout(() => this.#flush(), this.#batchMs);
   }
 
@@ -240,6 +265,9 @@ export class PresenceManager {
     // share one event, so the change is serialized once however many watch it.
     const single = new Map<UserPresence, OutgoingEvent<PresenceBatch>>();
     for (const watcher of this.#dirty) {
+      // Not yet snapshotted: its changes wait (it stays dirty) until the snapshot is out.
+      if (!watcher.ready) continue;
+      this.#dirty.delete(watcher);
       const updates = [...watcher.pending.values()];
       watcher.pending.clear();
       const only = updates.length === 1 ? updates[0] : undefined;
@@ -250,7 +278,6 @@ export class PresenceManager {
       }
       watcher.session.send(event);
     }
-    this.#dirty.clear();
   }
 
   #unwatch(watcher: Watcher): void {
@@ -268,7 +295,13 @@ export class PresenceManager {
 
   async #saveLastSeen(userId: number, at: Date): Promise<void> {
     try {
-      await this.#db.updateTable('users').set({ lastSeenAt: at }).where('id', '=', userId).execute();
+      await this.#db
+        .updateTable('users')
+        .set({ lastSeenAt: at })
+        .where('id', '=', userId)
+        // Another node may have saved a later time already.
+        .where((eb) => eb.or([eb('lastSeenAt', 'is', null), eb('lastSeenAt', '<', at)]))
+        .execute();
     } catch (error) {
       this.#log.error({ err: error, userId }, 'saving last seen failed');
     }

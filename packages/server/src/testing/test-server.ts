@@ -7,6 +7,7 @@ import { appEndpoints } from '../app/endpoints.js';
 import { createAppServices } from '../app/services.js';
 import type { Services } from '../core/services.js';
 import type { Membership } from '../presence/membership.js';
+import type { PresenceStore } from '../presence/presence-store.js';
 
 /** Runs both sets of hooks, the app's first. */
 function combineHooks(first: ServerHooks, second: ServerHooks | undefined): ServerHooks {
@@ -50,6 +51,8 @@ export interface TestServerOptions extends Partial<
   hooks?: ServerHooks;
   /** @default nobody shares a room */
   membership?: Membership;
+  /** @default in memory */
+  presenceStore?: PresenceStore;
   idleAfterMs?: number;
   presenceBatchMs?: number;
 }
@@ -69,6 +72,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     log,
     tokens,
     ...(opts.membership === undefined ? {} : { membership: opts.membership }),
+    ...(opts.presenceStore === undefined ? {} : { store: opts.presenceStore }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { presenceBatchMs: opts.presenceBatchMs }),
   });
