@@ -31,6 +31,9 @@ export const ChatMessage = z.object({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+export const ChatMessageList = z.array(ChatMessage);
+export const ChatRoomList = z.array(ChatRoom);
+
 const RoomName = z.string().trim().min(1).max(100);
 const MemberIds = idList(1000);
 
@@ -99,6 +102,8 @@ export const ChatStreamMessage = z.discriminatedUnion('type', [
     mediaUrl: z.string().optional(),
     clientMessageId: z.string(),
     isCatchup: z.boolean().optional(),
+    /** On the first message a resumed stream replays, when older missed ones were skipped: reload history. */
+    gapBefore: z.boolean().optional(),
   }),
   z.object({ type: z.literal('typing'), ...base, senderId: Id, senderName: z.string(), isTyping: z.boolean() }),
   z.object({ type: z.literal('read'), ...base, senderId: Id, messageId: Id }),

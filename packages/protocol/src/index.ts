@@ -15,6 +15,8 @@ export {
   ContentType,
   ChatRoom,
   ChatMessage,
+  ChatMessageList,
+  ChatRoomList,
   CreateRoomInput,
   AddMembersInput,
   MessageContent,

@@ -11,6 +11,28 @@ export interface StreampodApi {
     /** Creates an account and signs it in. */
     register: CallProcedure<'mutation', P.Input<typeof P.RegisterInput>, P.Output<typeof P.AuthResult>>;
   };
+  chat: {
+    /** Adds members; their open streams follow the room at once. */
+    addMembers: CallProcedure<'mutation', P.Input<typeof P.AddMembersInput>, P.Output<typeof P.ChatRoom>>;
+    /** Creates a room; the caller is a member. */
+    createRoom: CallProcedure<'mutation', P.Input<typeof P.CreateRoomInput>, P.Output<typeof P.ChatRoom>>;
+    /** A page of a room, newest last. */
+    history: CallProcedure<'query', P.Input<typeof P.HistoryInput>, P.Output<typeof P.ChatMessageList>>;
+    /** The caller's rooms. */
+    listRooms: CallProcedure<'query', void, P.Output<typeof P.ChatRoomList>>;
+    /** Delivered up to and including messageId. */
+    markDelivered: CallProcedure<'mutation', P.Input<typeof P.MessageCursorInput>, void>;
+    /** Read up to and including messageId. */
+    markRead: CallProcedure<'mutation', P.Input<typeof P.MessageCursorInput>, void>;
+    /** Adds (or with removed, removes) a reaction. */
+    react: CallProcedure<'mutation', P.Input<typeof P.ReactInput>, void>;
+    /** Stores, then broadcasts; the same clientMessageId again returns the stored message. */
+    sendMessage: CallProcedure<'mutation', P.Input<typeof P.SendMessageInput>, P.Output<typeof P.ChatMessage>>;
+    /** Sends a message on this connection's open `chat.stream`. */
+    sendStreamMessage: CallProcedure<'mutation', P.Input<typeof P.ChatClientStreamMessage>, void>;
+    /** Events of every room of the caller; resume with lastEventId to replay what was missed. */
+    stream: StreamProcedure<P.Input<typeof P.ChatStreamInput>, P.Output<typeof P.ChatStreamMessage>, true>;
+  };
   presence: {
     /** The presence of each requested user, in order. */
     getPresence: CallProcedure<'query', P.Input<typeof P.PresenceUserIds>, P.Output<typeof P.UserPresenceList>>;
@@ -32,6 +54,18 @@ export const apiManifest = {
   auth: {
     login: { kind: 'mutation', tracked: false },
     register: { kind: 'mutation', tracked: false },
+  },
+  chat: {
+    addMembers: { kind: 'mutation', tracked: false },
+    createRoom: { kind: 'mutation', tracked: false },
+    history: { kind: 'query', tracked: false },
+    listRooms: { kind: 'query', tracked: false },
+    markDelivered: { kind: 'mutation', tracked: false },
+    markRead: { kind: 'mutation', tracked: false },
+    react: { kind: 'mutation', tracked: false },
+    sendMessage: { kind: 'mutation', tracked: false },
+    sendStreamMessage: { kind: 'mutation', tracked: false },
+    stream: { kind: 'subscription', tracked: true },
   },
   presence: {
     getPresence: { kind: 'query', tracked: false },

@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { openDatabase, type Database } from '../db/index.js';
-import { TokenService } from '../auth/tokens.js';
-import { noRooms } from '../presence/membership.js';
 import { createLogger } from '../observability/logger.js';
 import { StreampodServer } from '../server.js';
 import { CounterEndpoint, ProbeEndpoint } from '../testing/probe-endpoint.js';
@@ -152,11 +150,7 @@ describe('HTTP', () => {
     const web = new StreampodServer({
       endpoints: {},
       database,
-      services: {
-        tokens: new TokenService({ secret: new Uint8Array(32) }),
-        presence: server.services.presence,
-        membership: noRooms,
-      },
+      services: server.services,
       logger: createLogger('silent'),
       staticDir: dir,
     });

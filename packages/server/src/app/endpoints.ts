@@ -1,6 +1,7 @@
 import { AuthEndpoint } from '../endpoints/auth-endpoint.js';
 import { UsersEndpoint } from '../endpoints/users-endpoint.js';
 import { PresenceEndpoint } from '../endpoints/presence-endpoint.js';
+import { ChatEndpoint } from '../endpoints/chat-endpoint.js';
 
 /**
  * Every endpoint of the chat server, by name: the one place they are registered. The
@@ -10,4 +11,5 @@ export const appEndpoints = {
   auth: new AuthEndpoint(),
   users: new UsersEndpoint(),
   presence: new PresenceEndpoint(),
+  chat: new ChatEndpoint(),
 };

@@ -1,4 +1,5 @@
 import type { TokenService } from '../auth/tokens.js';
+import type { ChatService } from '../chat/chat-service.js';
 import type { Membership } from '../presence/membership.js';
 import type { PresenceManager } from '../presence/presence-manager.js';
 
@@ -13,4 +14,5 @@ export interface Services {
   readonly presence: PresenceManager;
   /** Who shares a room with whom: decides whose presence a user may see. */
   readonly membership: Membership;
+  readonly chat: ChatService;
 }

@@ -241,8 +241,18 @@ export class WsRpc {
       const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
         if (signal.aborted) return finish();
+        // `started` goes out once the stream has opened, so a client that sees it knows the
+        // stream is live; what the opening step sent waits, in order, until then.
+        let held: (() => void)[] | undefined = [];
+        const hold = (action: () => void) => (held === undefined ? action() : held.push(action));
+        sub.handle = await result.open({
+          send: (event, eventId) => hold(() => sendEvent(event, eventId)),
+          end: () => hold(finish),
+        });
         this.#respond({ ...reply, result: { type: 'started' } });
-        sub.handle = await result.open({ send: sendEvent, end: finish });
+        const actions = held;
+        held = undefined;
+        for (const action of actions) action();
         // Stopped while opening: now that it is open, close it (its hooks run once).
         if (signal.aborted) await sub.handle.close();
         return;

@@ -17,11 +17,65 @@ export interface UsersTable {
   lastSeenAt: Date | null;
 }
 
+/** A chat room; its members are in `roomMembers`. */
+export interface RoomsTable {
+  id: GeneratedAlways<number>;
+  name: string;
+  createdBy: number;
+  createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
+/** Who is in which room; the creator is always a member. */
+export interface RoomMembersTable {
+  roomId: number;
+  userId: number;
+  joinedAt: ColumnType<Date, Date | undefined, never>;
+}
+
+/** A stored message. `id` doubles as the global, ever-increasing cursor of the chat stream. */
+export interface MessagesTable {
+  id: GeneratedAlways<number>;
+  roomId: number;
+  senderId: number;
+  content: string;
+  /** The protocol's `ContentType`; a check constraint keeps other values out. */
+  contentType: 'text' | 'image';
+  replyToMessageId: number | null;
+  mediaUrl: string | null;
+  /** Chosen by the sender; unique per sender, so a retry finds the stored message. */
+  clientMessageId: string;
+  createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
+/** How far a member has read and received a room; ids only ever grow. */
+export interface RoomCursorsTable {
+  roomId: number;
+  userId: number;
+  lastReadMessageId: number | null;
+  lastDeliveredMessageId: number | null;
+}
+
+/** One emoji of one user on one message. */
+export interface ReactionsTable {
+  messageId: number;
+  userId: number;
+  emoji: string;
+  createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
 /** The database as Kysely sees it. */
 export interface DB {
   users: UsersTable;
+  rooms: RoomsTable;
+  roomMembers: RoomMembersTable;
+  messages: MessagesTable;
+  roomCursors: RoomCursorsTable;
+  reactions: ReactionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
+
+export type RoomRow = Selectable<RoomsTable>;
+export type MessageRow = Selectable<MessagesTable>;

@@ -25,6 +25,8 @@ export interface PresenceManagerOptions {
    * @default 50
    */
   batchMs?: number;
+  /** Every change of any user's presence on this node (chat tells the user's rooms). */
+  onChange?: (presence: UserPresence) => void;
 }
 
 /** One live, authenticated connection of a user on this node. */
@@ -59,6 +61,7 @@ export class PresenceManager {
   readonly #log: Logger;
   readonly #idleAfterMs: number;
   readonly #batchMs: number;
+  readonly #onChange: ((presence: UserPresence) => void) | undefined;
   readonly #devices = new Map<Connection, Device>();
   readonly #devicesByUser = new Map<number, Set<Device>>();
   readonly #watchers = new Map<number, Set<Watcher>>();
@@ -76,6 +79,7 @@ export class PresenceManager {
     this.#log = opts.log;
     this.#idleAfterMs = opts.idleAfterMs ?? 300_000;
     this.#batchMs = opts.batchMs ?? 50;
+    this.#onChange = opts.onChange;
     // One sweep for all devices; a device goes idle at most a quarter of the timeout late.
     const sweepMs = Math.min(5_000, Math.max(10, Math.floor(this.#idleAfterMs / 4)));
     this.#idleSweep = setInterval(() => this.#sweepIdle(), sweepMs);
@@ -233,7 +237,10 @@ export class PresenceManager {
   #apply(userId: number, update: () => Promise<PresenceChange>): Promise<PresenceChange> {
     const previous = this.#queues.get(userId) ?? Promise.resolve();
     const next = previous.then(update, update).then((change) => {
-      if (change.changed) this.#bus.publish(topic(userId), change.after);
+      if (change.changed) {
+        this.#bus.publish(topic(userId), change.after);
+        this.#onChange?.(change.after);
+      }
       return change;
     });
     this.#queues.set(userId, next);

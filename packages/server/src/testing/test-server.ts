@@ -55,6 +55,8 @@ export interface TestServerOptions extends Partial<
   presenceStore?: PresenceStore;
   idleAfterMs?: number;
   presenceBatchMs?: number;
+  typingTimeoutMs?: number;
+  maxCatchUp?: number;
 }
 
 const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret!');
@@ -75,6 +77,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.presenceStore === undefined ? {} : { store: opts.presenceStore }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { presenceBatchMs: opts.presenceBatchMs }),
+    ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
+    ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
   });
   const server = new StreampodServer({
     endpoints: opts.endpoints ?? appEndpoints,

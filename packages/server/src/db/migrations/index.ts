@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import { migration0001Users } from './0001-users.js';
+import { migration0002Chat } from './0002-chat.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in key order, so names start with a
@@ -7,4 +8,5 @@ import { migration0001Users } from './0001-users.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001-users': migration0001Users,
+  '0002-chat': migration0002Chat,
 };

@@ -1,0 +1,462 @@
+import type { ChatMessage, ChatRoom, ContentType } from '@streampod/protocol';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { DB, MessageRow, RoomRow } from '../db/schema.js';
+
+/** Ids given as users that no user has; the message names them. */
+export class UnknownUsersError extends Error {
+  override readonly name = 'UnknownUsersError';
+  readonly userIds: number[];
+
+  constructor(userIds: readonly number[]) {
+    super(`unknown user ids: ${userIds.join(', ')}`);
+    this.userIds = [...userIds];
+  }
+}
+
+/** Input the repository refuses; the message starts with the offending field's name. */
+export class ChatInputError extends Error {
+  override readonly name = 'ChatInputError';
+}
+
+/** What `insertMessage` stores. */
+export interface NewMessage {
+  roomId: number;
+  senderId: number;
+  content: string;
+  messageType: ContentType;
+  clientMessageId: string;
+  replyToMessageId?: number | undefined;
+  mediaUrl?: string | undefined;
+}
+
+/** One member's read and delivered positions in a room. */
+export interface RoomCursor {
+  userId: number;
+  lastReadMessageId: number | null;
+  lastDeliveredMessageId: number | null;
+}
+
+const messageColumns = [
+  'id',
+  'roomId',
+  'senderId',
+  'content',
+  'contentType',
+  'replyToMessageId',
+  'mediaUrl',
+  'clientMessageId',
+  'createdAt',
+] as const;
+
+/**
+ * Key of the transaction-scoped advisory lock that orders message inserts (arbitrary, but
+ * fixed: every node must use the same one).
+ */
+const MESSAGE_INSERT_LOCK = 0x73706d73; // "spms"
+
+/** Rooms, members, messages, cursors and reactions, on PGlite or PostgreSQL alike. */
+export class ChatRepository {
+  readonly #db: Kysely<DB>;
+
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  /** Creates a room; the creator is always a member; duplicate ids ignored. Throws UnknownUsersError for ids with no user. */
+  async createRoom(input: { name: string; creatorId: number; memberIds: readonly number[] }): Promise<ChatRoom> {
+    const memberIds = unique([input.creatorId, ...input.memberIds]);
+    return this.#db.transaction().execute(async (trx) => {
+      await assertUsersExist(trx, memberIds);
+      const room = await trx
+        .insertInto('rooms')
+        .values({ name: input.name, createdBy: input.creatorId })
+        .returning(['id', 'name', 'createdBy', 'createdAt'])
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('roomMembers')
+        .values(memberIds.map((userId) => ({ roomId: room.id, userId })))
+        .execute();
+      return toChatRoom(room, memberIds);
+    });
+  }
+
+  /**
+   * Adds members (already-members ignored); returns the room after and the ids newly added,
+   * ascending. Throws UnknownUsersError for unknown ids; undefined for an unknown room.
+   */
+  async addMembers(input: {
+    roomId: number;
+    userIds: readonly number[];
+  }): Promise<{ room: ChatRoom; added: number[] } | undefined> {
+    const userIds = unique(input.userIds);
+    return this.#db.transaction().execute(async (trx) => {
+      const room = await trx
+        .selectFrom('rooms')
+        .select(['id', 'name', 'createdAt'])
+        .where('id', '=', input.roomId)
+        .executeTakeFirst();
+      if (room === undefined) return undefined;
+      await assertUsersExist(trx, userIds);
+      // ON CONFLICT rather than a prior check, so two concurrent calls never both report
+      // the same user as added.
+      const inserted =
+        userIds.length === 0
+          ? []
+          : await trx
+              .insertInto('roomMembers')
+              .values(userIds.map((userId) => ({ roomId: room.id, userId })))
+              .onConflict((oc) => oc.columns(['roomId', 'userId']).doNothing())
+              .returning('userId')
+              .execute();
+      const memberIds = await membersOf(trx, room.id);
+      return {
+        room: toChatRoom(room, memberIds),
+        added: inserted.map((r) => r.userId).sort(ascending),
+      };
+    });
+  }
+
+  /** The room with its members (ascending), or undefined. */
+  async getRoom(roomId: number): Promise<ChatRoom | undefined> {
+    const room = await this.#db
+      .selectFrom('rooms')
+      .select(['id', 'name', 'createdAt'])
+      .where('id', '=', roomId)
+      .executeTakeFirst();
+    if (room === undefined) return undefined;
+    return toChatRoom(room, await membersOf(this.#db, roomId));
+  }
+
+  /** The user's rooms, oldest first, with memberIds sorted ascending. */
+  async listRooms(userId: number): Promise<ChatRoom[]> {
+    const rooms = await this.#db
+      .selectFrom('rooms')
+      .innerJoin('roomMembers', 'roomMembers.roomId', 'rooms.id')
+      .select(['rooms.id', 'rooms.name', 'rooms.createdAt'])
+      .where('roomMembers.userId', '=', userId)
+      .orderBy('rooms.id')
+      .execute();
+    if (rooms.length === 0) return [];
+    const members = await this.#db
+      .selectFrom('roomMembers')
+      .select(['roomId', 'userId'])
+      .where(
+        'roomId',
+        'in',
+        rooms.map((r) => r.id),
+      )
+      .orderBy('userId')
+      .execute();
+    const byRoom = new Map<number, number[]>(rooms.map((r) => [r.id, []]));
+    for (const m of members) byRoom.get(m.roomId)?.push(m.userId);
+    return rooms.map((r) => toChatRoom(r, byRoom.get(r.id) ?? []));
+  }
+
+  /** Whether the user is a member of the room (false for an unknown room). */
+  async isMember(input: { roomId: number; userId: number }): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('roomMembers')
+      .select('roomId')
+      .where('roomId', '=', input.roomId)
+      .where('userId', '=', input.userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The ids of the user's rooms, ascending. */
+  async roomIdsOf(userId: number): Promise<number[]> {
+    const rows = await this.#db
+      .selectFrom('roomMembers')
+      .select('roomId')
+      .where('userId', '=', userId)
+      .orderBy('roomId')
+      .execute();
+    return rows.map((r) => r.roomId);
+  }
+
+  /** The room's member ids, ascending; empty for an unknown room. */
+  async membersOf(roomId: number): Promise<number[]> {
+    return membersOf(this.#db, roomId);
+  }
+
+  /** Of userIds, those sharing at least one room with viewerId (one query). Implements presence's Membership. */
+  async sharedWith(viewerId: number, userIds: readonly number[]): Promise<Set<number>> {
+    const wanted = unique(userIds);
+    if (wanted.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom('roomMembers as mine')
+      .innerJoin('roomMembers as other', 'other.roomId', 'mine.roomId')
+      .select('other.userId')
+      .distinct()
+      .where('mine.userId', '=', viewerId)
+      .where('other.userId', 'in', wanted)
+      .execute();
+    return new Set(rows.map((r) => r.userId));
+  }
+
+  /**
+   * Stores a message, idempotent on (senderId, clientMessageId): a retry, even one naming
+   * another room or content, returns the stored message with created:false and stores
+   * nothing, also when identical sends race. A replyToMessageId must be a message of the
+   * same room, else ChatInputError. The caller checks that the sender is a member.
+   */
+  async insertMessage(input: NewMessage): Promise<{ message: ChatMessage; created: boolean }> {
+    // Idempotency first: a retry is answered even if its reply target would now be refused.
+    const stored = await findByClientId(this.#db, input);
+    if (stored !== undefined) return { message: toChatMessage(stored), created: false };
+    if (input.replyToMessageId !== undefined) {
+      // Messages are never moved or deleted, so this check cannot go stale before the insert.
+      const target = await this.#db
+        .selectFrom('messages')
+        .select('id')
+        .where('id', '=', input.replyToMessageId)
+        .where('roomId', '=', input.roomId)
+        .executeTakeFirst();
+      if (target === undefined) {
+        throw new ChatInputError(`replyToMessageId: message ${input.replyToMessageId} is not in this room`);
+      }
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      // Ids are taken at insert but become visible at commit; unserialized, id 6 could be
+      // seen (and used as a catch-up cursor) before id 5 commits, and 5 would be skipped.
+      // Holding one lock from insert to commit makes visible ids always a gap-free prefix.
+      await sql`select pg_advisory_xact_lock(${sql.lit(MESSAGE_INSERT_LOCK)})`.execute(trx);
+      const row = await trx
+        .insertInto('messages')
+        .values({
+          roomId: input.roomId,
+          senderId: input.senderId,
+          content: input.content,
+          contentType: input.messageType,
+          replyToMessageId: input.replyToMessageId ?? null,
+          mediaUrl: input.mediaUrl ?? null,
+          clientMessageId: input.clientMessageId,
+        })
+        // The lock already orders racing inserts; this keeps a lost race (the identical
+        // message committed since the lookup above) from ever surfacing as a 23505.
+        .onConflict((oc) => oc.columns(['senderId', 'clientMessageId']).doNothing())
+        .returning(messageColumns)
+        .executeTakeFirst();
+      if (row !== undefined) return { message: toChatMessage(row), created: true };
+      const winner = await findByClientId(trx, input);
+      if (winner === undefined) throw new Error('insertMessage: conflicting message vanished');
+      return { message: toChatMessage(winner), created: false };
+    });
+  }
+
+  /** The message, or undefined. */
+  async getMessage(messageId: number): Promise<ChatMessage | undefined> {
+    const row = await this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('id', '=', messageId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toChatMessage(row);
+  }
+
+  /** A page of a room's history, newest last: the `limit` messages before `beforeMessageId` (or the latest). */
+  async history(input: {
+    roomId: number;
+    beforeMessageId?: number | undefined;
+    limit: number;
+  }): Promise<ChatMessage[]> {
+    let query = this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('roomId', '=', input.roomId)
+      .orderBy('id', 'desc')
+      .limit(input.limit);
+    if (input.beforeMessageId !== undefined) query = query.where('id', '<', input.beforeMessageId);
+    const rows = await query.execute();
+    return rows.reverse().map(toChatMessage);
+  }
+
+  /**
+   * Messages of the rooms the user is a member of now with id > afterMessageId, ascending
+   * by id, at most `limit`; `more` is true when more exist.
+   */
+  async backlog(input: {
+    userId: number;
+    afterMessageId: number;
+    limit: number;
+    /** The newest `limit` instead of the oldest (still returned in ascending order). */
+    latest?: boolean;
+  }): Promise<{ messages: ChatMessage[]; more: boolean }> {
+    const rows = await this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('id', '>', input.afterMessageId)
+      .where('roomId', 'in', (eb) => eb.selectFrom('roomMembers').select('roomId').where('userId', '=', input.userId))
+      .orderBy('id', input.latest === true ? 'desc' : 'asc')
+      // One row beyond the page tells whether there is more, without a count.
+      .limit(input.limit + 1)
+      .execute();
+    const more = rows.length > input.limit;
+    const page = rows.slice(0, input.limit);
+    if (input.latest === true) page.reverse();
+    return { messages: page.map(toChatMessage), more };
+  }
+
+  /**
+   * Moves the user's read or delivered cursor forward only (never back); the message must be
+   * in the room, else ChatInputError naming messageId. Reading also moves delivered up to the
+   * read id. Returns true when the cursor moved.
+   */
+  async advanceCursor(input: {
+    roomId: number;
+    userId: number;
+    kind: 'read' | 'delivered';
+    messageId: number;
+  }): Promise<boolean> {
+    const message = await this.#db
+      .selectFrom('messages')
+      .select('id')
+      .where('id', '=', input.messageId)
+      .where('roomId', '=', input.roomId)
+      .executeTakeFirst();
+    if (message === undefined) {
+      throw new ChatInputError(`messageId: message ${input.messageId} is not in this room`);
+    }
+    const read = input.kind === 'read';
+    // One upsert whose WHERE refuses to move back, so concurrent calls cannot regress it.
+    // Delivered never trails read (every read lifts it), so "read moved" is all that counts.
+    const moved = await this.#db
+      .insertInto('roomCursors')
+      .values({
+        roomId: input.roomId,
+        userId: input.userId,
+        lastReadMessageId: read ? input.messageId : null,
+        lastDeliveredMessageId: input.messageId,
+      })
+      .onConflict((oc) =>
+        read
+          ? oc
+              .columns(['roomId', 'userId'])
+              .doUpdateSet((eb) => ({
+                lastReadMessageId: eb.ref('excluded.lastReadMessageId'),
+                // GREATEST ignores NULL, so a never-set delivered cursor takes the read id.
+                lastDeliveredMessageId: sql<number>`greatest(${eb.ref('roomCursors.lastDeliveredMessageId')}, ${eb.ref('excluded.lastDeliveredMessageId')})`,
+              }))
+              .where((eb) =>
+                eb.or([
+                  eb('roomCursors.lastReadMessageId', 'is', null),
+                  eb('roomCursors.lastReadMessageId', '<', eb.ref('excluded.lastReadMessageId')),
+                ]),
+              )
+          : oc
+              .columns(['roomId', 'userId'])
+              .doUpdateSet((eb) => ({ lastDeliveredMessageId: eb.ref('excluded.lastDeliveredMessageId') }))
+              .where((eb) =>
+                eb.or([
+                  eb('roomCursors.lastDeliveredMessageId', 'is', null),
+                  eb('roomCursors.lastDeliveredMessageId', '<', eb.ref('excluded.lastDeliveredMessageId')),
+                ]),
+              ),
+      )
+      .returning('roomId')
+      .executeTakeFirst();
+    return moved !== undefined;
+  }
+
+  /** Every stored cursor of the room, by user id ascending. */
+  async cursors(roomId: number): Promise<RoomCursor[]> {
+    return this.#db
+      .selectFrom('roomCursors')
+      .select(['userId', 'lastReadMessageId', 'lastDeliveredMessageId'])
+      .where('roomId', '=', roomId)
+      .orderBy('userId')
+      .execute();
+  }
+
+  /** Adds or removes a reaction; returns true when something changed. Unknown message → undefined. */
+  async setReaction(input: {
+    messageId: number;
+    userId: number;
+    emoji: string;
+    removed: boolean;
+  }): Promise<boolean | undefined> {
+    const message = await this.#db
+      .selectFrom('messages')
+      .select('id')
+      .where('id', '=', input.messageId)
+      .executeTakeFirst();
+    if (message === undefined) return undefined;
+    const key = { messageId: input.messageId, userId: input.userId, emoji: input.emoji };
+    if (input.removed) {
+      const result = await this.#db
+        .deleteFrom('reactions')
+        .where('messageId', '=', key.messageId)
+        .where('userId', '=', key.userId)
+        .where('emoji', '=', key.emoji)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    }
+    const inserted = await this.#db
+      .insertInto('reactions')
+      .values(key)
+      .onConflict((oc) => oc.columns(['messageId', 'userId', 'emoji']).doNothing())
+      .returning('messageId')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+}
+
+function unique(ids: readonly number[]): number[] {
+  return [...new Set(ids)].sort(ascending);
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
+}
+
+/** Throws UnknownUsersError naming the ids (ascending, distinct) that no user has. */
+async function assertUsersExist(db: Kysely<DB>, userIds: readonly number[]): Promise<void> {
+  if (userIds.length === 0) return;
+  const rows = await db.selectFrom('users').select('id').where('id', 'in', userIds).execute();
+  const found = new Set(rows.map((r) => r.id));
+  const missing = userIds.filter((id) => !found.has(id));
+  if (missing.length > 0) throw new UnknownUsersError(missing);
+}
+
+// Takes the executor, so that inside a transaction it runs on that transaction: on PGlite
+// the one connection is held by the transaction and a query on the outer handle would wait forever.
+async function membersOf(db: Kysely<DB>, roomId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('roomMembers')
+    .select('userId')
+    .where('roomId', '=', roomId)
+    .orderBy('userId')
+    .execute();
+  return rows.map((r) => r.userId);
+}
+
+function findByClientId(
+  db: Kysely<DB>,
+  key: { senderId: number; clientMessageId: string },
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .select(messageColumns)
+    .where('senderId', '=', key.senderId)
+    .where('clientMessageId', '=', key.clientMessageId)
+    .executeTakeFirst();
+}
+
+function toChatRoom(room: Pick<RoomRow, 'id' | 'name' | 'createdAt'>, memberIds: number[]): ChatRoom {
+  return { id: room.id, name: room.name, memberIds, createdAt: room.createdAt };
+}
+
+function toChatMessage(row: MessageRow): ChatMessage {
+  return {
+    id: row.id,
+    chatRoomId: row.roomId,
+    senderId: row.senderId,
+    content: row.content,
+    messageType: row.contentType,
+    ...(row.replyToMessageId === null ? {} : { replyToMessageId: row.replyToMessageId }),
+    ...(row.mediaUrl === null ? {} : { mediaUrl: row.mediaUrl }),
+    clientMessageId: row.clientMessageId,
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,94 @@
+import {
+  AddMembersInput,
+  ChatClientStreamMessage,
+  ChatMessage,
+  ChatMessageList,
+  ChatRoom,
+  ChatRoomList,
+  ChatStreamInput,
+  ChatStreamMessage,
+  CreateRoomInput,
+  HistoryInput,
+  MessageCursorInput,
+  ReactInput,
+  SendMessageInput,
+} from '@streampod/protocol';
+import { z } from 'zod';
+import { StreamingEndpoint, type StreamSessionOf } from '../core/endpoint.js';
+
+type ChatStreamSession = StreamSessionOf<typeof ChatStreamMessage, typeof ChatStreamInput>;
+
+/**
+ * `chat.*`: rooms, stored messages, receipts, reactions, and `chat.stream`, the endpoint
+ * stream that follows every room of the user with typing, mute and gap-free catch-up.
+ */
+export class ChatEndpoint extends StreamingEndpoint<
+  typeof ChatStreamInput,
+  typeof ChatClientStreamMessage,
+  typeof ChatStreamMessage
+> {
+  constructor() {
+    super({
+      input: ChatStreamInput,
+      message: ChatClientStreamMessage,
+      event: ChatStreamMessage,
+      tracked: true,
+      description: 'Events of every room of the caller; resume with lastEventId to replay what was missed.',
+    });
+  }
+
+  createRoom = this.mutation(
+    { input: CreateRoomInput, output: ChatRoom, description: 'Creates a room; the caller is a member.' },
+    (session, input) => session.services.chat.createRoom(session.userId, input),
+  );
+
+  addMembers = this.mutation(
+    {
+      input: AddMembersInput,
+      output: ChatRoom,
+      description: 'Adds members; their open streams follow the room at once.',
+    },
+    (session, input) => session.services.chat.addMembers(session.userId, input),
+  );
+
+  listRooms = this.query({ output: ChatRoomList, description: "The caller's rooms." }, (session) =>
+    session.services.chat.listRooms(session.userId),
+  );
+
+  sendMessage = this.mutation(
+    {
+      input: SendMessageInput,
+      output: ChatMessage,
+      description: 'Stores, then broadcasts; the same clientMessageId again returns the stored message.',
+    },
+    (session, input) => session.services.chat.sendMessage(session.userId, input),
+  );
+
+  history = this.query(
+    { input: HistoryInput, output: ChatMessageList, description: 'A page of a room, newest last.' },
+    (session, input) => session.services.chat.history(session.userId, input),
+  );
+
+  markDelivered = this.mutation(
+    { input: MessageCursorInput, output: z.void(), description: 'Delivered up to and including messageId.' },
+    (session, input) => session.services.chat.markCursor(session.userId, { ...input, kind: 'delivered' }),
+  );
+
+  markRead = this.mutation(
+    { input: MessageCursorInput, output: z.void(), description: 'Read up to and including messageId.' },
+    (session, input) => session.services.chat.markCursor(session.userId, { ...input, kind: 'read' }),
+  );
+
+  react = this.mutation(
+    { input: ReactInput, output: z.void(), description: 'Adds (or with removed, removes) a reaction.' },
+    (session, input) => session.services.chat.react(session.userId, input),
+  );
+
+  override streamOpened(session: ChatStreamSession): Promise<void> {
+    return session.services.chat.openStream(session, session.userId);
+  }
+
+  override handleStreamMessage(session: ChatStreamSession, message: ChatClientStreamMessage): Promise<void> {
+    return session.services.chat.handleStreamMessage(session, session.userId, message);
+  }
+}
