@@ -92,6 +92,12 @@ export class ChatHub {
     for (const roomId of input.roomIds) this.#addRoom(follower, roomId);
   }
 
+  /** Adds rooms to a stream (those its user already had when it opened). */
+  addRooms(session: ChatSession, roomIds: readonly number[]): void {
+    const follower = this.#bySession.get(session);
+    if (follower !== undefined) for (const roomId of roomIds) this.#addRoom(follower, roomId);
+  }
+
   /** Records a message sent by catch-up, so its live copy is not sent again. */
   replayed(session: ChatSession, messageId: number): void {
     const follower = this.#bySession.get(session);

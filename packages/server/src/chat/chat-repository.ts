@@ -276,6 +276,15 @@ export class ChatRepository {
    * Messages of the rooms the user is a member of now with id > afterMessageId, ascending
    * by id, at most `limit`; `more` is true when more exist.
    */
+  /** The newest message id of all rooms (0 when there is none): a fresh stream's cursor. */
+  async latestMessageId(): Promise<number> {
+    const row = await this.#db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
   async backlog(input: {
     userId: number;
     afterMessageId: number;

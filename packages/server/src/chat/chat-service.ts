@@ -67,7 +67,8 @@ export class ChatService {
     this.typing = new TypingService({
       timeoutMs: opts.typingTimeoutMs ?? 5_000,
       onChange: ({ roomId, userId, isTyping }) => {
-        void this.#sender(userId).then(
+        // In the user's queue: a quick stop must not overtake its start while a name loads.
+        this.#inOrder(userId, () => this.#sender(userId)).then(
           (sender) =>
             this.hub.publish(roomId, {
               event: {
@@ -191,12 +192,25 @@ export class ChatService {
    * the client missed after `resumeFrom` (a message id), then release the held-back events.
    */
   async openStream(session: ChatSession, userId: number): Promise<void> {
-    const roomIds = await this.repo.roomIdsOf(userId);
-    const resume = Number(session.resumeFrom);
-    const after = session.resumeFrom !== undefined && Number.isSafeInteger(resume) && resume >= 0 ? resume : undefined;
-    this.hub.follow(session, { userId, roomIds, after: after ?? 0 });
+    const resumeFrom = session.resumeFrom;
+    if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) {
+      fail('BAD_REQUEST', `lastEventId: "${resumeFrom}" is not an id this stream sent`);
+    }
+    // A fresh stream starts at the newest message, so even its first ephemeral events carry
+    // a cursor that a resume can replay from.
+    const after = resumeFrom === undefined ? await this.repo.latestMessageId() : Number(resumeFrom);
+    if (resumeFrom === undefined) session.moveCursor(String(after));
+    // Follow first (rooms joined from now on are heard), then read the rooms it already has.
+    this.hub.follow(session, { userId, roomIds: [], after });
+    try {
+      this.hub.addRooms(session, await this.repo.roomIdsOf(userId));
+      if (resumeFrom !== undefined) await this.#catchUp(session, userId, after);
+    } catch (error) {
+      // The stream never opens, so its close callbacks will not run: let go here.
+      this.closeStream(session, userId);
+      throw error;
+    }
     session.onClosed(() => this.closeStream(session, userId));
-    if (after !== undefined) await this.#catchUp(session, userId, after);
     this.hub.endCatchUp(session);
   }
 
@@ -213,8 +227,12 @@ export class ChatService {
   }
 
   /** Tells a user's rooms that their status changed (`presence` events in `chat.stream`). */
-  async presenceChanged(presence: UserPresence): Promise<void> {
-    const roomIds = await this.repo.roomIdsOf(presence.userId);
+  async presenceChanged(change: { before: UserPresence; after: UserPresence }): Promise<void> {
+    const presence = change.after;
+    // Devices and last seen change often; rooms hear about the status only.
+    if (change.before.status === presence.status) return;
+    // In the user's queue, so a slow lookup cannot put "online" after a later "offline".
+    const roomIds = await this.#inOrder(presence.userId, () => this.repo.roomIdsOf(presence.userId));
     for (const roomId of roomIds) {
       this.hub.publish(roomId, {
         event: {
@@ -231,6 +249,21 @@ export class ChatService {
 
   close(): void {
     this.typing.close();
+  }
+
+  readonly #queues = new Map<number, Promise<unknown>>();
+
+  /** Runs `work` after the user's earlier queued work, so their events go out in order. */
+  #inOrder<T>(userId: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(userId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.#queues.set(userId, next);
+    void next
+      .finally(() => {
+        if (this.#queues.get(userId) === next) this.#queues.delete(userId);
+      })
+      .catch(() => undefined);
+    return next;
   }
 
   async #catchUp(session: ChatSession, userId: number, after: number): Promise<void> {

@@ -153,6 +153,15 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
   }
 
   /**
+   * Sets the tracked cursor without sending anything: later events without an id of their
+   * own resume from it (a fresh stream starting at "now", say).
+   */
+  moveCursor(cursor: string): void {
+    this.#cursor = cursor;
+    this.#seq = 0;
+  }
+
+  /**
    * Runs `callback` once when the stream closes, if it opened: cleanup for whatever the
    * stream registered (a watcher, a subscription). Callbacks run in registration order.
    */
@@ -210,5 +219,5 @@ export function cursorOf(eventId: string | null | undefined): string | undefined
   if (eventId === null || eventId === undefined || eventId === '') return undefined;
   const i = eventId.indexOf(CURSOR_SEPARATOR);
   const cursor = i === -1 ? eventId : eventId.slice(0, i);
-  return cursor === '0' || cursor === '' ? undefined : cursor;
+  return cursor === '' ? undefined : cursor;
 }

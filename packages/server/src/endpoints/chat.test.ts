@@ -251,12 +251,41 @@ describe.each(engines)('chat on %s', (_name, open) => {
       expect(flags).toEqual([true, true, true, false]);
     });
 
+    it('resumes from an id of an ephemeral event (typing) without losing what followed', async () => {
+      await using t = await trio();
+      const first = openChatStream(t.b);
+      const typist = openChatStream(t.a);
+      await Promise.all([first.ready(), typist.ready()]);
+      await t.a.mutation('chat.sendStreamMessage', { type: 'typing', roomId: t.room.id, isTyping: true });
+      await first.untilEvent((e) => e.type === 'typing');
+      const lastEventId = first.lastId()!;
+      expect(lastEventId).toMatch(/^\d+~1$/);
+      first.stop();
+      await send(t.a, t.room.id, 'missed');
+      const resumed = openChatStream(t.b, { lastEventId });
+      await resumed.untilMessages(1);
+      expect(resumed.messages()).toEqual(['missed']);
+    });
+
+    it('refuses a lastEventId it never sent, naming it', async () => {
+      await using t = await trio();
+      const stream = openChatStream(t.b, { lastEventId: 'abc' });
+      await stream.errors.until((e) => e.length === 1);
+      expect(stream.errors.entries).toEqual(['BAD_REQUEST: lastEventId: "abc" is not an id this stream sent']);
+    });
+
     it('tells members of a room when a member changes status', async () => {
       await using t = await trio();
       const stream = openChatStream(t.a);
       await stream.ready();
+      // A second device changes the device count, not the status: the room hears nothing of it.
+      await using _second = await connectDevice(server, t.ben.token);
       await t.b.mutation('presence.setStatus', { status: 'busy' });
       await stream.untilEvent((e) => e.type === 'presence' && e.senderId === t.ben.id && e.presenceStatus === 'busy');
+      const aboutBen = stream.events.entries.filter(
+        (e) => e.event.type === 'presence' && e.event.senderId === t.ben.id,
+      );
+      expect(aboutBen).toHaveLength(1);
     });
   });
 

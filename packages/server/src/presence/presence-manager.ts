@@ -26,7 +26,7 @@ export interface PresenceManagerOptions {
    */
   batchMs?: number;
   /** Every change of any user's presence on this node (chat tells the user's rooms). */
-  onChange?: (presence: UserPresence) => void;
+  onChange?: (change: { before: UserPresence; after: UserPresence }) => void;
 }
 
 /** One live, authenticated connection of a user on this node. */
@@ -61,7 +61,7 @@ export class PresenceManager {
   readonly #log: Logger;
   readonly #idleAfterMs: number;
   readonly #batchMs: number;
-  readonly #onChange: ((presence: UserPresence) => void) | undefined;
+  readonly #onChange: ((change: { before: UserPresence; after: UserPresence }) => void) | undefined;
   readonly #devices = new Map<Connection, Device>();
   readonly #devicesByUser = new Map<number, Set<Device>>();
   readonly #watchers = new Map<number, Set<Watcher>>();
@@ -239,7 +239,7 @@ export class PresenceManager {
     const next = previous.then(update, update).then((change) => {
       if (change.changed) {
         this.#bus.publish(topic(userId), change.after);
-        this.#onChange?.(change.after);
+        this.#onChange?.(change);
       }
       return change;
     });
