@@ -95,3 +95,27 @@ describe('the generated client', () => {
     await client.close();
   });
 });
+
+describe('reconnect() regressions', () => {
+  it('a moved subscription stays one subscription: close() still stops it, and it follows the next reconnect', async () => {
+    const client = probeClient(server.url);
+    const seen = new Recorder<string>();
+    const completed = new Recorder<string>();
+    const subscription = client.probe.stream();
+    const stop = subscription.listen({
+      onData: (e) => seen.push(e.text),
+      onComplete: () => completed.push('complete'),
+    });
+    await seen.untilCount('welcome');
+    client.reconnect();
+    await seen.untilCount('welcome', 2);
+    client.reconnect();
+    await seen.untilCount('welcome', 3);
+    expect(completed.entries).toEqual([]);
+    stop();
+    await probe.hooks.untilCount('closed:ok', 3);
+    // Three opens (one per connection), three closes, and nothing left open.
+    expect(probe.hooks.entries.filter((h) => h.startsWith('opened:'))).toHaveLength(3);
+    await client.close();
+  });
+});

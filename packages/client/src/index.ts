@@ -18,4 +18,29 @@ export type {
   FormatLastSeenOptions,
   LastSeenLabels,
 } from './presence/index.js';
+export {
+  ChatRoomView,
+  ChatStreamHub,
+  createChatRoom,
+  createTypingNotifier,
+  formatTyping,
+  getChatStreamHub,
+  watchChatRoom,
+} from './chat/index.js';
+export type {
+  ChatClient,
+  ChatRoomOptions,
+  ChatRoomSnapshot,
+  ChatRoomWatch,
+  FormatTypingOptions,
+  MessageReactions,
+  PendingMessage,
+  Receipt,
+  RoomStreamListener,
+  SendOptions,
+  SendRetryOptions,
+  TypingLabels,
+  TypingNotifier,
+  TypingNotifierOptions,
+} from './chat/index.js';
 export type * from '@streampod/protocol';

@@ -71,11 +71,18 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
   /** @internal the client moved to a new connection: subscribe there, resuming. */
   reattach(): void {
     if (this.#ended) return;
-    this.#active?.unsubscribe();
+    const previous = this.#active;
     this.#attach();
+    // After #attach: the old subscription's "complete" now belongs to a stale attachment.
+    previous?.unsubscribe();
   }
 
+  /** Which attachment is current: handlers of older ones (a moved subscription) do nothing. */
+  #attachment = 0;
+
   #attach(): void {
+    const attachment = ++this.#attachment;
+    const current = () => attachment === this.#attachment;
     const input =
       this.#lastEventId === undefined
         ? this.input
@@ -85,6 +92,7 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
           };
     this.#active = this.transport.subscribe(this.path, input, {
       onData: (data: unknown) => {
+        if (!current()) return;
         if (this.tracked) {
           const envelope = data as { id: string; data: TEvent };
           this.#lastEventId = envelope.id;
@@ -93,12 +101,16 @@ export class Subscription<TEvent> implements AsyncIterable<TEvent> {
           this.#handlers.onData?.(data as TEvent);
         }
       },
-      onStarted: () => this.#handlers.onStarted?.(),
+      onStarted: () => {
+        if (current()) this.#handlers.onStarted?.();
+      },
       onError: (error) => {
+        if (!current()) return;
         this.#finish();
         this.#handlers.onError?.(error);
       },
       onComplete: () => {
+        if (!current()) return;
         this.#finish();
         this.#handlers.onComplete?.();
       },

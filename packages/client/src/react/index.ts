@@ -3,3 +3,7 @@ export { StreampodProvider, useStreampodClient, usePresenceTracker } from './str
 export type { StreampodProviderProps } from './streampod-provider.js';
 export { usePresence } from './use-presence.js';
 export type { PresenceView } from '../presence/presence-view.js';
+export { useChatRoom } from './use-chat-room.js';
+export type { ChatRoomState } from './use-chat-room.js';
+export { useTyping } from './use-typing.js';
+export type { TypingState } from './use-typing.js';

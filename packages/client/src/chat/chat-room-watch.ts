@@ -1,0 +1,74 @@
+import type { ChatMessage } from '@streampod/protocol';
+import { ChatRoomView } from './chat-room.js';
+import type { SendOptions } from './outbox.js';
+import { loadingSnapshot, type ChatClient, type ChatRoomSnapshot } from './types.js';
+
+/**
+ * A subscribe/getSnapshot pair for one room, for framework hooks, plus the room's actions.
+ * Every function is plain and stable: safe to pass around detached.
+ */
+export interface ChatRoomWatch {
+  readonly roomId: number;
+  /** Starts (or joins) the room's shared view; `listener` runs whenever its snapshot changes. */
+  readonly subscribe: (listener: () => void) => () => void;
+  /** The current snapshot; the same object as long as nothing changed. */
+  readonly getSnapshot: () => ChatRoomSnapshot;
+  /** `ChatRoomView.send`; resolves with `undefined` while nobody is subscribed. */
+  readonly send: (content: string, opts?: SendOptions) => Promise<ChatMessage | undefined>;
+  /** `ChatRoomView.retry`. */
+  readonly retry: (clientMessageId: string) => Promise<ChatMessage | undefined>;
+  /** `ChatRoomView.markRead`; resolves with false while nobody is subscribed. */
+  readonly markRead: (messageId?: number) => Promise<boolean>;
+}
+
+interface SharedRoom {
+  readonly view: ChatRoomView;
+  refs: number;
+}
+
+const roomsByClient = new WeakMap<ChatClient, Map<number, SharedRoom>>();
+
+function roomsOf(client: ChatClient): Map<number, SharedRoom> {
+  let rooms = roomsByClient.get(client);
+  if (rooms === undefined) roomsByClient.set(client, (rooms = new Map<number, SharedRoom>()));
+  return rooms;
+}
+
+/**
+ * Watches a room through one `ChatRoomView` per client and room, shared by every
+ * subscriber (two components showing a room load its history once and show the same
+ * pending messages). The view is created by the first `subscribe` and disposed a
+ * microtask after the last one leaves, so React StrictMode's unsubscribe-and-subscribe-
+ * again keeps it.
+ */
+export function watchChatRoom(client: ChatClient, roomId: number): ChatRoomWatch {
+  const rooms = roomsOf(client);
+  const loading = loadingSnapshot(roomId);
+  const current = () => rooms.get(roomId)?.view;
+  return {
+    roomId,
+    subscribe: (listener) => {
+      let room = rooms.get(roomId);
+      if (room === undefined) rooms.set(roomId, (room = { view: new ChatRoomView({ client, roomId }), refs: 0 }));
+      room.refs++;
+      const shared = room;
+      const stop = shared.view.onChange(listener);
+      let stopped = false;
+      return () => {
+        if (stopped) return;
+        stopped = true;
+        stop();
+        shared.refs--;
+        queueMicrotask(() => {
+          if (shared.refs > 0 || rooms.get(roomId) !== shared) return;
+          rooms.delete(roomId);
+          shared.view.dispose();
+        });
+      };
+    },
+    getSnapshot: () => current()?.getSnapshot() ?? loading,
+    send: (content, opts) => current()?.send(content, opts) ?? Promise.resolve(undefined),
+    retry: (clientMessageId) => current()?.retry(clientMessageId) ?? Promise.resolve(undefined),
+    markRead: (messageId) => current()?.markRead(messageId) ?? Promise.resolve(false),
+  };
+}

@@ -1,0 +1,210 @@
+import type { ChatStreamMessage } from '@streampod/protocol';
+import { jitteredBackoff } from '../backoff.js';
+import { codeOf, isFinal } from './errors.js';
+import type { ChatClient } from './types.js';
+
+/** What a room hears from the shared stream. */
+export interface RoomStreamListener {
+  /** An event of this room, in stream order. */
+  onEvent(event: ChatStreamMessage): void;
+  /**
+   * Load the room's history (again): the stream started without resuming (the first time,
+   * or after it had to start over), or it skipped missed messages (`gapBefore`).
+   */
+  onResync(): void;
+  /** The stream was refused for good (e.g. UNAUTHORIZED); nothing more comes. */
+  onError?(error: Error): void;
+}
+
+const MAX_RETRIES = 10;
+const retryDelay = jitteredBackoff({ initialDelayMs: 250, maxDelayMs: 10_000 });
+
+/**
+ * One `chat.stream` per client, shared by every room view and typing notifier: the server
+ * sends each user's events of all rooms on one stream, so one per room would only repeat
+ * them. Opened by the first user, closed a microtask after the last one leaves (React
+ * StrictMode leaves and comes back at once). It follows reconnects by itself and resumes
+ * after the last event it saw; a stream the server ended or failed is opened again.
+ */
+export class ChatStreamHub {
+  readonly #client: ChatClient;
+  readonly #rooms = new Map<number, Set<RoomStreamListener>>();
+  readonly #sendListeners = new Map<number, Set<() => void>>();
+  #refs = 0;
+  #stop: (() => void) | undefined;
+  #cursor: string | undefined;
+  /** A resume replays messages after the last one seen; before any, there is nothing to resume from. */
+  #sawMessage = false;
+  #started = false;
+  #error: Error | null = null;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #me: Promise<number> | undefined;
+  #opened = 0;
+
+  constructor(client: ChatClient) {
+    this.#client = client;
+  }
+
+  /** The stream is open on the server (it may be resuming after a reconnect). */
+  get isOpen(): boolean {
+    return this.#started;
+  }
+
+  /** `chat.stream` subscriptions opened so far (a reopen after a failure counts; a reconnect does not). */
+  get streamsOpened(): number {
+    return this.#opened;
+  }
+
+  /**
+   * Follows `roomId`. If the stream is already open, `onResync` runs at once (load the
+   * history); otherwise when it opens. Returns the function that stops following.
+   */
+  listen(roomId: number, listener: RoomStreamListener): () => void {
+    let listeners = this.#rooms.get(roomId);
+    if (listeners === undefined) this.#rooms.set(roomId, (listeners = new Set()));
+    listeners.add(listener);
+    const release = this.retain();
+    if (this.#started) listener.onResync();
+    else if (this.#error !== null) listener.onError?.(this.#error);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#rooms.get(roomId) === listeners) this.#rooms.delete(roomId);
+      release();
+    };
+  }
+
+  /** Keeps the stream open without following a room (typing needs an open stream). */
+  retain(): () => void {
+    this.#refs++;
+    if (!this.#started && this.#stop === undefined && this.#retryTimer === undefined) this.#open();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#refs--;
+      queueMicrotask(() => {
+        if (this.#refs === 0) this.#close();
+      });
+    };
+  }
+
+  /** The signed-in user's id, asked once per client. */
+  me(): Promise<number> {
+    this.#me ??= this.#client.users.me().then(
+      (user) => user.id,
+      (error: unknown) => {
+        this.#me = undefined; // ask again next time
+        throw error;
+      },
+    );
+    return this.#me;
+  }
+
+  /** A message of ours is on its way to `roomId` (the server ends our typing there). */
+  announceSend(roomId: number): void {
+    for (const listener of [...(this.#sendListeners.get(roomId) ?? [])]) listener();
+  }
+
+  /** Calls `listener` whenever a message of ours is sent to `roomId` from this client. */
+  onSend(roomId: number, listener: () => void): () => void {
+    let listeners = this.#sendListeners.get(roomId);
+    if (listeners === undefined) this.#sendListeners.set(roomId, (listeners = new Set()));
+    const entry = () => listener();
+    listeners.add(entry);
+    return () => listeners.delete(entry);
+  }
+
+  #open(): void {
+    this.#error = null;
+    this.#opened++;
+    const subscription = this.#client.chat.stream(
+      this.#cursor === undefined ? undefined : { lastEventId: this.#cursor },
+    );
+    let ended = false;
+    const stop = subscription.listen({
+      onStarted: () => {
+        // A subscription reported complete by `client.reconnect()` may start again: it lives on.
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = undefined;
+        this.#retries = 0;
+        this.#started = true;
+        if (!this.#sawMessage) this.#everyRoom((l) => l.onResync());
+      },
+      onData: (event) => {
+        this.#cursor = subscription.lastEventId;
+        this.#dispatch(event);
+      },
+      onError: (error) => {
+        ended = true;
+        this.#ended(error);
+      },
+      // The server ends a stream only when it goes away (a restart): open it again.
+      onComplete: () => {
+        ended = true;
+        this.#ended(new Error('chat.stream: the server ended the stream'));
+      },
+    });
+    if (!ended) this.#stop = stop;
+  }
+
+  #dispatch(event: ChatStreamMessage): void {
+    if (event.type === 'message') this.#sawMessage = true;
+    for (const listener of [...(this.#rooms.get(event.conversationId) ?? [])]) listener.onEvent(event);
+    // Missed messages were skipped, of any room: every room reloads its latest page.
+    if (event.type === 'message' && event.gapBefore === true) this.#everyRoom((l) => l.onResync());
+  }
+
+  /**
+   * The subscription reported its end. Not always true: during `client.reconnect()` a
+   * `Subscription` reports complete and then starts again on the new connection (and can no
+   * longer be stopped). So a reopen waits for the backoff delay, and `onStarted` from the
+   * old one cancels it; a reopen that meets such a stream still open on the connection gets
+   * CONFLICT and keeps listening to that one.
+   */
+  #ended(error: Error): void {
+    this.#stop = undefined;
+    this.#started = false;
+    if (this.#refs === 0) return;
+    const code = codeOf(error);
+    if (code === 'CONFLICT') {
+      this.#started = true;
+      this.#everyRoom((l) => l.onResync());
+      return;
+    }
+    if (!isFinal(error) && this.#retries < MAX_RETRIES) {
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined;
+        if (this.#refs > 0) this.#open();
+      }, retryDelay(this.#retries++));
+      return;
+    }
+    this.#error = error;
+    this.#everyRoom((l) => l.onError?.(error));
+  }
+
+  #close(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#stop?.();
+    this.#stop = undefined;
+    this.#started = false;
+    // Reopened later, it starts fresh: replaying everything since would cost more than a page of history.
+    this.#cursor = undefined;
+    this.#sawMessage = false;
+    this.#retries = 0;
+  }
+
+  #everyRoom(call: (listener: RoomStreamListener) => void): void {
+    for (const listeners of [...this.#rooms.values()]) for (const listener of [...listeners]) call(listener);
+  }
+}
+
+const hubs = new WeakMap<ChatClient, ChatStreamHub>();
+
+/** The client's shared chat stream hub (one per client object, made on first use). */
+export function getChatStreamHub(client: ChatClient): ChatStreamHub {
+  let hub = hubs.get(client);
+  if (hub === undefined) hubs.set(client, (hub = new ChatStreamHub(client)));
+  return hub;
+}

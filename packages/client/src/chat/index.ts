@@ -1,0 +1,10 @@
+export { ChatRoomView, createChatRoom } from './chat-room.js';
+export type { ChatRoomOptions } from './chat-room.js';
+export { ChatStreamHub, getChatStreamHub } from './chat-stream-hub.js';
+export type { RoomStreamListener } from './chat-stream-hub.js';
+export { watchChatRoom } from './chat-room-watch.js';
+export type { ChatRoomWatch } from './chat-room-watch.js';
+export { createTypingNotifier, formatTyping } from './typing.js';
+export type { TypingNotifier, TypingNotifierOptions, TypingLabels, FormatTypingOptions } from './typing.js';
+export type { SendOptions, SendRetryOptions } from './outbox.js';
+export type { ChatClient, ChatRoomSnapshot, PendingMessage, Receipt, MessageReactions } from './types.js';
