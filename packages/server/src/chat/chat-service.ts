@@ -14,6 +14,7 @@ import type {
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { fail } from '../core/errors.js';
+import { KeyedQueue } from '../core/keyed-queue.js';
 import type { DB } from '../db/index.js';
 import { AsyncLock } from '../db/async-lock.js';
 import { ChatHub, type ChatSession } from './chat-hub.js';
@@ -251,19 +252,11 @@ export class ChatService {
     this.typing.close();
   }
 
-  readonly #queues = new Map<number, Promise<unknown>>();
+  readonly #queue = new KeyedQueue<number>();
 
   /** Runs `work` after the user's earlier queued work, so their events go out in order. */
   #inOrder<T>(userId: number, work: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(userId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    this.#queues.set(userId, next);
-    void next
-      .finally(() => {
-        if (this.#queues.get(userId) === next) this.#queues.delete(userId);
-      })
-      .catch(() => undefined);
-    return next;
+    return this.#queue.run(userId, work);
   }
 
   async #catchUp(session: ChatSession, userId: number, after: number): Promise<void> {

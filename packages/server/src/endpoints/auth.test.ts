@@ -1,5 +1,5 @@
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { failureOf } from '../testing/failure.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
 
@@ -8,16 +8,7 @@ interface AuthResult {
   user: { id: number; username: string; displayName: string };
 }
 
-/** The tRPC code and message a call failed with, as a client sees them. */
-async function failure(promise: Promise<unknown>): Promise<{ code: unknown; message: string }> {
-  const error: unknown = await promise.then(
-    () => expect.fail('the call should have failed'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw error;
-  const data = error.data as { code?: unknown } | undefined;
-  return { code: data?.code, message: error.message };
-}
+const failure = failureOf;
 
 let server: TestServer;
 beforeAll(async () => {

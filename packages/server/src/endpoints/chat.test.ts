@@ -1,11 +1,10 @@
 import type { ChatMessage } from '@streampod/protocol';
-import { TRPCClientError } from '@trpc/client';
-import type { AnyTRPCRouter } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
 import { createTestPostgres } from '../testing/postgres.js';
+import { failureOf } from '../testing/failure.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 
 let database: Database;
@@ -24,14 +23,7 @@ const engines: [string, () => Promise<Database>][] = [
   ],
 ];
 
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(
-    () => expect.fail('should have failed'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw error;
-  return { code: (error as TRPCClientError<AnyTRPCRouter>).data?.code, message: error.message };
-};
+const failure = failureOf;
 
 describe.each(engines)('chat on %s', (_name, open) => {
   beforeAll(async () => {

@@ -2,8 +2,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UserPresence } from '@streampod/protocol';
-import { TRPCClientError } from '@trpc/client';
-import type { AnyTRPCRouter } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
 import { Recorder } from '../testing/recorder.js';
@@ -12,6 +10,7 @@ import { FreezableProxy } from '../testing/freezable-proxy.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import { connectDevice, everyoneShares, registerUser, watchPresence } from '../testing/presence-helpers.js';
 import { RawWsClient } from '../testing/raw-ws.js';
+import { failureOf } from '../testing/failure.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
 import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
 
@@ -32,14 +31,7 @@ afterAll(async () => {
   await database.close();
 });
 
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(
-    () => expect.fail('should have failed'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TRPCClientError)) throw error;
-  return { code: (error as TRPCClientError<AnyTRPCRouter>).data?.code, message: error.message };
-};
+const failure = failureOf;
 
 describe('devices roll up into one user', () => {
   it('two devices then one closing keeps the user online with devices 1; the last makes them offline', async () => {

@@ -2,6 +2,7 @@ import type { PresenceBatch, UserPresence } from '@streampod/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Connection } from '../core/connection.js';
+import { KeyedQueue } from '../core/keyed-queue.js';
 import { OutgoingEvent } from '../core/outgoing-event.js';
 import type { StreamingSession } from '../core/session.js';
 import type { DB } from '../db/index.js';
@@ -69,7 +70,7 @@ export class PresenceManager {
   readonly #dirty = new Set<Watcher>();
   readonly #idleSweep: NodeJS.Timeout;
   /** Serializes store updates per user, so their changes are published in order. */
-  readonly #queues = new Map<number, Promise<unknown>>();
+  readonly #queue = new KeyedQueue<number>();
   #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: PresenceManagerOptions) {
@@ -235,21 +236,14 @@ export class PresenceManager {
 
   /** Runs one store update for a user after the previous ones, then publishes the change. */
   #apply(userId: number, update: () => Promise<PresenceChange>): Promise<PresenceChange> {
-    const previous = this.#queues.get(userId) ?? Promise.resolve();
-    const next = previous.then(update, update).then((change) => {
+    return this.#queue.run(userId, async () => {
+      const change = await update();
       if (change.changed) {
         this.#bus.publish(topic(userId), change.after);
         this.#onChange?.(change);
       }
       return change;
     });
-    this.#queues.set(userId, next);
-    void next
-      .finally(() => {
-        if (this.#queues.get(userId) === next) this.#queues.delete(userId);
-      })
-      .catch(() => undefined);
-    return next;
   }
 
   #deliver(presence: UserPresence): void {
