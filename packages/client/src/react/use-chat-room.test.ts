@@ -1,9 +1,8 @@
 // @vitest-environment happy-dom
 import { openDatabase, type Database } from '@streampod/server';
 import { startTestServer } from '@streampod/server/testing';
-import type { Document as HappyDocument } from 'happy-dom';
 import { act, createElement, type ReactElement } from 'react';
-import { createRoot } from 'react-dom/client';
+import { render } from './render.case.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchChatRoom } from '../chat/chat-room-watch.js';
 import { getChatStreamHub } from '../chat/chat-stream-hub.js';
@@ -15,7 +14,6 @@ import { useTyping, type TypingState } from './use-typing.js';
 
 // Tells React this is a test, so `act` flushes renders and effects.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-const { document } = globalThis as unknown as { document: HappyDocument };
 
 let database: Database;
 beforeAll(async () => {
@@ -36,22 +34,6 @@ function TypingLine(props: { roomId: number; typing: { current?: TypingState } }
   const typing = useTyping(props.roomId);
   props.typing.current = typing;
   return createElement('i', null, formatTyping(typing.typingNames));
-}
-
-/** Renders into a fresh container; unmounts on dispose. */
-async function render(element: ReactElement) {
-  const container = document.createElement('div');
-  document.body.appendChild(container);
-  const root = createRoot(container);
-  await act(async () => root.render(element));
-  return {
-    text: () => container.textContent,
-    rerender: (next: ReactElement) => act(async () => root.render(next)),
-    [Symbol.asyncDispose]: async () => {
-      await act(async () => root.unmount());
-      container.remove();
-    },
-  };
 }
 
 describe('useChatRoom (React)', () => {

@@ -1,9 +1,8 @@
 // @vitest-environment happy-dom
 import { openDatabase, type Database } from '@streampod/server';
 import { Recorder, startTestServer } from '@streampod/server/testing';
-import type { Document as HappyDocument } from 'happy-dom';
 import { act, createElement, type ReactElement } from 'react';
-import { createRoot } from 'react-dom/client';
+import { render } from './render.case.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceView } from '../presence/presence-view.js';
 import { PresenceTracker, type PresenceSource } from '../presence/presence-tracker.js';
@@ -13,7 +12,6 @@ import { usePresence } from './use-presence.js';
 
 // Tells React this is a test, so `act` flushes renders and effects.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-const { document } = globalThis as unknown as { document: HappyDocument };
 
 let database: Database;
 beforeAll(async () => {
@@ -28,22 +26,6 @@ function Status(props: { userIds: readonly number[]; userId: number; views?: Pre
   const presence = view.presences[props.userId];
   const text = view.isLoading ? 'loading' : (view.error?.message ?? presence?.status ?? 'unknown');
   return createElement('span', null, text);
-}
-
-/** Renders into a fresh container; unmounts on dispose. */
-async function render(element: ReactElement) {
-  const container = document.createElement('div');
-  document.body.appendChild(container);
-  const root = createRoot(container);
-  await act(async () => root.render(element));
-  return {
-    text: () => container.textContent,
-    rerender: (next: ReactElement) => act(async () => root.render(next)),
-    [Symbol.asyncDispose]: async () => {
-      await act(async () => root.unmount());
-      container.remove();
-    },
-  };
 }
 
 describe('usePresence (React)', () => {
