@@ -28,5 +28,7 @@ export {
   ChatStreamMessage,
   ChatClientStreamMessage,
 } from './chat.js';
+export { messageEventOf, messageOfEvent } from './chat-mapping.js';
+export type { ChatMessageEvent } from './chat-mapping.js';
 export { transformer } from './transformer.js';
 export type { input as Input, output as Output, ZodType as Schema } from 'zod';

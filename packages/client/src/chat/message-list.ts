@@ -1,22 +1,10 @@
-import type { ChatMessage, ChatStreamMessage } from '@streampod/protocol';
+import { messageOfEvent, type ChatMessage, type ChatMessageEvent } from '@streampod/protocol';
 
 /** A `message` event of `chat.stream`. */
-export type MessageEvent = Extract<ChatStreamMessage, { type: 'message' }>;
+export type MessageEvent = ChatMessageEvent;
 
-/** The stored message a `message` event announces (the event's timestamp is the message's `createdAt`). */
-export function toChatMessage(event: MessageEvent): ChatMessage {
-  return {
-    id: event.messageId,
-    chatRoomId: event.conversationId,
-    senderId: event.senderId,
-    content: event.content,
-    messageType: event.messageType,
-    ...(event.replyToMessageId === undefined ? {} : { replyToMessageId: event.replyToMessageId }),
-    ...(event.mediaUrl === undefined ? {} : { mediaUrl: event.mediaUrl }),
-    clientMessageId: event.clientMessageId,
-    createdAt: event.timestamp,
-  };
-}
+/** The stored message a `message` event announces (one mapping, shared with the server's). */
+export const toChatMessage = messageOfEvent;
 
 /** Where `id` goes in a list sorted by id: its index if present, else the insertion point. */
 function search(list: readonly ChatMessage[], id: number): { index: number; found: boolean } {

@@ -1,3 +1,4 @@
+import { messageEventOf } from '@streampod/protocol';
 import type {
   AddMembersInput,
   ChatClientStreamMessage,
@@ -141,7 +142,7 @@ export class ChatService {
         }),
       );
       if (created)
-        this.hub.publish(message.chatRoomId, { event: messageEvent(message, sender), messageId: message.id });
+        this.hub.publish(message.chatRoomId, { event: messageEventOf(message, sender), messageId: message.id });
       this.typing.stop(senderId, message.chatRoomId);
       return message;
     } finally {
@@ -272,7 +273,7 @@ export class ChatService {
     for (const [i, message] of replay.entries()) {
       const sender = await this.#sender(message.senderId);
       const event: ChatStreamMessage = {
-        ...messageEvent(message, sender),
+        ...messageEventOf(message, sender),
         isCatchup: true,
         ...(gapBefore && i === 0 ? { gapBefore: true } : {}),
       };
@@ -304,21 +305,4 @@ export class ChatService {
       throw error;
     }
   }
-}
-
-function messageEvent(message: ChatMessage, sender: Sender): Extract<ChatStreamMessage, { type: 'message' }> {
-  return {
-    type: 'message',
-    conversationId: message.chatRoomId,
-    timestamp: message.createdAt,
-    messageId: message.id,
-    senderId: message.senderId,
-    senderName: sender.name,
-    ...(sender.avatarUrl === undefined ? {} : { senderAvatarUrl: sender.avatarUrl }),
-    content: message.content,
-    messageType: message.messageType,
-    ...(message.replyToMessageId === undefined ? {} : { replyToMessageId: message.replyToMessageId }),
-    ...(message.mediaUrl === undefined ? {} : { mediaUrl: message.mediaUrl }),
-    clientMessageId: message.clientMessageId,
-  };
 }
