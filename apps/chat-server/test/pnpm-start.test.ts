@@ -31,6 +31,7 @@ it('`pnpm start` from the root builds, serves, and stops cleanly on SIGTERM', { 
       if (entry.msg === 'chat server listening' && entry.url !== undefined) resolveUrl(entry.url);
     });
     child.once('exit', (code) => reject(new Error(`pnpm start exited early with ${code}`)));
+    child.once('error', reject);
   });
   const health = await fetch(`${url}/healthz`);
   expect(health.status).toBe(200);

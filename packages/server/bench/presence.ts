@@ -40,7 +40,8 @@ function xorshift(seed: number) {
 export async function measure(users: number) {
   const database = await openDatabase({ dataDir: 'memory' });
   const log = createLogger('silent');
-  const app = createAppServices({
+  const app = await createAppServices({
+    nodeId: 'bench',
     db: database.db,
     log,
     tokens: new TokenService({ secret: new Uint8Array(32) }),

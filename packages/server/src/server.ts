@@ -57,8 +57,16 @@ export interface StreampodServerOptions {
    * @default 2_000
    */
   shutdownGraceMs?: number;
+  /**
+   * After telling clients to reconnect elsewhere, shutdown waits this long for them to
+   * leave by themselves (so their users never look offline) before closing what is left.
+   * @default 1_000
+   */
+  shutdownHandoffMs?: number;
   /** Folder of the built web app, served at `/` when given. */
   staticDir?: string;
+  /** More for `/healthz`: `degraded: true` says a dependency (Redis) is unreachable while the server still serves. */
+  health?: () => { degraded: boolean } & Record<string, unknown>;
 }
 
 interface LiveConnection {
@@ -116,7 +124,11 @@ export class StreampodServer {
       createHttpListener({
         router: this.router,
         createContext: async (req) => ({ connection: await this.#httpConnection(req) }),
-        health: () => ({ ok: this.#state === 'listening', connections: this.#live.size }),
+        health: () => ({
+          ok: this.#state === 'listening',
+          connections: this.#live.size,
+          ...(opts.health?.() ?? { degraded: false }),
+        }),
         metrics: () => this.metrics.render(),
         staticDir: opts.staticDir,
         maxBodyBytes: maxFrameBytes,
@@ -170,8 +182,11 @@ export class StreampodServer {
     this.#ws.stopAccepting();
     const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeIdleConnections();
-    // tRPC clients reconnect on this notification instead of treating the close as an error.
+    // tRPC clients reconnect on this notification instead of treating the close as an error:
+    // behind a load balancer they open a socket on another node, move their subscriptions
+    // there, then close this one; their users never look offline.
     this.#ws.broadcast(JSON.stringify({ id: null, method: 'reconnect' }));
+    await this.#ws.untilEmpty(this.#opts.shutdownHandoffMs ?? 1_000);
     await Promise.all([...this.#live.values()].map((live) => this.#closeConnection(live)));
     await Promise.all(this.#closing);
     await this.#ws.closeAll(1001, 'server shutting down', this.#opts.shutdownGraceMs ?? 2_000);

@@ -39,6 +39,7 @@ interface Client {
 export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, clientTracking: false });
   const clients = new Set<Client>();
+  const emptyWaiters = new Set<() => void>();
   let accepting = true;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -86,6 +87,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     ws.once('close', (code: number) => {
       clients.delete(client);
       handlers.onClose(code);
+      if (clients.size === 0) for (const waiter of [...emptyWaiters]) waiter();
     });
   }
 
@@ -109,6 +111,19 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     /** Sends every client a text frame (e.g. tRPC's reconnect notification). */
     broadcast(frame: string): void {
       for (const client of clients) if (client.ws.readyState === client.ws.OPEN) client.ws.send(frame);
+    },
+    /** Resolves once every client has gone, or after `ms`. */
+    untilEmpty(ms: number): Promise<void> {
+      if (clients.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          emptyWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        emptyWaiters.add(done);
+      });
     },
     /** Closes every socket, terminating those that do not finish the close handshake in `graceMs`. */
     async closeAll(code: number, reason: string, graceMs: number): Promise<void> {

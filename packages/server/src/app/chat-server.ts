@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { loadAuthSecret } from '../auth/secret.js';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { RedisLink } from '../redis/redis-link.js';
 import { StreampodServer } from '../server.js';
 import type { ChatServerConfig } from './config.js';
 import { appEndpoints } from './endpoints.js';
@@ -29,18 +32,29 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
     onMigration: (name) => log.info({ migration: name }, 'migration applied'),
     onConnectionError: (error) => log.warn({ err: error }, 'a pooled database connection failed'),
   });
+  let redis: RedisLink | undefined;
   try {
+    redis = config.REDIS_URL === undefined ? undefined : await RedisLink.connect({ url: config.REDIS_URL, log });
     const tokens = new TokenService({
       secret: await loadAuthSecret(config.AUTH_SECRET, dataDir),
       ttlSeconds: config.TOKEN_TTL_SECONDS,
     });
     const webDir = config.WEB_DIR === undefined ? undefined : resolve(config.WEB_DIR);
-    const app = createAppServices({
+    const nodeId = `${
+      hostname()
+        .replace(/[^\w.-]/g, '')
+        .slice(0, 32) || 'node'
+    }-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const app = await createAppServices({
       db: database.db,
       log,
       tokens,
+      nodeId,
+      ...(redis === undefined ? {} : { redis }),
+      nodeLeaseMs: config.NODE_LEASE_MS,
       idleAfterMs: config.IDLE_AFTER_MS,
       presenceBatchMs: config.PRESENCE_BATCH_MS,
+      typingTimeoutMs: config.TYPING_TIMEOUT_MS,
     });
     const server = new StreampodServer({
       endpoints: appEndpoints,
@@ -50,10 +64,19 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       logger: log,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
       presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
+      health: app.health,
       ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
     });
     const { port, url } = await server.listen({ port: config.PORT, host: config.HOST });
-    log.info({ url, database: database.kind }, 'chat server listening');
+    log.info(
+      {
+        url,
+        database: database.kind,
+        node: nodeId,
+        redis: redis === undefined ? 'none' : redis.isCluster ? 'cluster' : 'single',
+      },
+      'chat server listening',
+    );
     return {
       server,
       database,
@@ -63,10 +86,12 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
         // Streams end and users go offline (last seen saved) before the database closes.
         await server.close();
         await app.close();
+        await redis?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await redis?.close();
     await database.close();
     throw error;
   }

@@ -3,29 +3,47 @@ import { z } from 'zod';
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** The chat server's configuration, read from environment variables (see the wire contract). */
-export const ChatServerConfig = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
-  DATA_DIR: z.string().default('./.data'),
-  DATABASE_URL: z.string().optional(),
-  REDIS_URL: z.string().optional(),
-  AUTH_SECRET: z.string().optional(),
-  /** How long issued tokens stay valid. */
-  TOKEN_TTL_SECONDS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(7 * 24 * 3600),
-  HEARTBEAT_INTERVAL_MS: ms(10_000),
-  PRESENCE_TIMEOUT_MS: ms(30_000),
-  IDLE_AFTER_MS: ms(300_000),
-  TYPING_TIMEOUT_MS: ms(5_000),
-  PRESENCE_BATCH_MS: ms(50),
-  NODE_LEASE_MS: ms(15_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Folder of the built web app; served at `/` when it exists. */
-  WEB_DIR: z.string().optional(),
-});
+export const ChatServerConfig = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    DATA_DIR: z.string().default('./.data'),
+    DATABASE_URL: z.string().optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    AUTH_SECRET: z.string().optional(),
+    /** How long issued tokens stay valid. */
+    TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 3600),
+    HEARTBEAT_INTERVAL_MS: ms(10_000),
+    PRESENCE_TIMEOUT_MS: ms(30_000),
+    IDLE_AFTER_MS: ms(300_000),
+    TYPING_TIMEOUT_MS: ms(5_000),
+    PRESENCE_BATCH_MS: ms(50),
+    NODE_LEASE_MS: ms(15_000),
+    ROOM_PRESENCE_LIST_LIMIT: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined, 'room presence is not in this build yet: unset it'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Folder of the built web app; served at `/` when it exists. */
+    WEB_DIR: z.string().optional(),
+  })
+  .superRefine((config, ctx) => {
+    // Nodes share messages and users through the database: separate embedded ones would split the chat.
+    if (config.REDIS_URL !== undefined && config.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'several nodes need a shared PostgreSQL: set DATABASE_URL too',
+      });
+    }
+  });
 export type ChatServerConfig = z.infer<typeof ChatServerConfig>;
 
 /** Parses `env`, failing with one line per bad variable. */

@@ -1,27 +1,44 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
+import { ChatService } from '../chat/chat-service.js';
+import { MemoryTypingStore } from '../chat/memory-typing-store.js';
+import { RedisTypingStore } from '../chat/redis-typing-store.js';
+import type { TypingStore } from '../chat/typing-store.js';
 import type { Services } from '../core/services.js';
 import type { DB } from '../db/index.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
+import { RedisFanoutBus } from '../fanout/redis-fanout-bus.js';
+import { DbLastSeenStore } from '../presence/last-seen.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
 import type { Membership } from '../presence/membership.js';
-import { ChatService } from '../chat/chat-service.js';
 import { PresenceManager } from '../presence/presence-manager.js';
 import type { PresenceStore } from '../presence/presence-store.js';
+import { RedisPresenceStore } from '../presence/redis-presence-store.js';
+import type { RedisLink } from '../redis/redis-link.js';
 import type { ServerHooks } from '../server.js';
 
 export interface AppServicesOptions {
   db: Kysely<DB>;
   log: Logger;
   tokens: TokenService;
-  /** @default in memory (one node) */
+  /** This server's id among the nodes sharing the bus and stores. */
+  nodeId: string;
+  /** Shares presence, typing and broadcasts with every node on this Redis. @default none: one node */
+  redis?: RedisLink;
+  /** Key and channel prefix on Redis. @default 'sp:' */
+  redisPrefix?: string;
+  /** @default Redis when `redis` is given, else in memory */
   bus?: FanoutBus;
-  /** @default in memory (one node) */
+  /** @default Redis when `redis` is given, else in memory */
   store?: PresenceStore;
+  /** @default Redis when `redis` is given, else in memory */
+  typingStore?: TypingStore;
   /** @default the chat rooms */
   membership?: Membership;
+  /** @default 15_000 */
+  nodeLeaseMs?: number;
   /** @default 300_000 */
   idleAfterMs?: number;
   /** @default 50 */
@@ -33,16 +50,30 @@ export interface AppServicesOptions {
 }
 
 /** The chat server's services and the connection hooks that feed presence, built once per server. */
-export function createAppServices(opts: AppServicesOptions): {
+export async function createAppServices(opts: AppServicesOptions): Promise<{
   services: Services;
   hooks: ServerHooks;
+  /** Problems worth a `degraded: true` on `/healthz` (Redis unreachable). */
+  health: () => { degraded: boolean; redis?: 'ok' | 'unreachable' };
   close(): Promise<void>;
-} {
-  const bus = opts.bus ?? new MemoryFanoutBus();
-  const store = opts.store ?? new MemoryPresenceStore();
+}> {
+  const { redis } = opts;
+  const prefix = opts.redisPrefix ?? 'sp:';
+  const bus =
+    opts.bus ??
+    (redis === undefined
+      ? new MemoryFanoutBus()
+      : await RedisFanoutBus.create({ link: redis, nodeId: opts.nodeId, log: opts.log, prefix }));
+  const store =
+    opts.store ??
+    (redis === undefined ? new MemoryPresenceStore() : new RedisPresenceStore({ commands: redis.commands, prefix }));
+  const typingStore =
+    opts.typingStore ??
+    (redis === undefined ? new MemoryTypingStore() : new RedisTypingStore({ commands: redis.commands, prefix }));
   const chat = new ChatService({
     db: opts.db,
     bus,
+    typing: typingStore,
     log: opts.log,
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
@@ -50,15 +81,20 @@ export function createAppServices(opts: AppServicesOptions): {
   const presence = new PresenceManager({
     store,
     bus,
-    db: opts.db,
+    lastSeen: new DbLastSeenStore(opts.db),
     log: opts.log,
-    onChange: (p) =>
+    nodeId: opts.nodeId,
+    onChange: (change) =>
       void chat
-        .presenceChanged(p)
+        .presenceChanged(change)
         .catch((error: unknown) => opts.log.error({ err: error }, 'presence broadcast failed')),
+    ...(opts.nodeLeaseMs === undefined ? {} : { leaseMs: opts.nodeLeaseMs }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { batchMs: opts.presenceBatchMs }),
   });
+  await presence.start();
+  // Redis may have lost this node's devices while it was away (or restarted empty).
+  const stopReconnect = redis?.onReconnect(() => presence.resync());
   return {
     services: { tokens: opts.tokens, presence, chat, membership: opts.membership ?? chat.repo },
     hooks: {
@@ -66,9 +102,15 @@ export function createAppServices(opts: AppServicesOptions): {
       onConnectionClose: (connection) => presence.connectionClosed(connection),
       onCall: (connection) => presence.activity(connection),
     },
+    health: () =>
+      redis === undefined
+        ? { degraded: false }
+        : { degraded: !redis.healthy, redis: redis.healthy ? 'ok' : 'unreachable' },
     async close() {
+      stopReconnect?.();
       chat.close();
-      presence.close();
+      await presence.close();
+      await typingStore.close();
       await store.close();
       await bus.close();
     },

@@ -1,80 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { ChatInputError, ChatRepository, UnknownUsersError } from './chat-repository.js';
-import type { NewMessage } from './chat-repository.js';
-
-/** A name unique across test runs, because Postgres storage outlives a test. */
-function uniqueName(prefix: string): string {
-  return `${prefix}_${randomBytes(4).toString('hex')}`;
-}
-
-/** An id no user, room or message has (the identity columns are positive int4). */
-const NO_SUCH_ID = 2_000_000_000;
+import { chatDatabase, NO_SUCH_ID, uniqueName } from '../testing/chat-db.js';
+import { ChatInputError, UnknownUsersError } from './chat-repository.js';
 
 /**
- * ChatRepository behaviour every engine must share. The cases share one database from `open`;
- * each creates its own users and rooms, so their rows never collide.
+ * ChatRepository behaviour every engine must share (rooms, members, cursors, reactions). The
+ * cases share one database from `open`; each creates its own users and rooms.
  */
 export function chatRepositoryCases(name: string, open: () => Promise<Database>): void {
   describe(name, () => {
-    let shared: Database | undefined;
-    let repository: ChatRepository | undefined;
-    const database = (): Database => {
-      if (!shared) throw new Error('database not opened');
-      return shared;
-    };
-    const repo = (): ChatRepository => {
-      if (!repository) throw new Error('database not opened');
-      return repository;
-    };
-
-    beforeAll(async () => {
-      shared = await open();
-      repository = new ChatRepository(shared.db);
-    });
-    afterAll(async () => {
-      await shared?.close();
-    });
-
-    /** Inserts `count` users directly and returns their ids, ascending. */
-    async function users(count: number): Promise<number[]> {
-      const prefix = uniqueName('u');
-      const rows = await database()
-        .db.insertInto('users')
-        .values(
-          Array.from({ length: count }, (_, i) => ({
-            username: `${prefix}_${i}`,
-            usernameKey: `${prefix}_${i}`,
-            displayName: `User ${i}`,
-            passwordHash: 'hash',
-          })),
-        )
-        .returning('id')
-        .execute();
-      return rows.map((r) => r.id).sort((a, b) => a - b);
-    }
-
-    function message(overrides: Partial<NewMessage> & Pick<NewMessage, 'roomId' | 'senderId'>): NewMessage {
-      return { content: 'hello', messageType: 'text', clientMessageId: uniqueName('c'), ...overrides };
-    }
-
-    async function rowCount(where: { senderId: number }): Promise<number> {
-      const row = await database()
-        .db.selectFrom('messages')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('senderId', '=', where.senderId)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    }
+    const { database, repo, users, insert } = chatDatabase(open);
 
     describe('schema', () => {
       it('creates the chat tables with snake_case columns', async () => {
         const { rows } = await sql<{ tableName: string; columnName: string }>`
           select table_name, column_name from information_schema.columns
           where table_schema = 'public'
-            and table_name in ('rooms', 'room_members', 'messages', 'room_cursors', 'reactions')
+            and table_name in ('rooms', 'room_members', 'room_sequences', 'messages', 'room_cursors', 'reactions')
           order by table_name, ordinal_position`.execute(database().db);
         const byTable: Record<string, string[]> = {};
         for (const r of rows) (byTable[r.tableName] ??= []).push(r.columnName);
@@ -89,10 +32,12 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
             'media_url',
             'client_message_id',
             'created_at',
+            'seq',
           ],
           reactions: ['message_id', 'user_id', 'emoji', 'created_at'],
           room_cursors: ['room_id', 'user_id', 'last_read_message_id', 'last_delivered_message_id'],
           room_members: ['room_id', 'user_id', 'joined_at'],
+          room_sequences: ['room_id', 'last_seq'],
           rooms: ['id', 'name', 'created_by', 'created_at'],
         });
       });
@@ -100,9 +45,9 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
       it('refuses a content type other than text or image', async () => {
         const [alice = 0] = await users(1);
         const room = await repo().createRoom({ name: 'r', creatorId: alice, memberIds: [] });
-        const insert = sql`insert into messages (room_id, sender_id, content, content_type, client_message_id)
-          values (${room.id}, ${alice}, 'x', 'video', 'c1')`.execute(database().db);
-        await expect(insert).rejects.toMatchObject({ code: '23514' });
+        const attempt = sql`insert into messages (room_id, seq, sender_id, content, content_type, client_message_id)
+          values (${room.id}, 1, ${alice}, 'x', 'video', 'c1')`.execute(database().db);
+        await expect(attempt).rejects.toMatchObject({ code: '23514' });
       });
     });
 
@@ -224,196 +169,12 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
       });
     });
 
-    describe('messages', () => {
-      it('insertMessage stores and maps a message, omitting absent optional fields', async () => {
-        const [a = 0] = await users(1);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
-        const plain = await repo().insertMessage({
-          roomId: room.id,
-          senderId: a,
-          content: 'hi',
-          messageType: 'text',
-          clientMessageId: 'c-1',
-        });
-        expect(plain.created).toBe(true);
-        expect(plain.message).toStrictEqual({
-          id: plain.message.id,
-          chatRoomId: room.id,
-          senderId: a,
-          content: 'hi',
-          messageType: 'text',
-          clientMessageId: 'c-1',
-          createdAt: plain.message.createdAt,
-        });
-        expect(plain.message.createdAt).toBeInstanceOf(Date);
-
-        const image = await repo().insertMessage({
-          roomId: room.id,
-          senderId: a,
-          content: 'look',
-          messageType: 'image',
-          clientMessageId: 'c-2',
-          replyToMessageId: plain.message.id,
-          mediaUrl: 'https://example.test/cat.png',
-        });
-        expect(image.message).toMatchObject({
-          messageType: 'image',
-          replyToMessageId: plain.message.id,
-          mediaUrl: 'https://example.test/cat.png',
-        });
-        expect(image.message.id).toBeGreaterThan(plain.message.id);
-        expect(await repo().getMessage(image.message.id)).toStrictEqual(image.message);
-        expect(await repo().getMessage(plain.message.id)).toStrictEqual(plain.message);
-      });
-
-      it('getMessage is undefined for an unknown id', async () => {
-        expect(await repo().getMessage(NO_SUCH_ID)).toBeUndefined();
-      });
-
-      it('a retry returns the stored message, created:false, and stores one row', async () => {
-        const [a = 0, b = 0] = await users(2);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [b] });
-        const other = await repo().createRoom({ name: 'other', creatorId: a, memberIds: [] });
-        const first = await repo().insertMessage(message({ roomId: room.id, senderId: a, clientMessageId: 'same' }));
-        expect(first.created).toBe(true);
-
-        const retry = await repo().insertMessage(message({ roomId: room.id, senderId: a, clientMessageId: 'same' }));
-        expect(retry).toEqual({ message: first.message, created: false });
-        // Idempotency wins over a different room, content or reply target.
-        const changed = await repo().insertMessage(
-          message({
-            roomId: other.id,
-            senderId: a,
-            clientMessageId: 'same',
-            content: 'changed',
-            messageType: 'image',
-            replyToMessageId: NO_SUCH_ID,
-          }),
-        );
-        expect(changed).toEqual({ message: first.message, created: false });
-        expect(await rowCount({ senderId: a })).toBe(1);
-
-        // The key is per sender: another sender may use the same client id.
-        const fromB = await repo().insertMessage(message({ roomId: room.id, senderId: b, clientMessageId: 'same' }));
-        expect(fromB.created).toBe(true);
-        expect(fromB.message.id).not.toBe(first.message.id);
-      });
-
-      it('10 concurrent identical inserts store one row and report created once', async () => {
-        const [a = 0] = await users(1);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
-        const input = message({ roomId: room.id, senderId: a });
-        const results = await Promise.all(Array.from({ length: 10 }, () => repo().insertMessage(input)));
-        expect(results.filter((r) => r.created)).toHaveLength(1);
-        expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
-        expect(await rowCount({ senderId: a })).toBe(1);
-      });
-
-      it('concurrent distinct inserts all succeed with distinct ids', async () => {
-        const [a = 0] = await users(1);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
-        const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            repo().insertMessage(message({ roomId: room.id, senderId: a, content: `m${i}` })),
-          ),
-        );
-        expect(results.every((r) => r.created)).toBe(true);
-        expect(new Set(results.map((r) => r.message.id)).size).toBe(20);
-        expect(await rowCount({ senderId: a })).toBe(20);
-      });
-
-      it('refuses a reply to a message of another room, naming replyToMessageId', async () => {
-        const [a = 0] = await users(1);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
-        const other = await repo().createRoom({ name: 'other', creatorId: a, memberIds: [] });
-        const elsewhere = await repo().insertMessage(message({ roomId: other.id, senderId: a }));
-
-        const attempt = repo().insertMessage(
-          message({ roomId: room.id, senderId: a, replyToMessageId: elsewhere.message.id }),
-        );
-        await expect(attempt).rejects.toBeInstanceOf(ChatInputError);
-        await expect(attempt).rejects.toThrow(/^replyToMessageId: /);
-        await expect(
-          repo().insertMessage(message({ roomId: room.id, senderId: a, replyToMessageId: NO_SUCH_ID })),
-        ).rejects.toThrow(/^replyToMessageId: /);
-        expect(await repo().history({ roomId: room.id, limit: 10 })).toEqual([]);
-      });
-
-      it('history pages backwards, newest last', async () => {
-        const [a = 0] = await users(1);
-        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
-        const other = await repo().createRoom({ name: 'other', creatorId: a, memberIds: [] });
-        const ids: number[] = [];
-        for (let i = 0; i < 7; i++) {
-          ids.push(
-            (await repo().insertMessage(message({ roomId: room.id, senderId: a, content: `m${i}` }))).message.id,
-          );
-          // Interleaved messages of another room must never show up.
-          await repo().insertMessage(message({ roomId: other.id, senderId: a }));
-        }
-        const page = async (beforeMessageId: number | undefined, limit: number) =>
-          (await repo().history({ roomId: room.id, beforeMessageId, limit })).map((m) => m.id);
-
-        expect(await page(undefined, 3)).toEqual(ids.slice(4));
-        expect(await page(ids[4], 3)).toEqual(ids.slice(1, 4));
-        expect(await page(ids[1], 3)).toEqual(ids.slice(0, 1));
-        expect(await page(ids[0], 3)).toEqual([]);
-        expect(await page(undefined, 100)).toEqual(ids);
-        const latest = await repo().history({ roomId: room.id, limit: 1 });
-        expect(latest.map((m) => m.content)).toEqual(['m6']);
-      });
-
-      it('backlog spans the rooms the user is in, by id, with `more`', async () => {
-        const [a = 0, b = 0, c = 0] = await users(3);
-        const r1 = await repo().createRoom({ name: 'r1', creatorId: a, memberIds: [b] });
-        const r2 = await repo().createRoom({ name: 'r2', creatorId: b, memberIds: [a] });
-        const notMine = await repo().createRoom({ name: 'r3', creatorId: b, memberIds: [c] });
-        const before = await repo().insertMessage(message({ roomId: r1.id, senderId: b }));
-        const expected: number[] = [];
-        for (let i = 0; i < 3; i++) {
-          expected.push((await repo().insertMessage(message({ roomId: r1.id, senderId: b }))).message.id);
-          await repo().insertMessage(message({ roomId: notMine.id, senderId: c }));
-          expected.push((await repo().insertMessage(message({ roomId: r2.id, senderId: a }))).message.id);
-        }
-        const after = before.message.id;
-
-        const all = await repo().backlog({ userId: a, afterMessageId: after, limit: 100 });
-        expect(all.messages.map((m) => m.id)).toEqual(expected);
-        expect(all.more).toBe(false);
-        expect(all.messages.map((m) => m.chatRoomId)).toEqual([r1.id, r2.id, r1.id, r2.id, r1.id, r2.id]);
-
-        const first = await repo().backlog({ userId: a, afterMessageId: after, limit: 4 });
-        expect(first).toEqual({ messages: all.messages.slice(0, 4), more: true });
-        const rest = await repo().backlog({ userId: a, afterMessageId: expected[3] ?? 0, limit: 2 });
-        expect(rest).toEqual({ messages: all.messages.slice(4), more: false });
-        const exact = await repo().backlog({ userId: a, afterMessageId: after, limit: 6 });
-        expect(exact.more).toBe(false);
-        const huge = await repo().backlog({ userId: a, afterMessageId: after, limit: Number.MAX_SAFE_INTEGER });
-        expect(huge).toEqual(all);
-      });
-
-      it('backlog counts membership as of now', async () => {
-        const [a = 0, b = 0] = await users(2);
-        const room = await repo().createRoom({ name: 'r', creatorId: b, memberIds: [] });
-        const sent = await repo().insertMessage(message({ roomId: room.id, senderId: b }));
-        expect(await repo().backlog({ userId: a, afterMessageId: sent.message.id - 1, limit: 10 })).toEqual({
-          messages: [],
-          more: false,
-        });
-        // Joining later makes the room's earlier messages part of the backlog.
-        await repo().addMembers({ roomId: room.id, userIds: [a] });
-        const after = await repo().backlog({ userId: a, afterMessageId: sent.message.id - 1, limit: 10 });
-        expect(after.messages).toEqual([sent.message]);
-      });
-    });
-
     describe('cursors', () => {
       it('move forward only, and reading implies delivered', async () => {
         const [a = 0, b = 0] = await users(2);
         const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [b] });
         const ids: number[] = [];
-        for (let i = 0; i < 4; i++)
-          ids.push((await repo().insertMessage(message({ roomId: room.id, senderId: a }))).message.id);
+        for (let i = 0; i < 4; i++) ids.push((await insert({ roomId: room.id, senderId: a })).message.id);
         const [m0 = 0, m1 = 0, m2 = 0, m3 = 0] = ids;
         const advance = (userId: number, kind: 'read' | 'delivered', messageId: number) =>
           repo().advanceCursor({ roomId: room.id, userId, kind, messageId });
@@ -453,8 +214,7 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
         const [a = 0] = await users(1);
         const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
         const ids: number[] = [];
-        for (let i = 0; i < 6; i++)
-          ids.push((await repo().insertMessage(message({ roomId: room.id, senderId: a }))).message.id);
+        for (let i = 0; i < 6; i++) ids.push((await insert({ roomId: room.id, senderId: a })).message.id);
         await Promise.all(
           [...ids]
             .reverse()
@@ -470,7 +230,7 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
         const [a = 0] = await users(1);
         const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [] });
         const other = await repo().createRoom({ name: 'other', creatorId: a, memberIds: [] });
-        const elsewhere = await repo().insertMessage(message({ roomId: other.id, senderId: a }));
+        const elsewhere = await insert({ roomId: other.id, senderId: a });
         for (const kind of ['read', 'delivered'] as const) {
           const attempt = repo().advanceCursor({ roomId: room.id, userId: a, kind, messageId: elsewhere.message.id });
           await expect(attempt).rejects.toBeInstanceOf(ChatInputError);
@@ -487,7 +247,7 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
       it('add, remove and no-op', async () => {
         const [a = 0, b = 0] = await users(2);
         const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [b] });
-        const { message: m } = await repo().insertMessage(message({ roomId: room.id, senderId: a }));
+        const { message: m } = await insert({ roomId: room.id, senderId: a });
         const react = (userId: number, emoji: string, removed: boolean) =>
           repo().setReaction({ messageId: m.id, userId, emoji, removed });
         // Sorted here: how the database orders emoji depends on its collation.

@@ -3,9 +3,11 @@ import { openDatabase } from '../db/database.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import type { TestPostgres } from '../testing/postgres.js';
 import { chatRepositoryCases } from './chat-repository.case.js';
+import { messageRepositoryCases } from './message-repository.case.js';
 
-describe('ChatRepository', () => {
-  chatRepositoryCases('PGlite in memory', () => openDatabase({ dataDir: 'memory' }));
+describe('chat repositories', () => {
+  chatRepositoryCases('ChatRepository on PGlite in memory', () => openDatabase({ dataDir: 'memory' }));
+  messageRepositoryCases('MessageRepository on PGlite in memory', () => openDatabase({ dataDir: 'memory' }));
 
   describe('PostgreSQL', () => {
     let server: TestPostgres | undefined;
@@ -15,10 +17,11 @@ describe('ChatRepository', () => {
     afterAll(async () => {
       await server?.drop();
     });
-
-    chatRepositoryCases('shared cases', () => {
+    const url = () => {
       if (!server) throw new Error('test database not created');
-      return openDatabase({ url: server.url });
-    });
+      return server.url;
+    };
+    chatRepositoryCases('ChatRepository', () => openDatabase({ url: url() }));
+    messageRepositoryCases('MessageRepository', () => openDatabase({ url: url() }), url);
   });
 });

@@ -1,7 +1,10 @@
-import type { ChatMessage, ChatRoom, ContentType } from '@streampod/protocol';
+import type { ChatRoom } from '@streampod/protocol';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import type { DB, MessageRow, RoomRow } from '../db/schema.js';
+import type { DB, RoomRow } from '../db/schema.js';
+import { ChatInputError } from './message-repository.js';
+
+export { ChatInputError };
 
 /** Ids given as users that no user has; the message names them. */
 export class UnknownUsersError extends Error {
@@ -14,22 +17,6 @@ export class UnknownUsersError extends Error {
   }
 }
 
-/** Input the repository refuses; the message starts with the offending field's name. */
-export class ChatInputError extends Error {
-  override readonly name = 'ChatInputError';
-}
-
-/** What `insertMessage` stores. */
-export interface NewMessage {
-  roomId: number;
-  senderId: number;
-  content: string;
-  messageType: ContentType;
-  clientMessageId: string;
-  replyToMessageId?: number | undefined;
-  mediaUrl?: string | undefined;
-}
-
 /** One member's read and delivered positions in a room. */
 export interface RoomCursor {
   userId: number;
@@ -37,25 +24,7 @@ export interface RoomCursor {
   lastDeliveredMessageId: number | null;
 }
 
-const messageColumns = [
-  'id',
-  'roomId',
-  'senderId',
-  'content',
-  'contentType',
-  'replyToMessageId',
-  'mediaUrl',
-  'clientMessageId',
-  'createdAt',
-] as const;
-
-/**
- * Key of the transaction-scoped advisory lock that orders message inserts (arbitrary, but
- * fixed: every node must use the same one).
- */
-const MESSAGE_INSERT_LOCK = 0x73706d73; // "spms"
-
-/** Rooms, members, messages, cursors and reactions, on PGlite or PostgreSQL alike. */
+/** Rooms, members, cursors and reactions, on PGlite or PostgreSQL alike (messages: `MessageRepository`). */
 export class ChatRepository {
   readonly #db: Kysely<DB>;
 
@@ -77,6 +46,7 @@ export class ChatRepository {
         .insertInto('roomMembers')
         .values(memberIds.map((userId) => ({ roomId: room.id, userId })))
         .execute();
+      await trx.insertInto('roomSequences').values({ roomId: room.id }).execute();
       return toChatRoom(room, memberIds);
     });
   }
@@ -193,118 +163,6 @@ export class ChatRepository {
       .where('other.userId', 'in', wanted)
       .execute();
     return new Set(rows.map((r) => r.userId));
-  }
-
-  /**
-   * Stores a message, idempotent on (senderId, clientMessageId): a retry, even one naming
-   * another room or content, returns the stored message with created:false and stores
-   * nothing, also when identical sends race. A replyToMessageId must be a message of the
-   * same room, else ChatInputError. The caller checks that the sender is a member.
-   */
-  async insertMessage(input: NewMessage): Promise<{ message: ChatMessage; created: boolean }> {
-    // Idempotency first: a retry is answered even if its reply target would now be refused.
-    const stored = await findByClientId(this.#db, input);
-    if (stored !== undefined) return { message: toChatMessage(stored), created: false };
-    if (input.replyToMessageId !== undefined) {
-      // Messages are never moved or deleted, so this check cannot go stale before the insert.
-      const target = await this.#db
-        .selectFrom('messages')
-        .select('id')
-        .where('id', '=', input.replyToMessageId)
-        .where('roomId', '=', input.roomId)
-        .executeTakeFirst();
-      if (target === undefined) {
-        throw new ChatInputError(`replyToMessageId: message ${input.replyToMessageId} is not in this room`);
-      }
-    }
-    return this.#db.transaction().execute(async (trx) => {
-      // Ids are taken at insert but become visible at commit; unserialized, id 6 could be
-      // seen (and used as a catch-up cursor) before id 5 commits, and 5 would be skipped.
-      // Holding one lock from insert to commit makes visible ids always a gap-free prefix.
-      await sql`select pg_advisory_xact_lock(${sql.lit(MESSAGE_INSERT_LOCK)})`.execute(trx);
-      const row = await trx
-        .insertInto('messages')
-        .values({
-          roomId: input.roomId,
-          senderId: input.senderId,
-          content: input.content,
-          contentType: input.messageType,
-          replyToMessageId: input.replyToMessageId ?? null,
-          mediaUrl: input.mediaUrl ?? null,
-          clientMessageId: input.clientMessageId,
-        })
-        // The lock already orders racing inserts; this keeps a lost race (the identical
-        // message committed since the lookup above) from ever surfacing as a 23505.
-        .onConflict((oc) => oc.columns(['senderId', 'clientMessageId']).doNothing())
-        .returning(messageColumns)
-        .executeTakeFirst();
-      if (row !== undefined) return { message: toChatMessage(row), created: true };
-      const winner = await findByClientId(trx, input);
-      if (winner === undefined) throw new Error('insertMessage: conflicting message vanished');
-      return { message: toChatMessage(winner), created: false };
-    });
-  }
-
-  /** The message, or undefined. */
-  async getMessage(messageId: number): Promise<ChatMessage | undefined> {
-    const row = await this.#db
-      .selectFrom('messages')
-      .select(messageColumns)
-      .where('id', '=', messageId)
-      .executeTakeFirst();
-    return row === undefined ? undefined : toChatMessage(row);
-  }
-
-  /** A page of a room's history, newest last: the `limit` messages before `beforeMessageId` (or the latest). */
-  async history(input: {
-    roomId: number;
-    beforeMessageId?: number | undefined;
-    limit: number;
-  }): Promise<ChatMessage[]> {
-    let query = this.#db
-      .selectFrom('messages')
-      .select(messageColumns)
-      .where('roomId', '=', input.roomId)
-      .orderBy('id', 'desc')
-      .limit(input.limit);
-    if (input.beforeMessageId !== undefined) query = query.where('id', '<', input.beforeMessageId);
-    const rows = await query.execute();
-    return rows.reverse().map(toChatMessage);
-  }
-
-  /**
-   * Messages of the rooms the user is a member of now with id > afterMessageId, ascending
-   * by id, at most `limit`; `more` is true when more exist.
-   */
-  /** The newest message id of all rooms (0 when there is none): a fresh stream's cursor. */
-  async latestMessageId(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.max('id').as('max'))
-      .executeTakeFirst();
-    return Number(row?.max ?? 0);
-  }
-
-  async backlog(input: {
-    userId: number;
-    afterMessageId: number;
-    limit: number;
-    /** The newest `limit` instead of the oldest (still returned in ascending order). */
-    latest?: boolean;
-  }): Promise<{ messages: ChatMessage[]; more: boolean }> {
-    const rows = await this.#db
-      .selectFrom('messages')
-      .select(messageColumns)
-      .where('id', '>', input.afterMessageId)
-      .where('roomId', 'in', (eb) => eb.selectFrom('roomMembers').select('roomId').where('userId', '=', input.userId))
-      .orderBy('id', input.latest === true ? 'desc' : 'asc')
-      // One row beyond the page tells whether there is more, without a count.
-      .limit(input.limit + 1)
-      .execute();
-    const more = rows.length > input.limit;
-    const page = rows.slice(0, input.limit);
-    if (input.latest === true) page.reverse();
-    return { messages: page.map(toChatMessage), more };
   }
 
   /**
@@ -440,32 +298,6 @@ async function membersOf(db: Kysely<DB>, roomId: number): Promise<number[]> {
   return rows.map((r) => r.userId);
 }
 
-function findByClientId(
-  db: Kysely<DB>,
-  key: { senderId: number; clientMessageId: string },
-): Promise<MessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(messageColumns)
-    .where('senderId', '=', key.senderId)
-    .where('clientMessageId', '=', key.clientMessageId)
-    .executeTakeFirst();
-}
-
 function toChatRoom(room: Pick<RoomRow, 'id' | 'name' | 'createdAt'>, memberIds: number[]): ChatRoom {
   return { id: room.id, name: room.name, memberIds, createdAt: room.createdAt };
-}
-
-function toChatMessage(row: MessageRow): ChatMessage {
-  return {
-    id: row.id,
-    chatRoomId: row.roomId,
-    senderId: row.senderId,
-    content: row.content,
-    messageType: row.contentType,
-    ...(row.replyToMessageId === null ? {} : { replyToMessageId: row.replyToMessageId }),
-    ...(row.mediaUrl === null ? {} : { mediaUrl: row.mediaUrl }),
-    clientMessageId: row.clientMessageId,
-    createdAt: row.createdAt,
-  };
 }

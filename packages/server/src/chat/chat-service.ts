@@ -1,10 +1,8 @@
 import { messageEventOf } from '@streampod/protocol';
 import type {
   AddMembersInput,
-  ChatClientStreamMessage,
   ChatMessage,
   ChatRoom,
-  ChatStreamMessage,
   CreateRoomInput,
   HistoryInput,
   MessageCursorInput,
@@ -15,19 +13,23 @@ import type {
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { fail } from '../core/errors.js';
-import { KeyedQueue } from '../core/keyed-queue.js';
 import type { DB } from '../db/index.js';
-import { AsyncLock } from '../db/async-lock.js';
-import { ChatHub, type ChatSession } from './chat-hub.js';
-import { ChatInputError, ChatRepository, UnknownUsersError } from './chat-repository.js';
-import { TypingService } from './typing-service.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
+import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
+import { ChatRepository, UnknownUsersError } from './chat-repository.js';
+import { ChatInputError, MessageRepository, type StoredMessage } from './message-repository.js';
+import { decodePosition } from './stream-position.js';
+import type { TypingExpiry, TypingStore } from './typing-store.js';
 
 export interface ChatServiceOptions {
   db: Kysely<DB>;
   bus: FanoutBus;
+  typing: TypingStore;
   log: Logger;
-  /** @default 5_000 */
+  /**
+   * Typing ends by itself this long after the last `isTyping: true`.
+   * @default 5_000
+   */
   typingTimeoutMs?: number;
   /**
    * Most missed messages a resuming stream replays; beyond, it replays the latest ones and
@@ -43,49 +45,31 @@ interface Sender {
 }
 
 /**
- * The chat rules on top of the repository and the hub: membership checks, store-then-
- * broadcast, idempotent sends, receipts, reactions, typing and stream catch-up.
+ * The chat rules on top of the repositories, the hub and the typing store: membership
+ * checks, store-then-broadcast, idempotent sends, receipts, reactions, typing and streams.
  */
 export class ChatService {
   readonly repo: ChatRepository;
+  readonly messages: MessageRepository;
   readonly hub: ChatHub;
-  readonly typing: TypingService;
+  readonly #typing: TypingStore;
+  readonly #typingTimeoutMs: number;
   readonly #db: Kysely<DB>;
   readonly #log: Logger;
-  readonly #maxCatchUp: number;
   readonly #senders = new Map<number, Sender>();
-  /**
-   * Messages are stored and published one at a time on a node, so publication follows id
-   * order and a stream's cursor (the last message id it saw) never skips a message.
-   */
-  readonly #sendLock = new AsyncLock();
 
   constructor(opts: ChatServiceOptions) {
     this.#db = opts.db;
     this.#log = opts.log;
-    this.#maxCatchUp = opts.maxCatchUp ?? 1_000;
+    this.#typing = opts.typing;
+    this.#typingTimeoutMs = opts.typingTimeoutMs ?? 5_000;
     this.repo = new ChatRepository(opts.db);
-    this.hub = new ChatHub(opts.bus);
-    this.typing = new TypingService({
-      timeoutMs: opts.typingTimeoutMs ?? 5_000,
-      onChange: ({ roomId, userId, isTyping }) => {
-        // In the user's queue: a quick stop must not overtake its start while a name loads.
-        this.#inOrder(userId, () => this.#sender(userId)).then(
-          (sender) =>
-            this.hub.publish(roomId, {
-              event: {
-                type: 'typing',
-                conversationId: roomId,
-                timestamp: new Date(),
-                senderId: userId,
-                senderName: sender.name,
-                isTyping,
-              },
-              exceptUserId: userId,
-            }),
-          (error: unknown) => this.#log.error({ err: error }, 'typing broadcast failed'),
-        );
-      },
+    this.messages = new MessageRepository(opts.db);
+    this.hub = new ChatHub({
+      bus: opts.bus,
+      log: opts.log,
+      loader: this.#loader(),
+      ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
     });
   }
 
@@ -117,37 +101,39 @@ export class ChatService {
 
   async history(userId: number, input: HistoryInput): Promise<ChatMessage[]> {
     await this.requireMember(input.roomId, userId);
-    return this.repo.history({
+    return this.messages.history({
       roomId: input.roomId,
       beforeMessageId: input.beforeMessageId,
       limit: input.limit ?? 50,
     });
   }
 
-  /** Stores the message (before anyone hears of it), then broadcasts it once; a retry returns the stored one. */
+  /**
+   * Stores the message (before anyone hears of it), then broadcasts it. A retry returns
+   * the stored message and broadcasts it again, in case the first broadcast never left (a
+   * crash, an outage): streams know it by its place in the room and never show it twice.
+   */
   async sendMessage(senderId: number, input: SendMessageInput): Promise<ChatMessage> {
     await this.requireMember(input.roomId, senderId);
     const sender = await this.#sender(senderId);
-    await this.#sendLock.acquire();
-    try {
-      const { message, created } = await this.#input(() =>
-        this.repo.insertMessage({
-          roomId: input.roomId,
-          senderId,
-          content: input.content,
-          messageType: input.messageType ?? 'text',
-          clientMessageId: input.clientMessageId,
-          replyToMessageId: input.replyToMessageId,
-          mediaUrl: input.mediaUrl,
-        }),
-      );
-      if (created)
-        this.hub.publish(message.chatRoomId, { event: messageEventOf(message, sender), messageId: message.id });
-      this.typing.stop(senderId, message.chatRoomId);
-      return message;
-    } finally {
-      this.#sendLock.release();
-    }
+    const stored = await this.#input(() =>
+      this.messages.insert({
+        roomId: input.roomId,
+        senderId,
+        content: input.content,
+        messageType: input.messageType ?? 'text',
+        clientMessageId: input.clientMessageId,
+        replyToMessageId: input.replyToMessageId,
+        mediaUrl: input.mediaUrl,
+      }),
+    );
+    if (stored === undefined) return fail('NOT_FOUND', `roomId: no room ${input.roomId}`);
+    this.hub.publish(stored.message.chatRoomId, this.#messageEvent(stored, sender));
+    // Sending ends typing there; the message is stored whatever the typing store says.
+    this.stopTyping(senderId, stored.message.chatRoomId).catch((error: unknown) =>
+      this.#log.warn({ err: error }, 'chat: ending typing failed'),
+    );
+    return stored.message;
   }
 
   async markCursor(userId: number, input: MessageCursorInput & { kind: 'read' | 'delivered' }): Promise<void> {
@@ -168,18 +154,19 @@ export class ChatService {
   }
 
   async react(userId: number, input: ReactInput): Promise<void> {
-    const message = await this.repo.getMessage(input.messageId);
+    const stored = await this.messages.get(input.messageId);
     // An unknown message and a message of someone else's room look the same from outside.
-    if (message === undefined || !(await this.repo.isMember({ roomId: message.chatRoomId, userId }))) {
+    if (stored === undefined || !(await this.repo.isMember({ roomId: stored.message.chatRoomId, userId }))) {
       fail('FORBIDDEN', `messageId: no message ${input.messageId} in your rooms`);
     }
+    const roomId = stored.message.chatRoomId;
     const removed = input.removed ?? false;
     const changed = await this.repo.setReaction({ messageId: input.messageId, userId, emoji: input.emoji, removed });
     if (changed !== true) return;
-    this.hub.publish(message.chatRoomId, {
+    this.hub.publish(roomId, {
       event: {
         type: 'reaction',
-        conversationId: message.chatRoomId,
+        conversationId: roomId,
         timestamp: new Date(),
         senderId: userId,
         messageId: input.messageId,
@@ -190,57 +177,72 @@ export class ChatService {
   }
 
   /**
-   * Opens a chat stream: follow every room of the user (live events held back), replay what
-   * the client missed after `resumeFrom` (a message id), then release the held-back events.
+   * Opens a chat stream at the position its `lastEventId` names (see `stream-position.ts`),
+   * or fresh at the newest message of every room.
    */
   async openStream(session: ChatSession, userId: number): Promise<void> {
     const resumeFrom = session.resumeFrom;
-    if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) {
-      fail('BAD_REQUEST', `lastEventId: "${resumeFrom}" is not an id this stream sent`);
+    const from = resumeFrom === undefined ? undefined : decodePosition(resumeFrom);
+    if (resumeFrom !== undefined && from === undefined) {
+      fail('BAD_REQUEST', `lastEventId: "${resumeFrom.slice(0, 80)}" is not an id this stream sent`);
     }
-    // A fresh stream starts at the newest message, so even its first ephemeral events carry
-    // a cursor that a resume can replay from.
-    const after = resumeFrom === undefined ? await this.repo.latestMessageId() : Number(resumeFrom);
-    if (resumeFrom === undefined) session.moveCursor(String(after));
-    // Follow first (rooms joined from now on are heard), then read the rooms it already has.
-    this.hub.follow(session, { userId, roomIds: [], after });
-    try {
-      this.hub.addRooms(session, await this.repo.roomIdsOf(userId));
-      if (resumeFrom !== undefined) await this.#catchUp(session, userId, after);
-    } catch (error) {
-      // The stream never opens, so its close callbacks will not run: let go here.
-      this.closeStream(session, userId);
-      throw error;
+    await this.hub.open(session, { userId, from });
+  }
+
+  /** `typing` (from any call: typing is the user's) or `subscription` (mute; needs this connection's stream). */
+  async handleStreamMessage(
+    input: { session: ChatSession | undefined; userId: number },
+    message:
+      | { type: 'typing'; roomId: number; isTyping: boolean }
+      | { type: 'subscription'; roomId: number; subscribe: boolean },
+  ): Promise<void> {
+    await this.requireMember(message.roomId, input.userId);
+    if (message.type === 'typing') {
+      await this.setTyping({ roomId: message.roomId, userId: input.userId, isTyping: message.isTyping });
+      return;
     }
-    session.onClosed(() => this.closeStream(session, userId));
-    this.hub.endCatchUp(session);
+    if (input.session === undefined || !this.hub.has(input.session)) {
+      fail('PRECONDITION_FAILED', 'open chat.stream on this connection first: muting acts on its stream');
+    }
+    this.hub.setMuted(input.session, { roomId: message.roomId, muted: !message.subscribe });
   }
 
-  async handleStreamMessage(session: ChatSession, userId: number, message: ChatClientStreamMessage): Promise<void> {
-    await this.requireMember(message.roomId, userId);
-    if (message.type === 'typing') this.typing.set({ roomId: message.roomId, userId, isTyping: message.isTyping });
-    else this.hub.setMuted(session, { roomId: message.roomId, muted: !message.subscribe });
+  /** Starts (or keeps up) or ends a user's typing in a room; the room hears starts and ends only. */
+  async setTyping(input: { roomId: number; userId: number; isTyping: boolean }): Promise<void> {
+    if (!input.isTyping) {
+      await this.stopTyping(input.userId, input.roomId);
+      return;
+    }
+    const { started, version } = await this.#typing.start({ ...input, ttlMs: this.#typingTimeoutMs });
+    if (started) await this.#publishTyping({ ...input, version });
   }
 
-  closeStream(session: ChatSession, userId: number): void {
-    this.hub.unfollow(session);
-    // The user's last stream on this node is gone: they are not typing anywhere any more.
-    if (this.hub.streamsOf(userId) === 0) this.typing.stop(userId);
+  /** Ends the user's typing in `roomId`, or in every room. */
+  async stopTyping(userId: number, roomId?: number): Promise<void> {
+    const rooms = roomId === undefined ? await this.#typing.roomsOf(userId) : [roomId];
+    for (const id of rooms) {
+      const { stopped, version } = await this.#typing.stop({ roomId: id, userId });
+      if (stopped) await this.#publishTyping({ roomId: id, userId, isTyping: false, version });
+    }
   }
 
-  /** Tells a user's rooms that their status changed (`presence` events in `chat.stream`). */
+  /**
+   * A user's presence changed: their rooms hear of a new status (`presence` events in
+   * `chat.stream`), and a user gone offline (their last connection, on any node) types no more.
+   */
   async presenceChanged(change: { before: UserPresence; after: UserPresence }): Promise<void> {
     const presence = change.after;
     // Devices and last seen change often; rooms hear about the status only.
     if (change.before.status === presence.status) return;
-    // In the user's queue, so a slow lookup cannot put "online" after a later "offline".
-    const roomIds = await this.#inOrder(presence.userId, () => this.repo.roomIdsOf(presence.userId));
+    if (presence.status === 'offline') await this.stopTyping(presence.userId);
+    const roomIds = await this.repo.roomIdsOf(presence.userId);
+    const timestamp = new Date();
     for (const roomId of roomIds) {
       this.hub.publish(roomId, {
         event: {
           type: 'presence',
           conversationId: roomId,
-          timestamp: new Date(),
+          timestamp,
           senderId: presence.userId,
           presenceStatus: presence.status,
         },
@@ -250,36 +252,53 @@ export class ChatService {
   }
 
   close(): void {
-    this.typing.close();
+    this.hub.shutdown();
   }
 
-  readonly #queue = new KeyedQueue<number>();
-
-  /** Runs `work` after the user's earlier queued work, so their events go out in order. */
-  #inOrder<T>(userId: number, work: () => Promise<T>): Promise<T> {
-    return this.#queue.run(userId, work);
+  async #publishTyping(input: { roomId: number; userId: number; isTyping: boolean; version: number }): Promise<void> {
+    const sender = await this.#sender(input.userId);
+    this.hub.publish(input.roomId, {
+      event: {
+        type: 'typing',
+        conversationId: input.roomId,
+        timestamp: new Date(),
+        senderId: input.userId,
+        senderName: sender.name,
+        isTyping: input.isTyping,
+      },
+      exceptUserId: input.userId,
+      typing: { version: input.version, ttlMs: this.#typingTimeoutMs },
+    });
   }
 
-  async #catchUp(session: ChatSession, userId: number, after: number): Promise<void> {
-    const { messages, more } = await this.repo.backlog({ userId, afterMessageId: after, limit: this.#maxCatchUp });
-    let replay = messages;
-    let gapBefore = false;
-    if (more) {
-      // Too much to replay: send the latest ones and say that older ones were skipped.
-      const latest = await this.repo.backlog({ userId, afterMessageId: after, limit: this.#maxCatchUp, latest: true });
-      replay = latest.messages;
-      gapBefore = true;
-    }
-    for (const [i, message] of replay.entries()) {
-      const sender = await this.#sender(message.senderId);
-      const event: ChatStreamMessage = {
-        ...messageEventOf(message, sender),
-        isCatchup: true,
-        ...(gapBefore && i === 0 ? { gapBefore: true } : {}),
-      };
-      this.hub.replayed(session, message.id);
-      session.sendStreamMessage(event, { cursor: String(message.id) });
-    }
+  #messageEvent(stored: StoredMessage, sender: Sender): RoomEvent {
+    return { event: messageEventOf(stored.message, sender), seq: stored.seq };
+  }
+
+  async #messageEvents(stored: readonly StoredMessage[]): Promise<RoomEvent[]> {
+    const events: RoomEvent[] = [];
+    for (const s of stored) events.push(this.#messageEvent(s, await this.#sender(s.message.senderId)));
+    return events;
+  }
+
+  /** What the hub reads from the database and the typing store. */
+  #loader(): ChatHubLoader {
+    return {
+      roomIdsOf: (userId) => this.repo.roomIdsOf(userId),
+      snapshot: (roomIds, base) =>
+        base === undefined ? this.messages.snapshot(roomIds) : this.messages.snapshot(roomIds, base),
+      catchUp: async (input) => {
+        const { snapshot, messages, more } = await this.messages.catchUp(input);
+        return { snapshot, more, events: await this.#messageEvents(messages) };
+      },
+      range: async (input) => this.#messageEvents(await this.messages.range(input)),
+      typingTimedOut: async (roomId, userId): Promise<TypingExpiry> => {
+        const expiry = await this.#typing.expire({ roomId, userId });
+        if (expiry.state === 'expired')
+          await this.#publishTyping({ roomId, userId, isTyping: false, version: expiry.version });
+        return expiry;
+      },
+    };
   }
 
   async #sender(userId: number): Promise<Sender> {

@@ -213,6 +213,18 @@ export abstract class StreamingEndpoint<
     void message;
     fail('BAD_REQUEST', 'this stream takes no messages');
   }
+
+  /**
+   * Handles a validated message sent while this connection has no open stream (a call over
+   * HTTP, say). Refused with `PRECONDITION_FAILED` unless the endpoint accepts such messages.
+   */
+  handleStreamlessMessage(session: Session, message: z.output<TMessage>): MaybePromise<void> {
+    void message;
+    fail(
+      'PRECONDITION_FAILED',
+      `open ${session.path.slice(0, session.path.lastIndexOf('.'))}.stream on this connection first`,
+    );
+  }
 }
 
 export type AnyStreamingEndpoint = StreamingEndpoint<Schema, Schema, Schema>;

@@ -100,7 +100,7 @@ function buildProcedure(d: ProcedureDescriptor, runtime: SessionRuntime, observe
       return withInput
         .output(d.output)
         .mutation(({ ctx, input }) =>
-          handleEndpointMessage({ endpoint: impl.endpoint, d, connection: ctx.connection }, input),
+          handleEndpointMessage({ endpoint: impl.endpoint, d, runtime, connection: ctx.connection }, input),
         );
   }
 }
@@ -201,7 +201,12 @@ function openEndpointStream(endpoint: AnyStreamingEndpoint, context: StreamConte
 }
 
 async function handleEndpointMessage(
-  { endpoint, d, connection }: { endpoint: AnyStreamingEndpoint; d: ProcedureDescriptor; connection: Connection },
+  {
+    endpoint,
+    d,
+    runtime,
+    connection,
+  }: { endpoint: AnyStreamingEndpoint; d: ProcedureDescriptor; runtime: SessionRuntime; connection: Connection },
   message: unknown,
 ): Promise<void> {
   let session = connection.endpointStreams.get(d.endpointName);
@@ -210,11 +215,11 @@ async function handleEndpointMessage(
     await connection.setupsSettled();
     session = connection.endpointStreams.get(d.endpointName);
   }
-  if (session === undefined || !session.isOpen) {
-    fail('PRECONDITION_FAILED', `open ${d.endpointName}.stream on this connection first`);
+  // Messages reach a stream only once `streamOpened` has finished; without one, the endpoint decides.
+  if (session === undefined || !session.isOpen || !(await session.opened)) {
+    await endpoint.handleStreamlessMessage(new Session(runtime, connection, d.path), message);
+    return;
   }
-  // Messages reach a stream only once `streamOpened` has finished.
-  if (!(await session.opened)) fail('PRECONDITION_FAILED', `${d.endpointName}.stream failed to open`);
   await endpoint.handleStreamMessage(session, message);
 }
 

@@ -136,11 +136,19 @@ export class StreamingSession<TEvent, TInput = unknown> extends Session {
     this.send(new OutgoingEvent(message, opts?.cursor));
   }
 
-  /** Sends an event built once for many subscribers (see `OutgoingEvent`). */
-  send(event: OutgoingEvent): void {
+  /**
+   * Sends an event built once for many subscribers (see `OutgoingEvent`). On a tracked
+   * stream, `eventId` is its tracked id when the endpoint keeps positions of its own;
+   * otherwise the id follows the cursor (see `sendStreamMessage`).
+   */
+  send(event: OutgoingEvent, eventId?: string): void {
     if (!this.isOpen) return;
     if (!this.#tracked) {
       this.#sink.send(event, undefined);
+      return;
+    }
+    if (eventId !== undefined) {
+      this.#sink.send(event, eventId);
       return;
     }
     if (event.id !== undefined) {

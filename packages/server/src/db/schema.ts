@@ -25,6 +25,16 @@ export interface RoomsTable {
   createdAt: ColumnType<Date, Date | undefined, never>;
 }
 
+/**
+ * Each room's message counter, in a table nothing references: only message inserts lock
+ * its rows, so a locked row (a visible version with `xmax` set) is an insert in flight.
+ */
+export interface RoomSequencesTable {
+  roomId: number;
+  /** The sequence number of the room's latest message (0: none yet). */
+  lastSeq: ColumnType<number, number | undefined, number>;
+}
+
 /** Who is in which room; the creator is always a member. */
 export interface RoomMembersTable {
   roomId: number;
@@ -32,10 +42,15 @@ export interface RoomMembersTable {
   joinedAt: ColumnType<Date, Date | undefined, never>;
 }
 
-/** A stored message. `id` doubles as the global, ever-increasing cursor of the chat stream. */
+/**
+ * A stored message. `seq` is its place in its room (1, 2, 3…, taken under the room's row
+ * lock, so commit order is sequence order); `id` is unique across rooms and grows with
+ * `seq` within a room.
+ */
 export interface MessagesTable {
   id: GeneratedAlways<number>;
   roomId: number;
+  seq: number;
   senderId: number;
   content: string;
   /** The protocol's `ContentType`; a check constraint keeps other values out. */
@@ -68,6 +83,7 @@ export interface DB {
   users: UsersTable;
   rooms: RoomsTable;
   roomMembers: RoomMembersTable;
+  roomSequences: RoomSequencesTable;
   messages: MessagesTable;
   roomCursors: RoomCursorsTable;
   reactions: ReactionsTable;

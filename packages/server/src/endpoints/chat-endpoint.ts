@@ -15,6 +15,7 @@ import {
 } from '@streampod/protocol';
 import { z } from 'zod';
 import { StreamingEndpoint, type StreamSessionOf } from '../core/endpoint.js';
+import type { Session } from '../core/session.js';
 
 type ChatStreamSession = StreamSessionOf<typeof ChatStreamMessage, typeof ChatStreamInput>;
 
@@ -89,6 +90,11 @@ export class ChatEndpoint extends StreamingEndpoint<
   }
 
   override handleStreamMessage(session: ChatStreamSession, message: ChatClientStreamMessage): Promise<void> {
-    return session.services.chat.handleStreamMessage(session, session.userId, message);
+    return session.services.chat.handleStreamMessage({ session, userId: session.userId }, message);
+  }
+
+  /** Typing is the user's: it works from any call, with or without a stream on this connection. */
+  override handleStreamlessMessage(session: Session, message: ChatClientStreamMessage): Promise<void> {
+    return session.services.chat.handleStreamMessage({ session: undefined, userId: session.userId }, message);
   }
 }

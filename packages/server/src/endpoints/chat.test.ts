@@ -1,5 +1,6 @@
 import type { ChatMessage } from '@streampod/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePosition } from '../chat/stream-position.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
@@ -58,7 +59,7 @@ describe.each(engines)('chat on %s', (_name, open) => {
   }
 
   describe('rooms and messages', () => {
-    it('stores a message before broadcasting it, once, with its id as the tracked id', async () => {
+    it('stores a message before broadcasting it, once, with the stream position as the tracked id', async () => {
       await using t = await trio();
       expect(t.room).toMatchObject({ name: 'general', memberIds: [t.ann.id, t.ben.id].sort((x, y) => x - y) });
       const stream = openChatStream(t.b);
@@ -66,7 +67,9 @@ describe.each(engines)('chat on %s', (_name, open) => {
       const sent = await send(t.a, t.room.id, 'hello');
       await stream.untilMessages(1);
       const [entry] = stream.events.entries;
-      expect(entry?.id).toBe(String(sent.id));
+      // The room's first message: the position lists the room at seq 1.
+      expect(entry?.id).toMatch(/^c[0-9a-z]+(_[0-9a-z]+\.[0-9a-z]+)*$/);
+      expect(decodePosition(entry!.id)?.rooms.get(t.room.id)).toBe(1);
       expect(entry?.event).toMatchObject({
         type: 'message',
         conversationId: t.room.id,
@@ -251,7 +254,7 @@ describe.each(engines)('chat on %s', (_name, open) => {
       await t.a.mutation('chat.sendStreamMessage', { type: 'typing', roomId: t.room.id, isTyping: true });
       await first.untilEvent((e) => e.type === 'typing');
       const lastEventId = first.lastId()!;
-      expect(lastEventId).toMatch(/^\d+~1$/);
+      expect(decodePosition(lastEventId)).toBeDefined();
       first.stop();
       await send(t.a, t.room.id, 'missed');
       const resumed = openChatStream(t.b, { lastEventId });

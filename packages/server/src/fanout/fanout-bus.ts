@@ -1,15 +1,33 @@
-/** A message on the bus: its value, and its serialized form, made at most once. */
+/** Receives the values published on one topic. */
 export type BusHandler<T> = (value: T) => void;
 
 /**
  * The one path every broadcast takes between producers and the nodes that hold
  * subscribers: in memory on one node, Redis across many. A topic is a string such as
- * `presence:42`; a node subscribes to the topics its local subscribers need.
+ * `room:42`; a node subscribes to a topic only while it has local subscribers there.
+ *
+ * Delivery is at most once per node and per publish: each node hands a value to its own
+ * handlers only. Across an outage it may be never, so consumers whose state must converge
+ * listen to `onResync` and read what they may have missed from where it is stored.
  */
 export interface FanoutBus {
-  /** Delivers `value` to every handler of `topic`, on every node. */
+  /**
+   * Delivers `value` to every handler of `topic` on every node: this node's at once,
+   * synchronously; the others' through the backend. Never throws: a value the backend
+   * could not take is lost to other nodes, and they resync when it comes back.
+   */
   publish<T>(topic: string, value: T): void;
-  /** Starts delivering `topic` here; returns the function that stops it. */
-  subscribe<T>(topic: string, handler: BusHandler<T>): () => void;
+  /**
+   * Starts delivering `topic` to `handler`. Resolves once the subscription is live: every
+   * value published after that reaches the handler. Resolves with the function that stops it.
+   */
+  subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void>;
+  /**
+   * Calls `listener` each time values may have been lost (the backend came back after an
+   * outage) and subscriptions are live again. Returns the function that stops listening.
+   */
+  onResync(listener: () => void): () => void;
+  /** Topics this node is subscribed to (for leak checks). */
+  readonly topicCount: number;
   close(): Promise<void>;
 }

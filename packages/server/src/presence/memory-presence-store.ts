@@ -1,34 +1,53 @@
-import type { UserPresence } from '@streampod/protocol';
-import { neverSeen, rollUp, samePresence } from './presence-rules.js';
-import type { ManualStatus, PresenceChange, PresenceStore } from './presence-store.js';
+import type {
+  ManualStatus,
+  DeviceRef,
+  ExpiredNode,
+  PresenceChange,
+  PresenceStore,
+  VersionedPresence,
+} from './presence-store.js';
+import { assertNodeId, changeOf, deviceKey, nodeOfKey, presenceOf, type PresenceRecord } from './presence-record.js';
 
-interface UserRecord {
-  readonly devices: Map<string, boolean>;
+interface MutableRecord {
+  devices: Map<string, boolean>;
   manual: ManualStatus | null;
   lastSeen: Date | null;
-  presence: UserPresence;
+  version: number;
 }
 
-/** The single-node presence store: a map of users; every operation is O(devices of that user). */
-export class MemoryPresenceStore implements PresenceStore {
-  readonly #users = new Map<number, UserRecord>();
+interface Lease {
+  expiresAt: number;
+  renewedAt: number;
+}
 
-  setDevice(device: { userId: number; deviceId: string; idle: boolean }): Promise<PresenceChange> {
+/**
+ * Presence in one process: a map of users, and the leases of the nodes (servers) of this
+ * process that share it. Every operation is O(devices of that user).
+ */
+export class MemoryPresenceStore implements PresenceStore {
+  readonly #users = new Map<number, MutableRecord>();
+  readonly #leases = new Map<string, Lease>();
+  /** node → its devices' users, so an expiry finds them without a scan */
+  readonly #nodeUsers = new Map<string, Map<number, number>>();
+  #version = 0;
+
+  setDevice(device: DeviceRef & { idle: boolean }): Promise<PresenceChange> {
+    assertNodeId(device.nodeId);
     return Promise.resolve(
       this.#update(device.userId, (r) => {
-        r.devices.set(device.deviceId, device.idle);
+        const key = deviceKey(device.nodeId, device.deviceId);
+        if (!r.devices.has(key)) this.#count(device.nodeId, device.userId, +1);
+        r.devices.set(key, device.idle);
       }),
     );
   }
 
-  removeDevice(device: { userId: number; deviceId: string; at: Date }): Promise<PresenceChange> {
+  removeDevice(device: DeviceRef & { at: Date }): Promise<PresenceChange> {
     return Promise.resolve(
       this.#update(device.userId, (r) => {
-        if (!r.devices.delete(device.deviceId)) return;
-        if (r.devices.size === 0) {
-          r.lastSeen = device.at;
-          r.manual = null;
-        }
+        if (!r.devices.delete(deviceKey(device.nodeId, device.deviceId))) return;
+        this.#count(device.nodeId, device.userId, -1);
+        if (r.devices.size === 0) goOffline(r, device.at);
       }),
     );
   }
@@ -42,36 +61,122 @@ export class MemoryPresenceStore implements PresenceStore {
     );
   }
 
-  get(userIds: readonly number[]): Promise<Map<number, UserPresence>> {
-    const found = new Map<number, UserPresence>();
+  get(userIds: readonly number[]): Promise<Map<number, VersionedPresence>> {
+    const found = new Map<number, VersionedPresence>();
     for (const id of userIds) {
       const record = this.#users.get(id);
-      if (record !== undefined) found.set(id, record.presence);
+      if (record !== undefined) found.set(id, { presence: presenceOf(id, record), version: record.version });
     }
     return Promise.resolve(found);
   }
 
+  renewLease(nodeId: string, leaseMs: number): Promise<boolean> {
+    assertNodeId(nodeId);
+    const now = Date.now();
+    const known = this.#leases.has(nodeId);
+    this.#leases.set(nodeId, { expiresAt: now + leaseMs, renewedAt: now });
+    return Promise.resolve(known);
+  }
+
+  expireNodes(): Promise<ExpiredNode[]> {
+    const now = Date.now();
+    const expired: ExpiredNode[] = [];
+    for (const [nodeId, lease] of [...this.#leases]) {
+      if (lease.expiresAt > now) continue;
+      this.#leases.delete(nodeId);
+      const at = new Date(lease.renewedAt);
+      expired.push({ nodeId, lastRenewedAt: at, changes: this.#dropNode(nodeId, at) });
+    }
+    return Promise.resolve(expired);
+  }
+
+  syncNode(input: {
+    nodeId: string;
+    devices: readonly (DeviceRef & { idle: boolean })[];
+    at: Date;
+  }): Promise<PresenceChange[]> {
+    assertNodeId(input.nodeId);
+    const wanted = new Map<number, Map<string, boolean>>();
+    for (const d of input.devices) {
+      let mine = wanted.get(d.userId);
+      if (mine === undefined) wanted.set(d.userId, (mine = new Map<string, boolean>()));
+      mine.set(deviceKey(input.nodeId, d.deviceId), d.idle);
+    }
+    const users = new Set([...wanted.keys(), ...(this.#nodeUsers.get(input.nodeId)?.keys() ?? [])]);
+    const changes: PresenceChange[] = [];
+    for (const userId of users) {
+      changes.push(
+        this.#update(userId, (r) => this.#replaceNodeDevices(r, { ...input, userId, wanted: wanted.get(userId) })),
+      );
+    }
+    return Promise.resolve(changes);
+  }
+
+  releaseNode(nodeId: string, at: Date): Promise<PresenceChange[]> {
+    this.#leases.delete(nodeId);
+    return Promise.resolve(this.#dropNode(nodeId, at));
+  }
+
   close(): Promise<void> {
     this.#users.clear();
+    this.#leases.clear();
+    this.#nodeUsers.clear();
     return Promise.resolve();
   }
 
-  #update(userId: number, mutate: (record: UserRecord) => void): PresenceChange {
+  #dropNode(nodeId: string, at: Date): PresenceChange[] {
+    const users = [...(this.#nodeUsers.get(nodeId)?.keys() ?? [])];
+    return users.map((userId) =>
+      this.#update(userId, (r) => this.#replaceNodeDevices(r, { nodeId, userId, at, wanted: undefined })),
+    );
+  }
+
+  /** Leaves exactly `wanted` as the node's devices of this user. */
+  #replaceNodeDevices(
+    r: MutableRecord,
+    input: { nodeId: string; userId: number; at: Date; wanted: Map<string, boolean> | undefined },
+  ): void {
+    const hadDevices = r.devices.size > 0;
+    for (const key of [...r.devices.keys()]) {
+      if (nodeOfKey(key) !== input.nodeId || input.wanted?.has(key) === true) continue;
+      r.devices.delete(key);
+      this.#count(input.nodeId, input.userId, -1);
+    }
+    for (const [key, idle] of input.wanted ?? []) {
+      if (!r.devices.has(key)) this.#count(input.nodeId, input.userId, +1);
+      r.devices.set(key, idle);
+    }
+    if (hadDevices && r.devices.size === 0) goOffline(r, input.at);
+  }
+
+  #count(nodeId: string, userId: number, delta: number): void {
+    let users = this.#nodeUsers.get(nodeId);
+    if (users === undefined) this.#nodeUsers.set(nodeId, (users = new Map<number, number>()));
+    const n = (users.get(userId) ?? 0) + delta;
+    if (n > 0) users.set(userId, n);
+    else users.delete(userId);
+    if (users.size === 0) this.#nodeUsers.delete(nodeId);
+  }
+
+  #update(userId: number, mutate: (record: MutableRecord) => void): PresenceChange {
     let record = this.#users.get(userId);
+    const existed = record !== undefined;
     if (record === undefined) {
-      record = { devices: new Map(), manual: null, lastSeen: null, presence: neverSeen(userId) };
+      record = { devices: new Map(), manual: null, lastSeen: null, version: 0 };
       this.#users.set(userId, record);
     }
-    const before = record.presence;
+    const before: PresenceRecord | undefined = existed ? snapshotOf(record) : undefined;
     mutate(record);
-    const after = rollUp({
-      userId,
-      deviceIdle: record.devices.values(),
-      manual: record.manual,
-      lastSeen: record.lastSeen,
-    });
-    const changed = !samePresence(before, after);
-    if (changed) record.presence = after;
-    return { before, after: changed ? after : before, changed };
+    record.version = ++this.#version;
+    return changeOf({ userId, before, after: record, version: record.version });
   }
+}
+
+function goOffline(r: MutableRecord, at: Date): void {
+  r.lastSeen = at;
+  r.manual = null;
+}
+
+function snapshotOf(r: MutableRecord): PresenceRecord {
+  return { devices: new Map(r.devices), manual: r.manual, lastSeen: r.lastSeen };
 }

@@ -8,6 +8,9 @@ import { createAppServices } from '../app/services.js';
 import type { Services } from '../core/services.js';
 import type { Membership } from '../presence/membership.js';
 import type { PresenceStore } from '../presence/presence-store.js';
+import type { FanoutBus } from '../fanout/fanout-bus.js';
+import type { TypingStore } from '../chat/typing-store.js';
+import type { RedisLink } from '../redis/redis-link.js';
 
 /** Runs both sets of hooks, the app's first. */
 function combineHooks(first: ServerHooks, second: ServerHooks | undefined): ServerHooks {
@@ -41,7 +44,10 @@ export interface TestServer extends AsyncDisposable {
 }
 
 export interface TestServerOptions extends Partial<
-  Pick<StreampodServerOptions, 'heartbeatIntervalMs' | 'presenceTimeoutMs' | 'maxBufferedBytes' | 'shutdownGraceMs'>
+  Pick<
+    StreampodServerOptions,
+    'heartbeatIntervalMs' | 'presenceTimeoutMs' | 'maxBufferedBytes' | 'shutdownGraceMs' | 'shutdownHandoffMs'
+  >
 > {
   /** @default the chat app's endpoints */
   endpoints?: EndpointMap;
@@ -51,13 +57,24 @@ export interface TestServerOptions extends Partial<
   hooks?: ServerHooks;
   /** @default nobody shares a room */
   membership?: Membership;
-  /** @default in memory */
+  /** @default in memory (pass one shared by two servers to test two nodes in one process) */
   presenceStore?: PresenceStore;
+  /** @default in memory */
+  bus?: FanoutBus;
+  /** @default in memory */
+  typingStore?: TypingStore;
+  /** Redis for whatever of bus and stores is not given. */
+  redis?: RedisLink;
+  /** @default a fresh one per server */
+  nodeId?: string;
+  nodeLeaseMs?: number;
   idleAfterMs?: number;
   presenceBatchMs?: number;
   typingTimeoutMs?: number;
   maxCatchUp?: number;
 }
+
+let nodes = 0;
 
 const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret!');
 
@@ -69,10 +86,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const log = createLogger(
     process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
   );
-  const app = createAppServices({
+  const app = await createAppServices({
     db: database.db,
     log,
     tokens,
+    nodeId: opts.nodeId ?? `test-${++nodes}`,
+    ...(opts.redis === undefined ? {} : { redis: opts.redis }),
+    ...(opts.bus === undefined ? {} : { bus: opts.bus }),
+    ...(opts.typingStore === undefined ? {} : { typingStore: opts.typingStore }),
+    ...(opts.nodeLeaseMs === undefined ? {} : { nodeLeaseMs: opts.nodeLeaseMs }),
     ...(opts.membership === undefined ? {} : { membership: opts.membership }),
     ...(opts.presenceStore === undefined ? {} : { store: opts.presenceStore }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
@@ -90,6 +112,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: opts.presenceTimeoutMs }),
     ...(opts.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: opts.maxBufferedBytes }),
     shutdownGraceMs: opts.shutdownGraceMs ?? 500,
+    shutdownHandoffMs: opts.shutdownHandoffMs ?? 0,
+    health: app.health,
   });
   const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' });
   let closing: Promise<void> | undefined;

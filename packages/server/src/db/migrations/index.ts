@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import { migration0001Users } from './0001-users.js';
 import { migration0002Chat } from './0002-chat.js';
+import { migration0003RoomOrder } from './0003-room-order.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in key order, so names start with a
@@ -9,4 +10,5 @@ import { migration0002Chat } from './0002-chat.js';
 export const migrations: Record<string, Migration> = {
   '0001-users': migration0001Users,
   '0002-chat': migration0002Chat,
+  '0003-room-order': migration0003RoomOrder,
 };

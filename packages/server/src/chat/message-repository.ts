@@ -1,0 +1,292 @@
+import type { ChatMessage, ContentType } from '@streampod/protocol';
+import { sql, type Kysely } from 'kysely';
+import type { DB, MessageRow } from '../db/schema.js';
+import type { StreamPosition } from './stream-position.js';
+
+/** Input the repository refuses; the message starts with the offending field's name. */
+export class ChatInputError extends Error {
+  override readonly name = 'ChatInputError';
+}
+
+/** What `insert` stores. */
+export interface NewMessage {
+  roomId: number;
+  senderId: number;
+  content: string;
+  messageType: ContentType;
+  clientMessageId: string;
+  replyToMessageId?: number | undefined;
+  mediaUrl?: string | undefined;
+}
+
+/** A stored message and its place in its room. */
+export interface StoredMessage {
+  readonly message: ChatMessage;
+  readonly seq: number;
+}
+
+/** Rooms as one database snapshot saw them. */
+export interface RoomsSnapshot {
+  /** The highest message id visible (0 when there is none). */
+  readonly maxId: number;
+  /** room → its latest seq, and whether an insert into it was in flight */
+  readonly rooms: ReadonlyMap<number, { readonly lastSeq: number; readonly busy: boolean }>;
+}
+
+const messageColumns = [
+  'id',
+  'roomId',
+  'seq',
+  'senderId',
+  'content',
+  'contentType',
+  'replyToMessageId',
+  'mediaUrl',
+  'clientMessageId',
+  'createdAt',
+] as const;
+
+/**
+ * Messages, in one order per room: an insert takes the room's next `seq` under the room's
+ * row lock in the same statement, so a room commits in sequence order while inserts into
+ * different rooms never wait for each other.
+ */
+export class MessageRepository {
+  readonly #db: Kysely<DB>;
+
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  /**
+   * Stores a message, idempotent on (senderId, clientMessageId): a retry, even one naming
+   * another room or content, returns the stored message with created:false and stores
+   * nothing. A replyToMessageId must be a message of the same room, else ChatInputError.
+   * Resolves undefined for an unknown room. The caller checks that the sender is a member.
+   */
+  async insert(input: NewMessage): Promise<(StoredMessage & { created: boolean }) | undefined> {
+    // Idempotency first: a retry is answered even if its reply target would now be refused.
+    const stored = await findByClientId(this.#db, input);
+    if (stored !== undefined) return { ...toStored(stored), created: false };
+    if (input.replyToMessageId !== undefined) {
+      // Messages are never moved or deleted, so this check cannot go stale before the insert.
+      const target = await this.#db
+        .selectFrom('messages')
+        .select('id')
+        .where('id', '=', input.replyToMessageId)
+        .where('roomId', '=', input.roomId)
+        .executeTakeFirst();
+      if (target === undefined) {
+        throw new ChatInputError(`replyToMessageId: message ${input.replyToMessageId} is not in this room`);
+      }
+    }
+    // One statement, one round trip: the UPDATE locks the room's counter until commit, so the
+    // next insert into this room reads this seq and commits after it. Two racing retries of
+    // one message can leave a seq unused (the loser's); readers take gaps as they come.
+    const row = await this.#db
+      .with('room', (db) =>
+        db
+          .updateTable('roomSequences')
+          .set((eb) => ({ lastSeq: eb('lastSeq', '+', 1) }))
+          .where('roomId', '=', input.roomId)
+          .returning('lastSeq'),
+      )
+      .insertInto('messages')
+      .columns([
+        'roomId',
+        'senderId',
+        'content',
+        'contentType',
+        'replyToMessageId',
+        'mediaUrl',
+        'clientMessageId',
+        'seq',
+      ])
+      .expression((eb) =>
+        eb
+          .selectFrom('room')
+          // Typed casts: a bare parameter in a select list would be taken for text.
+          .select([
+            sql<number>`${input.roomId}::integer`.as('roomId'),
+            sql<number>`${input.senderId}::integer`.as('senderId'),
+            sql<string>`${input.content}::text`.as('content'),
+            sql<ContentType>`${input.messageType}::text`.as('contentType'),
+            sql<number | null>`${input.replyToMessageId ?? null}::integer`.as('replyToMessageId'),
+            sql<string | null>`${input.mediaUrl ?? null}::text`.as('mediaUrl'),
+            sql<string>`${input.clientMessageId}::text`.as('clientMessageId'),
+            'room.lastSeq',
+          ]),
+      )
+      .onConflict((oc) => oc.columns(['senderId', 'clientMessageId']).doNothing())
+      .returning(messageColumns)
+      .executeTakeFirst();
+    if (row !== undefined) return { ...toStored(row), created: true };
+    const winner = await findByClientId(this.#db, input);
+    return winner === undefined ? undefined : { ...toStored(winner), created: false };
+  }
+
+  /** The message, or undefined. */
+  async get(messageId: number): Promise<StoredMessage | undefined> {
+    const row = await this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('id', '=', messageId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toStored(row);
+  }
+
+  /** A page of a room's history, newest last: the `limit` messages before `beforeMessageId` (or the latest). */
+  async history(input: {
+    roomId: number;
+    beforeMessageId?: number | undefined;
+    limit: number;
+  }): Promise<ChatMessage[]> {
+    let query = this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('roomId', '=', input.roomId)
+      .orderBy('seq', 'desc')
+      .limit(input.limit);
+    if (input.beforeMessageId !== undefined) query = query.where('id', '<', input.beforeMessageId);
+    const rows = await query.execute();
+    return rows.reverse().map((r) => toStored(r).message);
+  }
+
+  /** A room's messages with `afterSeq < seq ≤ uptoSeq` (no upper bound when absent), in order, at most `limit`. */
+  async range(input: { roomId: number; afterSeq: number; uptoSeq?: number; limit: number }): Promise<StoredMessage[]> {
+    let query = this.#db
+      .selectFrom('messages')
+      .select(messageColumns)
+      .where('roomId', '=', input.roomId)
+      .where('seq', '>', input.afterSeq)
+      .orderBy('seq')
+      .limit(input.limit);
+    if (input.uptoSeq !== undefined) query = query.where('seq', '<=', input.uptoSeq);
+    return (await query.execute()).map(toStored);
+  }
+
+  /**
+   * Rooms as one snapshot sees them: each one's latest seq, whether an insert into it was
+   * in flight (its counter locked by an uncommitted update: `xmax` set), and the highest message id.
+   * For a room with no insert in flight, every later message gets a higher id than
+   * `maxId`, which is what makes `maxId` a stream position's base.
+   */
+  snapshot(roomIds: readonly number[]): Promise<RoomsSnapshot>;
+  /** The same, with each room's seq as of message id `base` (its last message with an id up to it). */
+  snapshot(roomIds: readonly number[], base: number): Promise<RoomsSnapshot & { seqAtBase: Map<number, number> }>;
+  snapshot(roomIds: readonly number[], base?: number): Promise<RoomsSnapshot & { seqAtBase?: Map<number, number> }> {
+    return this.#db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const snapshot = await readSnapshot(trx, roomIds);
+        if (base === undefined || roomIds.length === 0) return { ...snapshot, seqAtBase: new Map() };
+        const rows = await trx
+          .selectFrom('roomSequences as r')
+          .select((eb) => [
+            'r.roomId',
+            eb
+              .selectFrom('messages as m')
+              .select('m.seq')
+              .whereRef('m.roomId', '=', 'r.roomId')
+              .where('m.id', '<=', base)
+              .orderBy('m.id', 'desc')
+              .limit(1)
+              .as('seq'),
+          ])
+          .where('r.roomId', 'in', roomIds)
+          .execute();
+        return { ...snapshot, seqAtBase: new Map(rows.map((r) => [r.roomId, r.seq ?? 0])) };
+      });
+  }
+
+  /**
+   * What a stream resuming at `from` missed in `roomIds` (the user's rooms now), read in one
+   * snapshot with that snapshot's rooms: in listed rooms the messages after their seq, in the
+   * others those after the base; oldest first, at most `limit` (`more` when there are
+   * others), or with `latest` the newest `limit` of them.
+   */
+  catchUp(input: {
+    roomIds: readonly number[];
+    from: StreamPosition;
+    limit: number;
+    latest?: boolean;
+  }): Promise<{ snapshot: RoomsSnapshot; messages: StoredMessage[]; more: boolean }> {
+    return this.#db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const snapshot = await readSnapshot(trx, input.roomIds);
+        const listed = input.roomIds.filter((id) => input.from.rooms.has(id));
+        const unlisted = input.roomIds.filter((id) => !input.from.rooms.has(id));
+        if (input.roomIds.length === 0) return { snapshot, messages: [], more: false };
+        const rows = await trx
+          .selectFrom('messages')
+          .select(messageColumns)
+          .where((eb) =>
+            eb.or([
+              ...(unlisted.length === 0
+                ? []
+                : [eb.and([eb('roomId', 'in', unlisted), eb('id', '>', input.from.base)])]),
+              ...listed.map((roomId) =>
+                eb.and([eb('roomId', '=', roomId), eb('seq', '>', input.from.rooms.get(roomId)!)]),
+              ),
+            ]),
+          )
+          .orderBy('id', input.latest === true ? 'desc' : 'asc')
+          // One row beyond the page tells whether there is more, without a count.
+          .limit(input.limit + 1)
+          .execute();
+        const more = rows.length > input.limit;
+        const page = rows.slice(0, input.limit);
+        if (input.latest === true) page.reverse();
+        return { snapshot, messages: page.map(toStored), more };
+      });
+  }
+}
+
+async function readSnapshot(db: Kysely<DB>, roomIds: readonly number[]): Promise<RoomsSnapshot> {
+  const max = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.max('id').as('maxId'))
+    .executeTakeFirst();
+  const rooms = new Map<number, { lastSeq: number; busy: boolean }>();
+  if (roomIds.length > 0) {
+    const rows = await db
+      .selectFrom('roomSequences')
+      .select(['roomId', 'lastSeq', sql<boolean>`xmax::text <> '0'`.as('busy')])
+      .where('roomId', 'in', roomIds)
+      .execute();
+    for (const row of rows) rooms.set(row.roomId, { lastSeq: row.lastSeq, busy: row.busy });
+  }
+  return { maxId: Number(max?.maxId ?? 0), rooms };
+}
+
+function findByClientId(
+  db: Kysely<DB>,
+  key: { senderId: number; clientMessageId: string },
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .select(messageColumns)
+    .where('senderId', '=', key.senderId)
+    .where('clientMessageId', '=', key.clientMessageId)
+    .executeTakeFirst();
+}
+
+function toStored(row: MessageRow): StoredMessage {
+  return {
+    seq: row.seq,
+    message: {
+      id: row.id,
+      chatRoomId: row.roomId,
+      senderId: row.senderId,
+      content: row.content,
+      messageType: row.contentType,
+      ...(row.replyToMessageId === null ? {} : { replyToMessageId: row.replyToMessageId }),
+      ...(row.mediaUrl === null ? {} : { mediaUrl: row.mediaUrl }),
+      clientMessageId: row.clientMessageId,
+      createdAt: row.createdAt,
+    },
+  };
+}

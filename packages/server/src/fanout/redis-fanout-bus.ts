@@ -1,0 +1,173 @@
+import { transformer } from '@streampod/protocol';
+import type { Logger } from 'pino';
+import type { RedisLink } from '../redis/redis-link.js';
+import type { BusHandler, FanoutBus } from './fanout-bus.js';
+
+export interface RedisFanoutBusOptions {
+  link: RedisLink;
+  /** This node's id: a node skips its own messages, which it delivered locally already. */
+  nodeId: string;
+  log: Logger;
+  /**
+   * Prefix of every channel, so several installations can share one Redis.
+   * @default 'sp:'
+   */
+  prefix?: string;
+  /** Counts each value that could not be handed to Redis (for metrics). */
+  onPublishError?: (error: unknown) => void;
+}
+
+interface Topic {
+  readonly handlers: Set<BusHandler<never>>;
+  /** Settles once the Redis subscription is live. */
+  readonly live: Promise<void>;
+}
+
+/**
+ * The many-node bus, on Redis sharded pub/sub. One channel per topic, subscribed by a node
+ * only while it has handlers there; a value is serialized once, published once (`SPUBLISH`),
+ * handed to this node's handlers at once and to every other node's by Redis. Each message
+ * names its node, so no node delivers a value twice.
+ */
+export class RedisFanoutBus implements FanoutBus {
+  readonly #link: RedisLink;
+  readonly #nodeId: string;
+  readonly #log: Logger;
+  readonly #prefix: string;
+  readonly #resyncChannel: string;
+  readonly #onPublishError: ((error: unknown) => void) | undefined;
+  readonly #topics = new Map<string, Topic>();
+  readonly #resyncListeners = new Set<() => void>();
+  readonly #stops: (() => void)[] = [];
+  #closed = false;
+
+  private constructor(opts: RedisFanoutBusOptions) {
+    this.#link = opts.link;
+    this.#nodeId = opts.nodeId;
+    this.#log = opts.log;
+    this.#prefix = opts.prefix ?? 'sp:';
+    this.#resyncChannel = `${this.#prefix}resync`;
+    this.#onPublishError = opts.onPublishError;
+  }
+
+  /** A bus on `link`, live once it listens for other nodes' resync notices. */
+  static async create(opts: RedisFanoutBusOptions): Promise<RedisFanoutBus> {
+    const bus = new RedisFanoutBus(opts);
+    bus.#stops.push(
+      opts.link.onMessage((channel, message) => bus.#receive(channel, message)),
+      // Our subscriptions were down: whatever was published meanwhile never reached us.
+      opts.link.onResubscribed(() => bus.#resync()),
+      // Our publishes failed meanwhile: tell the other nodes they may have missed some.
+      opts.link.onReconnect(() => {
+        opts.link.publish(bus.#resyncChannel, bus.#nodeId).catch(() => undefined);
+      }),
+    );
+    await opts.link.subscribe(bus.#resyncChannel);
+    return bus;
+  }
+
+  publish<T>(topic: string, value: T): void {
+    if (this.#closed) return;
+    this.#deliver(topic, value);
+    let payload: string;
+    try {
+      payload = `${this.#nodeId}\n${JSON.stringify(transformer.serialize(value))}`;
+    } catch (error) {
+      this.#failed(topic, error);
+      return;
+    }
+    this.#link.publish(this.#prefix + topic, payload).catch((error: unknown) => this.#failed(topic, error));
+  }
+
+  async subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
+    if (this.#closed) throw new Error('the bus is closed');
+    let entry = this.#topics.get(topic);
+    if (entry === undefined) {
+      entry = { handlers: new Set(), live: this.#link.subscribe(this.#prefix + topic) };
+      this.#topics.set(topic, entry);
+    }
+    const wrapped = ((value: T) => handler(value)) as BusHandler<never>;
+    entry.handlers.add(wrapped);
+    const stop = () => {
+      const current = this.#topics.get(topic);
+      if (current === undefined || !current.handlers.delete(wrapped) || current.handlers.size > 0) return;
+      this.#topics.delete(topic);
+      this.#link.unsubscribe(this.#prefix + topic);
+    };
+    try {
+      await entry.live;
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+
+  onResync(listener: () => void): () => void {
+    this.#resyncListeners.add(listener);
+    return () => this.#resyncListeners.delete(listener);
+  }
+
+  /** The Redis link underneath (health, shards). */
+  get link(): RedisLink {
+    return this.#link;
+  }
+
+  /** Topics this node is subscribed to (for leak checks). */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const stop of this.#stops) stop();
+    for (const topic of this.#topics.keys()) this.#link.unsubscribe(this.#prefix + topic);
+    this.#topics.clear();
+    this.#resyncListeners.clear();
+    return Promise.resolve();
+  }
+
+  #receive(channel: string, message: string): void {
+    if (this.#closed) return;
+    if (channel === this.#resyncChannel) {
+      if (message !== this.#nodeId) this.#resync();
+      return;
+    }
+    if (!channel.startsWith(this.#prefix)) return;
+    const newline = message.indexOf('\n');
+    if (newline === -1 || message.slice(0, newline) === this.#nodeId) return;
+    const topic = channel.slice(this.#prefix.length);
+    if (!this.#topics.has(topic)) return;
+    let value: unknown;
+    try {
+      value = transformer.deserialize(
+        JSON.parse(message.slice(newline + 1)) as Parameters<typeof transformer.deserialize>[0],
+      );
+    } catch (error) {
+      this.#log.error({ err: error, topic }, 'fanout: a message from Redis could not be read');
+      return;
+    }
+    this.#deliver(topic, value);
+  }
+
+  #deliver<T>(topic: string, value: T): void {
+    const entry = this.#topics.get(topic);
+    if (entry === undefined) return;
+    for (const handler of entry.handlers) {
+      try {
+        (handler as BusHandler<T>)(value);
+      } catch (error) {
+        this.#log.error({ err: error, topic }, 'fanout: a handler failed');
+      }
+    }
+  }
+
+  #resync(): void {
+    for (const listener of [...this.#resyncListeners]) listener();
+  }
+
+  #failed(topic: string, error: unknown): void {
+    this.#onPublishError?.(error);
+    this.#log.warn({ err: error, topic }, 'fanout: publish to Redis failed; other nodes will resync');
+  }
+}
