@@ -59,6 +59,16 @@ export class ChatServerProcess implements AsyncDisposable {
     return Number(new URL(this.url).port);
   }
 
+  /** `ws://host:port/trpc` */
+  get wsUrl(): string {
+    return `${this.url.replace(/^http/, 'ws')}/trpc`;
+  }
+
+  /** The process id, for `kill -9`. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Sends `signal` and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     this.child.kill(signal);

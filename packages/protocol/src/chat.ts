@@ -82,8 +82,8 @@ export const ReactInput = z.object({
 });
 export type ReactInput = z.infer<typeof ReactInput>;
 
-/** `chat.stream` input; tRPC clients fill `lastEventId` in by themselves on reconnect. */
-export const ChatStreamInput = z.object({ lastEventId: z.string().max(64).nullish() }).optional();
+/** `chat.stream` input; tRPC clients fill `lastEventId` in by themselves on reconnect (a stream position: see the server's `stream-position.ts`). */
+export const ChatStreamInput = z.object({ lastEventId: z.string().max(16_384).nullish() }).optional();
 export type ChatStreamInput = z.infer<typeof ChatStreamInput>;
 
 const base = { conversationId: Id, timestamp: z.date() };

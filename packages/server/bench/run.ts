@@ -1,7 +1,8 @@
 /** `pnpm bench [name…]`: runs the named benchmarks (all when none is named). */
+import { runClusterBench } from './cluster.js';
 import { runPresenceBench } from './presence.js';
 
-const benches: Record<string, () => Promise<boolean>> = { presence: runPresenceBench };
+const benches: Record<string, () => Promise<boolean>> = { presence: runPresenceBench, cluster: runClusterBench };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {

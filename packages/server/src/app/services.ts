@@ -110,9 +110,10 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
       stopReconnect?.();
       chat.close();
       await presence.close();
-      await typingStore.close();
-      await store.close();
-      await bus.close();
+      // What the caller passed in is the caller's (other nodes of one test may share it).
+      if (opts.typingStore === undefined) await typingStore.close();
+      if (opts.store === undefined) await store.close();
+      if (opts.bus === undefined) await bus.close();
     },
   };
 }

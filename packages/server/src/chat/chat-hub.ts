@@ -17,6 +17,8 @@ export interface RoomEvent {
   readonly exceptUserId?: number;
   /** On `typing` events: the store's version of this start or end, and how long a start lasts. */
   readonly typing?: { readonly version: number; readonly ttlMs: number };
+  /** On `presence` events: the presence store's version of the change (nodes may publish out of order). */
+  readonly presenceVersion?: number;
 }
 
 /** What travels on a user's bus topic: rooms they joined, for their open streams to follow. */
@@ -109,6 +111,8 @@ interface RoomChannel {
   blocked: boolean;
   resyncWanted: boolean;
   readonly typers: Map<number, Typer>;
+  /** The newest presence version heard per member whose status changed. */
+  readonly presence: Map<number, number>;
 }
 
 const roomTopic = (roomId: number) => `room:${roomId}`;
@@ -352,6 +356,7 @@ export class ChatHub {
         blocked: true,
         resyncWanted: false,
         typers: new Map(),
+        presence: new Map(),
       });
     }
     await this.#rooms.add(roomId, follower);
@@ -375,6 +380,11 @@ export class ChatHub {
       // Typing has its own order (versions) and clock: it does not wait behind messages.
       if (this.#typingChanged(channel, event)) this.#fanout(channel, event);
       return;
+    }
+    if (event.presenceVersion !== undefined) {
+      const userId = event.event.senderId;
+      if (event.presenceVersion <= (channel.presence.get(userId) ?? -1)) return;
+      channel.presence.set(userId, event.presenceVersion);
     }
     channel.queue.push(event);
     if (!channel.blocked) this.#drain(channel);

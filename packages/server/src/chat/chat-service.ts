@@ -13,6 +13,7 @@ import type {
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { fail } from '../core/errors.js';
+import { KeyedQueue } from '../core/keyed-queue.js';
 import type { DB } from '../db/index.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
@@ -57,6 +58,7 @@ export class ChatService {
   readonly #db: Kysely<DB>;
   readonly #log: Logger;
   readonly #senders = new Map<number, Sender>();
+  readonly #presenceQueue = new KeyedQueue<number>();
 
   constructor(opts: ChatServiceOptions) {
     this.#db = opts.db;
@@ -230,25 +232,30 @@ export class ChatService {
    * A user's presence changed: their rooms hear of a new status (`presence` events in
    * `chat.stream`), and a user gone offline (their last connection, on any node) types no more.
    */
-  async presenceChanged(change: { before: UserPresence; after: UserPresence }): Promise<void> {
+  presenceChanged(change: { before: UserPresence; after: UserPresence; version: number }): Promise<void> {
     const presence = change.after;
     // Devices and last seen change often; rooms hear about the status only.
-    if (change.before.status === presence.status) return;
-    if (presence.status === 'offline') await this.stopTyping(presence.userId);
-    const roomIds = await this.repo.roomIdsOf(presence.userId);
-    const timestamp = new Date();
-    for (const roomId of roomIds) {
-      this.hub.publish(roomId, {
-        event: {
-          type: 'presence',
-          conversationId: roomId,
-          timestamp,
-          senderId: presence.userId,
-          presenceStatus: presence.status,
-        },
-        exceptUserId: presence.userId,
-      });
-    }
+    if (change.before.status === presence.status) return Promise.resolve();
+    // In the user's queue, so a slow lookup cannot put "online" after a later "offline" here;
+    // the version orders changes made on different nodes.
+    return this.#presenceQueue.run(presence.userId, async () => {
+      if (presence.status === 'offline') await this.stopTyping(presence.userId);
+      const roomIds = await this.repo.roomIdsOf(presence.userId);
+      const timestamp = new Date();
+      for (const roomId of roomIds) {
+        this.hub.publish(roomId, {
+          event: {
+            type: 'presence',
+            conversationId: roomId,
+            timestamp,
+            senderId: presence.userId,
+            presenceStatus: presence.status,
+          },
+          exceptUserId: presence.userId,
+          presenceVersion: change.version,
+        });
+      }
+    });
   }
 
   close(): void {

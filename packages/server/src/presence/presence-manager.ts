@@ -35,7 +35,7 @@ export interface PresenceManagerOptions {
    */
   batchMs?: number;
   /** Every change of a user's presence made by this node (chat tells the user's rooms). */
-  onChange?: (change: { before: UserPresence; after: UserPresence }) => void;
+  onChange?: (change: PresenceChange) => void;
 }
 
 /** What travels on a user's presence topic. */
@@ -82,7 +82,7 @@ export class PresenceManager {
   readonly #leaseMs: number;
   readonly #idleAfterMs: number;
   readonly #batchMs: number;
-  readonly #onChange: ((change: { before: UserPresence; after: UserPresence }) => void) | undefined;
+  readonly #onChange: ((change: PresenceChange) => void) | undefined;
   readonly #devices = new Map<Connection, Device>();
   readonly #devicesByUser = new Map<number, Set<Device>>();
   readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;

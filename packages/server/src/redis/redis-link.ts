@@ -120,7 +120,7 @@ export class RedisLink {
   /** Whether commands run and every shard subscription connection is up. */
   get healthy(): boolean {
     if (this.commands.status !== 'ready') return false;
-    for (const shard of this.#shards.values()) if (shard.redis.status !== 'ready') return false;
+    for (const shard of this.#shards.values()) if (shard.redis.status !== 'ready' || shard.renewing) return false;
     return true;
   }
 
@@ -248,7 +248,7 @@ export class RedisLink {
       enableOfflineQueue: true,
       maxRetriesPerRequest: 0,
     });
-    const shard: Shard = { key, redis, channels: new Set(), started: Promise.resolve() };
+    const shard: Shard = { key, redis, channels: new Set(), started: Promise.resolve(), renewing: false };
     redis.on('error', (error: Error) => this.#log.debug({ err: error, shard: key }, 'redis: subscriber error'));
     redis.on('smessage', (channel: string, message: string) => {
       for (const listener of this.#messageListeners) listener(channel, message);
@@ -256,11 +256,14 @@ export class RedisLink {
     redis.on('close', () => this.#healthChanged());
     let connectedBefore = false;
     redis.on('ready', () => {
-      this.#healthChanged();
       const again = connectedBefore;
       connectedBefore = true;
       const channels = [...shard.channels];
+      // Not healthy again until the subscriptions are live again.
+      shard.renewing = true;
       void Promise.allSettled(channels.map((c) => redis.ssubscribe(c))).then(() => {
+        shard.renewing = false;
+        this.#healthChanged();
         if (!again) return;
         this.#log.info({ shard: key, channels: channels.length }, 'redis: subscriptions renewed');
         for (const listener of [...this.#resubscribedListeners]) listener();
@@ -296,4 +299,6 @@ interface Shard {
   readonly redis: Redis;
   readonly channels: Set<string>;
   started: Promise<void>;
+  /** Subscribing its channels again after a reconnect. */
+  renewing: boolean;
 }

@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 /**
  * A TCP proxy on loopback that can freeze: bytes stop flowing both ways while both
  * sockets stay open. To the server, a frozen client is one whose network died without a
- * FIN or a close frame, the case heartbeats exist for.
+ * FIN or a close frame, the case heartbeats exist for. It can also be pointed at another
+ * port, as a load balancer moves clients to another node.
  */
 export class FreezableProxy implements AsyncDisposable {
   readonly #server: Server;
   readonly #pairs = new Set<[Socket, Socket]>();
   #frozen = false;
+  #target = 0;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -18,13 +20,19 @@ export class FreezableProxy implements AsyncDisposable {
   static async start(targetPort: number): Promise<FreezableProxy> {
     const server = createServer();
     const proxy = new FreezableProxy(server);
-    server.on('connection', (client) => proxy.#pipe(client, targetPort));
+    proxy.#target = targetPort;
+    server.on('connection', (client) => proxy.#pipe(client, proxy.#target));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
 
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** Sends new connections to `port` from now on; open ones stay where they are. */
+  retarget(port: number): void {
+    this.#target = port;
   }
 
   /** Stops forwarding in both directions, without closing anything. */

@@ -3,7 +3,13 @@ import type { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import type { Membership } from '../presence/membership.js';
 import { Recorder } from './recorder.js';
-import type { TestServer } from './test-server.js';
+/** Where a server listens: a `TestServer`, or a server process. */
+export interface ServerAddress {
+  /** `http://host:port` */
+  readonly url: string;
+  /** `ws://host:port/trpc` */
+  readonly wsUrl: string;
+}
 import { stockHttpClient, stockWsClient, type StockWsClient } from './trpc-clients.js';
 
 /** A membership where everybody shares a room with everybody (rooms are not the subject). */
@@ -14,7 +20,7 @@ export const everyoneShares: Membership = {
 let seq = 0;
 
 /** Registers a user over HTTP; returns their id and token. */
-export async function registerUser(server: TestServer, name = 'user'): Promise<{ id: number; token: string }> {
+export async function registerUser(server: ServerAddress, name = 'user'): Promise<{ id: number; token: string }> {
   const username = `${name}${++seq}_${process.pid}`;
   const result = (await stockHttpClient(server.url).mutation('auth.register', {
     username,
@@ -24,7 +30,7 @@ export async function registerUser(server: TestServer, name = 'user'): Promise<{
 }
 
 /** A device: one authenticated WebSocket, open once a call went through. */
-export async function connectDevice(server: TestServer, token: string): Promise<StockWsClient> {
+export async function connectDevice(server: ServerAddress, token: string): Promise<StockWsClient> {
   const client = stockWsClient(server.wsUrl, token);
   await client.query('users.me');
   return client;
