@@ -1,13 +1,10 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-
-const run = promisify(execFile);
 
 /** A private `redis-server` on a free loopback port: tests that stop or restart Redis never touch the shared one. */
 export interface TestRedis extends AsyncDisposable {
@@ -81,14 +78,7 @@ export async function startTestRedisCluster(masters = 3): Promise<TestRedisClust
         }),
       );
     }
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...ports.map((p) => `127.0.0.1:${p}`),
-      '--cluster-replicas',
-      '0',
-      '--cluster-yes',
-    ]);
+    await formCluster(ports);
     for (const port of ports) await untilClusterOk(port);
   } catch (error) {
     await stop();
@@ -149,6 +139,22 @@ async function untilPong(port: number): Promise<void> {
       client.disconnect();
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** What `redis-cli --cluster create` does, without needing redis-cli: slots split evenly, then every node meets the first. */
+async function formCluster(ports: readonly number[]): Promise<void> {
+  const clients = ports.map((port) => new Redis({ port, host: '127.0.0.1' }));
+  try {
+    const per = Math.ceil(16384 / ports.length);
+    await Promise.all(
+      clients.map((client, i) =>
+        client.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(Math.min(16383, (i + 1) * per - 1))),
+      ),
+    );
+    await Promise.all(clients.slice(1).map((client) => client.cluster('MEET', '127.0.0.1', ports[0]!)));
+  } finally {
+    for (const client of clients) client.disconnect();
   }
 }
 
