@@ -36,7 +36,8 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
   try {
     redis = config.REDIS_URL === undefined ? undefined : await RedisLink.connect({ url: config.REDIS_URL, log });
     const tokens = new TokenService({
-      secret: await loadAuthSecret(config.AUTH_SECRET, dataDir),
+      // Several nodes share a generated secret through the database.
+      secret: await loadAuthSecret(config.AUTH_SECRET, dataDir, redis === undefined ? undefined : database.db),
       ttlSeconds: config.TOKEN_TTL_SECONDS,
     });
     const webDir = config.WEB_DIR === undefined ? undefined : resolve(config.WEB_DIR);

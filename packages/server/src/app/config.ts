@@ -43,14 +43,6 @@ export const ChatServerConfig = z
         message: 'several nodes need a shared PostgreSQL: set DATABASE_URL too',
       });
     }
-    // A secret generated per node would make every node refuse the others' tokens.
-    if (config.REDIS_URL !== undefined && config.AUTH_SECRET === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REDIS_URL'],
-        message: 'several nodes need one AUTH_SECRET: set it, the same on every node',
-      });
-    }
   });
 export type ChatServerConfig = z.infer<typeof ChatServerConfig>;
 

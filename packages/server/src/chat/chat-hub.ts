@@ -1,54 +1,52 @@
 import type { ChatStreamMessage } from '@streampod/protocol';
 import type { Logger } from 'pino';
+import { fail } from '../core/errors.js';
 import { OutgoingEvent } from '../core/outgoing-event.js';
 import type { StreamingSession } from '../core/session.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { TopicIndex } from '../fanout/topic-index.js';
 import type { RoomsSnapshot } from './message-repository.js';
-import { encodePosition, type StreamPosition } from './stream-position.js';
-import type { TypingExpiry } from './typing-store.js';
+import { FILL_PAGE, RoomChannel, type RoomChannelDeps, type RoomEvent } from './room-channel.js';
+import { encodePosition, MAX_LISTED_ROOMS, type StreamPosition } from './stream-position.js';
 
-/** What travels on a room's bus topic. */
-export interface RoomEvent {
-  readonly event: ChatStreamMessage;
-  /** On `message` events: the message's place in its room. */
-  readonly seq?: number;
-  /** Not delivered to this user's streams (their own typing, their own presence). */
-  readonly exceptUserId?: number;
-  /** On `typing` events: the store's version of this start or end, and how long a start lasts. */
-  readonly typing?: { readonly version: number; readonly ttlMs: number };
-  /** On `presence` events: the presence store's version of the change (nodes may publish out of order). */
-  readonly presenceVersion?: number;
-}
+export type { RoomEvent } from './room-channel.js';
 
-/** What travels on a user's bus topic: rooms they joined, for their open streams to follow. */
+/** What travels on a user's bus topic: a room they joined, and the seq they joined at. */
 export interface UserEvent {
   readonly joinedRoomId: number;
+  readonly joinedSeq: number;
 }
 
 export type ChatSession = StreamingSession<ChatStreamMessage, unknown>;
 
+/** A room of a user and where they joined it. */
+export interface Membership {
+  readonly roomId: number;
+  readonly joinedSeq: number;
+}
+
 /** Where the hub reads what the bus cannot give it: the database and the typing store. */
-export interface ChatHubLoader {
-  roomIdsOf(userId: number): Promise<number[]>;
+export interface ChatHubLoader extends Omit<RoomChannelDeps, 'deliver' | 'log'> {
+  membershipsOf(userId: number): Promise<Membership[]>;
+  /** Rooms of any of `userIds` joined within the last `withinMs`. */
+  recentMemberships(input: {
+    userIds: readonly number[];
+    withinMs: number;
+  }): Promise<(Membership & { userId: number })[]>;
   /** Rooms as one snapshot sees them; with `base`, each room's seq at that message id too. */
-  snapshot(roomIds: readonly number[], base?: number): Promise<SnapshotWithBase>;
+  snapshot(
+    roomIds: readonly number[],
+    base?: number,
+  ): Promise<RoomsSnapshot & { seqAtBase?: ReadonlyMap<number, number> }>;
   /** What a stream resuming at `from` missed (see `MessageRepository.catchUp`), as room events. */
   catchUp(input: {
+    userId: number;
     roomIds: readonly number[];
     from: StreamPosition;
     limit: number;
     latest?: boolean;
   }): Promise<{ snapshot: RoomsSnapshot; events: RoomEvent[]; more: boolean }>;
-  /** A room's stored messages after `afterSeq` (up to `uptoSeq`), as room events, in order. */
-  range(input: { roomId: number; afterSeq: number; uptoSeq?: number; limit: number }): Promise<RoomEvent[]>;
-  /** A typing start that should have run out by now. */
-  typingTimedOut(roomId: number, userId: number): Promise<TypingExpiry>;
 }
-
-export type SnapshotWithBase = RoomsSnapshot & {
-  readonly seqAtBase?: ReadonlyMap<number, number>;
-};
 
 export interface ChatHubOptions {
   bus: FanoutBus;
@@ -84,48 +82,27 @@ interface Follower {
   /** Until the stream has caught up, live events wait here, in order. */
   buffer: [number, RoomEvent][] | undefined;
   /** Rooms joined while catching up, followed once it is done. */
-  joins: number[] | undefined;
-  /** Rooms joined live whose snapshot is being read; their events wait. */
-  readonly joining: Map<number, RoomEvent[]>;
-  /** room → seq: the stream is ahead of this node's room channel up to there (it read them itself). */
+  joins: Membership[] | undefined;
+  /** Rooms the stream is reading from the database on its own; their live events wait. */
+  readonly reading: Map<number, RoomEvent[]>;
+  /** room → seq: the stream is ahead of this node's channel up to there (it read them itself). */
   readonly skip: Map<number, number>;
   compacting: boolean;
   compactAbove: number;
 }
 
-/** A started or ended typing of one user in one room, as this node last heard. */
-interface Typer {
-  version: number;
-  typing: boolean;
-  start: RoomEvent | undefined;
-  timer: NodeJS.Timeout | undefined;
-}
-
-/** One room followed on this node: its order, and who types there. */
-interface RoomChannel {
-  readonly roomId: number;
-  /** The next seq to deliver (undefined until a stream's snapshot says where the room is). */
-  next: number | undefined;
-  /** Events waiting, in arrival order, while the channel is not initialized or fills a gap. */
-  readonly queue: RoomEvent[];
-  blocked: boolean;
-  resyncWanted: boolean;
-  readonly typers: Map<number, Typer>;
-  /** The newest presence version heard per member whose status changed. */
-  readonly presence: Map<number, number>;
-}
-
 const roomTopic = (roomId: number) => `room:${roomId}`;
 const userTopic = (userId: number) => `user:${userId}`;
-const PAGE = 500;
+/** Live events a stream may hold while it catches up before it must start over. */
+const MAX_BUFFERED = 50_000;
 
 /**
  * Chat fan-out on this node. Every room event goes through the bus once and is serialized
- * once, whatever number of streams here follow the room. Each room followed here has one
- * channel that keeps the room's order: a message that skips ahead makes it read the missing
- * range from the database first; one it has passed already is a duplicate. Each stream
- * follows all its user's rooms (including rooms joined while it is open) and carries its
- * position (see `stream-position.ts`) as its tracked event id.
+ * once, whatever number of streams here follow the room; one `RoomChannel` per room keeps
+ * the room's order. Each stream follows all its user's rooms (including rooms joined while
+ * it is open) and carries its position (see `stream-position.ts`) as its tracked event id.
+ * A stream that finds a room's channel ahead of its own snapshot reads the difference from
+ * the database itself, so it never depends on what others had the channel do.
  */
 export class ChatHub {
   readonly #bus: FanoutBus;
@@ -138,7 +115,6 @@ export class ChatHub {
   readonly #channels = new Map<number, RoomChannel>();
   readonly #bySession = new Map<ChatSession, Follower>();
   readonly #stopResync: () => void;
-  #closed = false;
 
   constructor(opts: ChatHubOptions) {
     this.#bus = opts.bus;
@@ -146,18 +122,19 @@ export class ChatHub {
     this.#loader = opts.loader;
     this.#maxCatchUp = opts.maxCatchUp ?? 1_000;
     this.#maxListed = opts.maxListedRooms ?? 32;
-    this.#rooms = new TopicIndex({ bus: opts.bus, topic: roomTopic, deliver: (id, e) => this.#received(id, e) });
+    this.#rooms = new TopicIndex({
+      bus: opts.bus,
+      topic: roomTopic,
+      deliver: (roomId, event) => this.#channels.get(roomId)?.receive(event),
+    });
     this.#users = new TopicIndex({
       bus: opts.bus,
       topic: userTopic,
       deliver: (_id, e, followers) => {
-        for (const follower of followers) this.#joined(follower, e.joinedRoomId);
+        for (const follower of followers) this.#joined(follower, { roomId: e.joinedRoomId, joinedSeq: e.joinedSeq });
       },
     });
-    // Whatever was published while the bus was away is in the database: read it.
-    this.#stopResync = opts.bus.onResync(() => {
-      for (const channel of this.#channels.values()) this.#resync(channel);
-    });
+    this.#stopResync = opts.bus.onResync((lostForMs) => void this.#resync(lostForMs));
   }
 
   /** Publishes a room event to every node. */
@@ -165,9 +142,12 @@ export class ChatHub {
     this.#bus.publish(roomTopic(roomId), event);
   }
 
-  /** Tells the user's open streams, on every node, to follow a room they joined. */
-  publishJoin(userId: number, roomId: number): void {
-    this.#bus.publish<UserEvent>(userTopic(userId), { joinedRoomId: roomId });
+  /** Tells the user's open streams, on every node, to follow a room they joined at `joinedSeq`. */
+  publishJoin(userId: number, membership: Membership): void {
+    this.#bus.publish<UserEvent>(userTopic(userId), {
+      joinedRoomId: membership.roomId,
+      joinedSeq: membership.joinedSeq,
+    });
   }
 
   /**
@@ -185,7 +165,7 @@ export class ChatHub {
       position: { base: 0, rooms: new Map(), id: undefined },
       buffer: [],
       joins: [],
-      joining: new Map(),
+      reading: new Map(),
       skip: new Map(),
       compacting: false,
       compactAbove: this.#maxListed,
@@ -194,9 +174,15 @@ export class ChatHub {
     try {
       // The user first, so a room joined from now on is heard of; then the rooms they have.
       await this.#users.add(input.userId, follower);
-      const roomIds = await this.#loader.roomIdsOf(input.userId);
-      await Promise.all(roomIds.map((roomId) => this.#addToRoom(follower, roomId)));
-      const snapshot = await this.#catchUp(follower, { roomIds, from: input.from });
+      const memberships = await this.#loader.membershipsOf(input.userId);
+      await Promise.all(memberships.map((m) => this.#addToRoom(follower, m.roomId)));
+      const snapshot = await this.#catchUp(follower, {
+        roomIds: memberships.map((m) => m.roomId),
+        from: input.from,
+      });
+      if ((follower.buffer?.length ?? 0) > MAX_BUFFERED) {
+        fail('SERVICE_UNAVAILABLE', 'chat.stream: too much happened while it opened; open it again');
+      }
       this.#goLive(follower, snapshot);
     } catch (error) {
       this.close(session);
@@ -239,11 +225,8 @@ export class ChatHub {
 
   /** Stops every timer; streams are closed by their sessions. */
   shutdown(): void {
-    this.#closed = true;
     this.#stopResync();
-    for (const channel of this.#channels.values()) {
-      for (const typer of channel.typers.values()) clearTimeout(typer.timer);
-    }
+    for (const channel of this.#channels.values()) channel.close();
   }
 
   async #catchUp(
@@ -256,11 +239,12 @@ export class ChatHub {
       follower.position = freshPosition(snapshot);
       return snapshot;
     }
-    let result = await this.#loader.catchUp({ roomIds, from, limit: this.#maxCatchUp });
+    const userId = follower.userId;
+    let result = await this.#loader.catchUp({ userId, roomIds, from, limit: this.#maxCatchUp });
     if (result.more) {
       // Too much to replay: the latest ones, and a flag that older ones were skipped. The
       // stream is then where the snapshot is, and every replayed event says so.
-      result = await this.#loader.catchUp({ roomIds, from, limit: this.#maxCatchUp, latest: true });
+      result = await this.#loader.catchUp({ userId, roomIds, from, limit: this.#maxCatchUp, latest: true });
       follower.position = freshPosition(result.snapshot);
       const id = this.#idOf(follower);
       result.events.forEach((e, i) => {
@@ -286,78 +270,101 @@ export class ChatHub {
     return result.snapshot;
   }
 
-  /** Caught up to `snapshot`: starts the channels there, then lets through what waited. */
+  /** Caught up to `snapshot`: lines each room up with its channel, then lets through what waited. */
   #goLive(follower: Follower, snapshot: RoomsSnapshot): void {
     const lastSeq = (roomId: number) => snapshot.rooms.get(roomId)?.lastSeq ?? 0;
-    for (const roomId of follower.rooms) this.#alignRoom(follower, roomId, lastSeq(roomId));
+    for (const roomId of follower.rooms) this.#lineUp(follower, roomId, lastSeq(roomId));
     const buffered = follower.buffer ?? [];
     follower.buffer = undefined;
     for (const [roomId, event] of buffered) {
       // The snapshot had it: replayed already, or from before a fresh stream began.
       if (event.seq !== undefined && event.seq <= lastSeq(roomId)) continue;
-      this.#send(follower, roomId, event);
+      this.#offer(follower, roomId, event);
     }
     const joins = follower.joins ?? [];
     follower.joins = undefined;
-    for (const roomId of joins) this.#joined(follower, roomId);
+    for (const membership of joins) this.#joined(follower, membership);
   }
 
-  /** The stream has read `roomId` up to `lastSeq` itself: the channel starts there if new, and the stream skips what it has. */
-  #alignRoom(follower: Follower, roomId: number, lastSeq: number): void {
+  /**
+   * The stream has `roomId` up to `hasSeq`. A channel that has not started starts there; one
+   * behind it has the stream skip what it has; one ahead of it (it started at a newer
+   * snapshot, and what came before went to nobody) has the stream read the difference.
+   */
+  #lineUp(follower: Follower, roomId: number, hasSeq: number): void {
     const channel = this.#channels.get(roomId);
     if (channel === undefined) return;
-    if (channel.next === undefined) {
-      channel.next = lastSeq + 1;
-      channel.blocked = false;
-      this.#drain(channel);
-    }
-    if (channel.next <= lastSeq) follower.skip.set(roomId, lastSeq);
+    channel.start(hasSeq);
+    const next = channel.next!;
+    if (next <= hasSeq) follower.skip.set(roomId, hasSeq);
+    else if (next - 1 > hasSeq) this.#readRoom(follower, roomId, { afterSeq: hasSeq, uptoSeq: next - 1 });
   }
 
-  #joined(follower: Follower, roomId: number): void {
+  /** A room the user joined at `joinedSeq`: the stream follows it from there. */
+  #joined(follower: Follower, membership: Membership): void {
     if (follower.joins !== undefined) {
-      follower.joins.push(roomId);
+      follower.joins.push(membership);
       return;
     }
+    const { roomId, joinedSeq } = membership;
     if (follower.rooms.has(roomId) || !this.#bySession.has(follower.session)) return;
-    follower.joining.set(roomId, []);
+    follower.reading.set(roomId, []);
     void (async () => {
       try {
         await this.#addToRoom(follower, roomId);
         const snapshot = await this.#loader.snapshot([roomId]);
         const lastSeq = snapshot.rooms.get(roomId)?.lastSeq ?? 0;
-        this.#alignRoom(follower, roomId, lastSeq);
-        // A room met mid-stream starts where it is now.
-        follower.position.rooms.set(roomId, lastSeq);
+        follower.position.rooms.set(roomId, joinedSeq);
         follower.position.id = undefined;
+        const channel = this.#channels.get(roomId)!;
+        channel.start(lastSeq);
+        const uptoSeq = Math.max(lastSeq, channel.next! - 1);
+        if (channel.next! - 1 < uptoSeq) follower.skip.set(roomId, uptoSeq);
+        await this.#readRange(follower, roomId, { afterSeq: joinedSeq, uptoSeq });
       } catch (error) {
-        this.#log.error({ err: error, roomId }, 'chat: following a joined room failed');
-        this.#removeFromRoom(follower, roomId);
-      } finally {
-        const waiting = follower.joining.get(roomId) ?? [];
-        follower.joining.delete(roomId);
-        const had = follower.position.rooms.get(roomId) ?? 0;
-        if (follower.rooms.has(roomId)) {
-          for (const event of waiting)
-            if (event.seq === undefined || event.seq > had) this.#send(follower, roomId, event);
-        }
+        this.#log.error({ err: error, roomId }, 'chat: following a joined room failed; the stream starts over');
+        void follower.session.close();
       }
     })();
+  }
+
+  /** Reads `roomId` from the database for this stream alone, holding its live events meanwhile. */
+  #readRoom(follower: Follower, roomId: number, range: { afterSeq: number; uptoSeq: number }): void {
+    follower.reading.set(roomId, follower.reading.get(roomId) ?? []);
+    this.#readRange(follower, roomId, range).catch((error: unknown) => {
+      this.#log.error({ err: error, roomId }, 'chat: catching a stream up failed; the stream starts over');
+      void follower.session.close();
+    });
+  }
+
+  async #readRange(follower: Follower, roomId: number, range: { afterSeq: number; uptoSeq: number }): Promise<void> {
+    let afterSeq = range.afterSeq;
+    while (afterSeq < range.uptoSeq) {
+      const page = await this.#loader.range({ roomId, afterSeq, uptoSeq: range.uptoSeq, limit: FILL_PAGE });
+      // Its own reads: what the channel is told to skip does not apply to them.
+      for (const event of page) this.#emit(follower, roomId, event);
+      if (page.length < FILL_PAGE) break;
+      afterSeq = page.at(-1)!.seq!;
+    }
+    const waiting = follower.reading.get(roomId) ?? [];
+    follower.reading.delete(roomId);
+    for (const event of waiting)
+      if (event.seq === undefined || event.seq > range.uptoSeq) this.#send(follower, roomId, event);
   }
 
   async #addToRoom(follower: Follower, roomId: number): Promise<void> {
     if (follower.rooms.has(roomId)) return;
     follower.rooms.add(roomId);
     if (!this.#channels.has(roomId)) {
-      this.#channels.set(roomId, {
+      this.#channels.set(
         roomId,
-        next: undefined,
-        queue: [],
-        blocked: true,
-        resyncWanted: false,
-        typers: new Map(),
-        presence: new Map(),
-      });
+        new RoomChannel(roomId, {
+          log: this.#log,
+          range: (input) => this.#loader.range(input),
+          typingTimedOut: (room, user) => this.#loader.typingTimedOut(room, user),
+          deliver: (room, event) => this.#fanout(room, event),
+        }),
+      );
     }
     await this.#rooms.add(roomId, follower);
   }
@@ -366,166 +373,62 @@ export class ChatHub {
     follower.rooms.delete(roomId);
     this.#rooms.remove(roomId, follower);
     if (this.#rooms.get(roomId) !== undefined) return;
-    const channel = this.#channels.get(roomId);
-    if (channel === undefined) return;
-    for (const typer of channel.typers.values()) clearTimeout(typer.timer);
+    this.#channels.get(roomId)?.close();
     this.#channels.delete(roomId);
   }
 
-  /** A room event from the bus. */
-  #received(roomId: number, event: RoomEvent): void {
-    const channel = this.#channels.get(roomId);
-    if (channel === undefined) return;
-    if (event.typing !== undefined) {
-      // Typing has its own order (versions) and clock: it does not wait behind messages.
-      if (this.#typingChanged(channel, event)) this.#fanout(channel, event);
-      return;
-    }
-    if (event.presenceVersion !== undefined) {
-      const userId = event.event.senderId;
-      if (event.presenceVersion <= (channel.presence.get(userId) ?? -1)) return;
-      channel.presence.set(userId, event.presenceVersion);
-    }
-    channel.queue.push(event);
-    if (!channel.blocked) this.#drain(channel);
-  }
-
-  /** Delivers waiting events in order until one skips ahead; then reads the gap from the database. */
-  #drain(channel: RoomChannel): void {
-    while (channel.queue.length > 0 && !channel.blocked) {
-      const event = channel.queue[0]!;
-      if (event.seq === undefined) {
-        channel.queue.shift();
-        this.#fanout(channel, event);
-        continue;
-      }
-      const next = channel.next!;
-      if (event.seq < next) {
-        channel.queue.shift();
-        continue;
-      }
-      if (event.seq > next) {
-        this.#fill(channel, event.seq - 1);
-        return;
-      }
-      channel.queue.shift();
-      channel.next = next + 1;
-      this.#fanout(channel, event);
-    }
-    if (!channel.blocked && channel.resyncWanted) this.#resync(channel);
-  }
-
-  /** Reads the room from the database up to `uptoSeq` (everything, when absent), delivers it, then drains. */
-  #fill(channel: RoomChannel, uptoSeq: number | undefined, attempt = 0): void {
-    channel.blocked = true;
-    void (async () => {
-      try {
-        for (;;) {
-          const afterSeq = channel.next! - 1;
-          if (uptoSeq !== undefined && afterSeq >= uptoSeq) break;
-          const page = await this.#loader.range({ roomId: channel.roomId, afterSeq, uptoSeq, limit: PAGE });
-          if (this.#channels.get(channel.roomId) !== channel) return;
-          for (const event of page) {
-            if (event.seq! < channel.next!) continue;
-            channel.next = event.seq! + 1;
-            this.#fanout(channel, event);
+  /** After the bus was away: every channel reads what it missed, every stream the rooms it missed joining. */
+  async #resync(lostForMs: number): Promise<void> {
+    try {
+      const roomIds = [...this.#channels.keys()];
+      for (let i = 0; i < roomIds.length; i += 1_000) {
+        const chunk = roomIds.slice(i, i + 1_000);
+        // One query for many rooms: only those that moved need reading.
+        const snapshot = await this.#loader.snapshot(chunk);
+        for (const roomId of chunk) {
+          const channel = this.#channels.get(roomId);
+          const lastSeq = snapshot.rooms.get(roomId)?.lastSeq;
+          if (
+            channel !== undefined &&
+            (channel.next === undefined || lastSeq === undefined || lastSeq >= channel.next)
+          ) {
+            channel.resync();
           }
-          if (page.length < PAGE) break;
         }
-        // A seq the database does not have was never used (two racing retries of one message).
-        if (uptoSeq !== undefined) channel.next = Math.max(channel.next!, uptoSeq + 1);
-        channel.blocked = false;
-        this.#drain(channel);
-      } catch (error) {
-        if (this.#closed || this.#channels.get(channel.roomId) !== channel) return;
-        this.#log.warn({ err: error, roomId: channel.roomId }, 'chat: reading missed messages failed; retrying');
-        setTimeout(() => this.#fill(channel, uptoSeq, attempt + 1), Math.min(100 * 2 ** attempt, 5_000)).unref();
       }
-    })();
-  }
-
-  #resync(channel: RoomChannel): void {
-    if (channel.next === undefined) return;
-    if (channel.blocked) {
-      channel.resyncWanted = true;
-      return;
+      const userIds = [...this.#users.keys()];
+      for (let i = 0; i < userIds.length; i += 1_000) {
+        const joins = await this.#loader.recentMemberships({
+          userIds: userIds.slice(i, i + 1_000),
+          // The database's clock may differ from ours: a minute more than the outage.
+          withinMs: lostForMs + 60_000,
+        });
+        for (const join of joins)
+          for (const follower of this.#users.get(join.userId) ?? []) this.#joined(follower, join);
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'chat: catching up after a bus outage failed; channels read on their next gap');
+      for (const channel of this.#channels.values()) channel.resync();
     }
-    channel.resyncWanted = false;
-    this.#fill(channel, undefined);
   }
 
-  /** Applies a typing event to what this node knows; true when the room must hear it (a start or an end). */
-  #typingChanged(channel: RoomChannel, event: RoomEvent): boolean {
-    const e = event.event;
-    if (e.type !== 'typing' || event.typing === undefined) return false;
-    const userId = e.senderId;
-    let typer = channel.typers.get(userId);
-    if (typer !== undefined && event.typing.version <= typer.version) return false;
-    if (typer === undefined) {
-      typer = { version: 0, typing: false, start: undefined, timer: undefined };
-      channel.typers.set(userId, typer);
-    }
-    const was = typer.typing;
-    typer.version = event.typing.version;
-    typer.typing = e.isTyping;
-    typer.start = e.isTyping ? event : undefined;
-    clearTimeout(typer.timer);
-    const current = typer;
-    if (e.isTyping) {
-      // Every node that has streams in the room watches the clock: whichever one's typing
-      // store call ends it tells everyone, and one whose store lost it tells its own streams.
-      current.timer = setTimeout(() => this.#typingDue(channel, userId, current), event.typing.ttlMs);
-    } else {
-      // Kept a while, so a start older than this end that arrives late is dropped.
-      current.timer = setTimeout(() => {
-        if (channel.typers.get(userId) === current && !current.typing) channel.typers.delete(userId);
-      }, event.typing.ttlMs * 2);
-    }
-    current.timer.unref();
-    return was !== e.isTyping;
-  }
-
-  #typingDue(channel: RoomChannel, userId: number, typer: Typer): void {
-    this.#loader.typingTimedOut(channel.roomId, userId).then(
-      (expiry) => {
-        if (channel.typers.get(userId) !== typer || !typer.typing) return;
-        if (expiry.state === 'typing') {
-          typer.timer = setTimeout(() => this.#typingDue(channel, userId, typer), expiry.remainingMs);
-          typer.timer.unref();
-        } else if (expiry.state === 'gone') {
-          this.#endTypingHere(channel, typer);
-        }
-        // 'expired': this node ended it and published the end, which comes back by the bus.
-      },
-      (error: unknown) => {
-        this.#log.warn({ err: error, roomId: channel.roomId }, 'chat: typing store unreachable; ending typing here');
-        if (channel.typers.get(userId) === typer && typer.typing) this.#endTypingHere(channel, typer);
-      },
-    );
-  }
-
-  /** Ends a typing for this node's streams only (the store no longer has it, or cannot be asked). */
-  #endTypingHere(channel: RoomChannel, typer: Typer): void {
-    const start = typer.start;
-    typer.typing = false;
-    typer.start = undefined;
-    if (start === undefined || start.event.type !== 'typing') return;
-    this.#fanout(channel, { ...start, event: { ...start.event, isTyping: false, timestamp: new Date() } });
-  }
-
-  #fanout(channel: RoomChannel, event: RoomEvent): void {
-    const followers = this.#rooms.get(channel.roomId);
+  #fanout(roomId: number, event: RoomEvent): void {
+    const followers = this.#rooms.get(roomId);
     if (followers === undefined) return;
     for (const follower of followers) {
-      if (follower.buffer !== undefined) follower.buffer.push([channel.roomId, event]);
-      else {
-        const waiting = follower.joining.get(channel.roomId);
-        if (waiting !== undefined) waiting.push(event);
-        else this.#send(follower, channel.roomId, event);
-      }
+      if (follower.buffer !== undefined) follower.buffer.push([roomId, event]);
+      else this.#offer(follower, roomId, event);
     }
   }
 
+  /** Sends, unless the stream is reading the room on its own (then the event waits). */
+  #offer(follower: Follower, roomId: number, event: RoomEvent): void {
+    const waiting = follower.reading.get(roomId);
+    if (waiting !== undefined) waiting.push(event);
+    else this.#send(follower, roomId, event);
+  }
+
+  /** Sends a channel event, unless the stream already has it. */
   #send(follower: Follower, roomId: number, event: RoomEvent): void {
     if (event.seq !== undefined) {
       const skip = follower.skip.get(roomId);
@@ -533,6 +436,13 @@ export class ChatHub {
         if (event.seq <= skip) return;
         follower.skip.delete(roomId);
       }
+    }
+    this.#emit(follower, roomId, event);
+  }
+
+  /** Moves the stream's position past a message, and sends the event with it. */
+  #emit(follower: Follower, roomId: number, event: RoomEvent): void {
+    if (event.seq !== undefined) {
       // A muted room's messages move the position too: the stream chose not to hear them.
       follower.position.rooms.set(roomId, event.seq);
       follower.position.id = undefined;
@@ -551,22 +461,37 @@ export class ChatHub {
    * it and no insert into it is in flight, which a fresh snapshot tells.
    */
   #compact(follower: Follower): void {
-    if (follower.compacting) return;
+    if (follower.position.rooms.size >= MAX_LISTED_ROOMS) {
+      // Its id could no longer be read back: let the client resume from the last one it has.
+      this.#log.warn(
+        { rooms: follower.position.rooms.size },
+        'chat: a stream position grew too long; closing the stream',
+      );
+      void follower.session.close();
+      return;
+    }
+    // A room being read on its own is not settled yet: fold later.
+    if (follower.compacting || follower.reading.size > 0) return;
     follower.compacting = true;
     const oldBase = follower.position.base;
-    this.#loader.snapshot([...follower.rooms], oldBase).then(
+    const rooms = [...follower.rooms];
+    this.#loader.snapshot(rooms, oldBase).then(
       (snapshot) => {
         follower.compacting = false;
         if (follower.position.base !== oldBase) return;
-        const rooms = new Map<number, number>();
+        const listed = new Map<number, number>();
         for (const roomId of follower.rooms) {
           const room = snapshot.rooms.get(roomId);
-          if (room === undefined) continue;
-          const at = follower.position.rooms.get(roomId) ?? snapshot.seqAtBase?.get(roomId) ?? 0;
-          if (room.busy || at !== room.lastSeq) rooms.set(roomId, at);
+          const at = follower.position.rooms.get(roomId) ?? snapshot.seqAtBase?.get(roomId);
+          // A room the snapshot did not check (joined meanwhile) stays listed.
+          if (room === undefined) {
+            if (at !== undefined) listed.set(roomId, at);
+            continue;
+          }
+          if (room.busy || at !== room.lastSeq) listed.set(roomId, at ?? 0);
         }
-        follower.position = { base: snapshot.maxId, rooms, id: undefined };
-        follower.compactAbove = rooms.size + this.#maxListed;
+        follower.position = { base: snapshot.maxId, rooms: listed, id: undefined };
+        follower.compactAbove = listed.size + this.#maxListed;
       },
       (error: unknown) => {
         follower.compacting = false;

@@ -36,7 +36,7 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
           ],
           reactions: ['message_id', 'user_id', 'emoji', 'created_at'],
           room_cursors: ['room_id', 'user_id', 'last_read_message_id', 'last_delivered_message_id'],
-          room_members: ['room_id', 'user_id', 'joined_at'],
+          room_members: ['room_id', 'user_id', 'joined_at', 'joined_seq'],
           room_sequences: ['room_id', 'last_seq'],
           rooms: ['id', 'name', 'created_by', 'created_at'],
         });
@@ -91,11 +91,29 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
         const [a = 0, b = 0, c = 0, d = 0] = await users(4);
         const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [b] });
         const result = await repo().addMembers({ roomId: room.id, userIds: [d, b, c, d, a] });
-        expect(result).toEqual({ room: { ...room, memberIds: [a, b, c, d] }, added: [c, d] });
+        expect(result).toEqual({ room: { ...room, memberIds: [a, b, c, d] }, added: [c, d], joinedSeq: 0 });
 
+        await insert({ roomId: room.id, senderId: a });
+        await insert({ roomId: room.id, senderId: a });
         const again = await repo().addMembers({ roomId: room.id, userIds: [c] });
-        expect(again).toEqual({ room: { ...room, memberIds: [a, b, c, d] }, added: [] });
+        expect(again).toEqual({ room: { ...room, memberIds: [a, b, c, d] }, added: [], joinedSeq: 2 });
         expect(await repo().addMembers({ roomId: room.id, userIds: [] })).toEqual(again);
+      });
+
+      it('remembers where each member joined: the creator and first members at 0, later ones at the latest seq', async () => {
+        const [a = 0, b = 0, c = 0] = await users(3);
+        const room = await repo().createRoom({ name: 'r', creatorId: a, memberIds: [b] });
+        await insert({ roomId: room.id, senderId: a });
+        await repo().addMembers({ roomId: room.id, userIds: [c] });
+        expect(await repo().membershipsOf(a)).toContainEqual({ roomId: room.id, joinedSeq: 0 });
+        expect(await repo().membershipsOf(c)).toEqual([{ roomId: room.id, joinedSeq: 1 }]);
+        expect(await repo().recentMemberships({ userIds: [b, c], withinMs: 60_000 })).toEqual(
+          expect.arrayContaining([
+            { userId: b, roomId: room.id, joinedSeq: 0 },
+            { userId: c, roomId: room.id, joinedSeq: 1 },
+          ]),
+        );
+        expect(await repo().recentMemberships({ userIds: [c], withinMs: 0 })).toEqual([]);
       });
 
       it('addMembers is undefined for an unknown room and names unknown users, adding none', async () => {

@@ -52,13 +52,14 @@ export class ChatRepository {
   }
 
   /**
-   * Adds members (already-members ignored); returns the room after and the ids newly added,
-   * ascending. Throws UnknownUsersError for unknown ids; undefined for an unknown room.
+   * Adds members (already-members ignored); returns the room after, the ids newly added,
+   * ascending, and the seq they joined at. Throws UnknownUsersError for unknown ids;
+   * undefined for an unknown room.
    */
   async addMembers(input: {
     roomId: number;
     userIds: readonly number[];
-  }): Promise<{ room: ChatRoom; added: number[] } | undefined> {
+  }): Promise<{ room: ChatRoom; added: number[]; joinedSeq: number } | undefined> {
     const userIds = unique(input.userIds);
     return this.#db.transaction().execute(async (trx) => {
       const room = await trx
@@ -68,6 +69,13 @@ export class ChatRepository {
         .executeTakeFirst();
       if (room === undefined) return undefined;
       await assertUsersExist(trx, userIds);
+      // New members start at the room's latest message: what came before is history.
+      const sequence = await trx
+        .selectFrom('roomSequences')
+        .select('lastSeq')
+        .where('roomId', '=', room.id)
+        .executeTakeFirst();
+      const joinedSeq = sequence?.lastSeq ?? 0;
       // ON CONFLICT rather than a prior check, so two concurrent calls never both report
       // the same user as added.
       const inserted =
@@ -75,7 +83,7 @@ export class ChatRepository {
           ? []
           : await trx
               .insertInto('roomMembers')
-              .values(userIds.map((userId) => ({ roomId: room.id, userId })))
+              .values(userIds.map((userId) => ({ roomId: room.id, userId, joinedSeq })))
               .onConflict((oc) => oc.columns(['roomId', 'userId']).doNothing())
               .returning('userId')
               .execute();
@@ -83,6 +91,7 @@ export class ChatRepository {
       return {
         room: toChatRoom(room, memberIds),
         added: inserted.map((r) => r.userId).sort(ascending),
+        joinedSeq,
       };
     });
   }
@@ -132,6 +141,33 @@ export class ChatRepository {
       .where('userId', '=', input.userId)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  /** The user's rooms, ascending, each with the seq they joined at. */
+  async membershipsOf(userId: number): Promise<{ roomId: number; joinedSeq: number }[]> {
+    return this.#db
+      .selectFrom('roomMembers')
+      .select(['roomId', 'joinedSeq'])
+      .where('userId', '=', userId)
+      .orderBy('roomId')
+      .execute();
+  }
+
+  /**
+   * Rooms joined by any of `userIds` within the last `withinMs` (by the database's clock),
+   * for streams that may have missed the news.
+   */
+  async recentMemberships(input: {
+    userIds: readonly number[];
+    withinMs: number;
+  }): Promise<{ userId: number; roomId: number; joinedSeq: number }[]> {
+    if (input.userIds.length === 0) return [];
+    return this.#db
+      .selectFrom('roomMembers')
+      .select(['userId', 'roomId', 'joinedSeq'])
+      .where('userId', 'in', input.userIds)
+      .where('joinedAt', '>', sql<Date>`now() - make_interval(secs => ${input.withinMs / 1000})`)
+      .execute();
   }
 
   /** The ids of the user's rooms, ascending. */

@@ -85,7 +85,7 @@ export class ChatService {
     const room = await this.#input(() =>
       this.repo.createRoom({ name: input.name, creatorId, memberIds: input.memberIds }),
     );
-    for (const userId of room.memberIds) this.hub.publishJoin(userId, room.id);
+    for (const userId of room.memberIds) this.hub.publishJoin(userId, { roomId: room.id, joinedSeq: 0 });
     return room;
   }
 
@@ -93,7 +93,8 @@ export class ChatService {
     await this.requireMember(input.roomId, callerId);
     const result = await this.#input(() => this.repo.addMembers({ roomId: input.roomId, userIds: input.userIds }));
     if (result === undefined) return fail('NOT_FOUND', `roomId: no room ${input.roomId}`);
-    for (const userId of result.added) this.hub.publishJoin(userId, input.roomId);
+    for (const userId of result.added)
+      this.hub.publishJoin(userId, { roomId: input.roomId, joinedSeq: result.joinedSeq });
     return result.room;
   }
 
@@ -291,7 +292,8 @@ export class ChatService {
   /** What the hub reads from the database and the typing store. */
   #loader(): ChatHubLoader {
     return {
-      roomIdsOf: (userId) => this.repo.roomIdsOf(userId),
+      membershipsOf: (userId) => this.repo.membershipsOf(userId),
+      recentMemberships: (input) => this.repo.recentMemberships(input),
       snapshot: (roomIds, base) =>
         base === undefined ? this.messages.snapshot(roomIds) : this.messages.snapshot(roomIds, base),
       catchUp: async (input) => {

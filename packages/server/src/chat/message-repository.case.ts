@@ -222,17 +222,27 @@ export function messageRepositoryCases(name: string, open: () => Promise<Databas
         `${s.message.chatRoomId === r1.id ? 'r1' : 'r2'}:${s.seq}`;
       // r1 is listed at seq 1; r2 is not: everything in it after the base counts.
       const from = { base: before.message.id, rooms: new Map([[r1.id, 1]]) };
-      const all = await messages().catchUp({ roomIds: [r1.id, r2.id], from, limit: 100 });
+      const all = await messages().catchUp({ userId: a, roomIds: [r1.id, r2.id], from, limit: 100 });
       expect(all.messages.map(label)).toEqual(['r2:1', ...expected]);
       expect(all.more).toBe(false);
       expect(all.snapshot.rooms.get(r1.id)?.lastSeq).toBe(4);
-      const page = await messages().catchUp({ roomIds: [r1.id, r2.id], from, limit: 3 });
+      const page = await messages().catchUp({ userId: a, roomIds: [r1.id, r2.id], from, limit: 3 });
       expect(page.more).toBe(true);
       expect(page.messages.map(label)).toEqual(all.messages.slice(0, 3).map(label));
-      const latest = await messages().catchUp({ roomIds: [r1.id, r2.id], from, limit: 3, latest: true });
+      const latest = await messages().catchUp({ userId: a, roomIds: [r1.id, r2.id], from, limit: 3, latest: true });
       expect(latest.messages.map(label)).toEqual(all.messages.slice(-3).map(label));
+      // A member who joined later gets nothing from before they joined, whatever the position says.
+      await repo().addMembers({ roomId: r1.id, userIds: [c] });
+      await insert({ roomId: r1.id, senderId: b, content: 'after c joined' });
+      const late = await messages().catchUp({
+        userId: c,
+        roomIds: [r1.id],
+        from: { base: 0, rooms: new Map() },
+        limit: 100,
+      });
+      expect(late.messages.map((m) => m.message.content)).toEqual(['after c joined']);
       // Rooms the user is no longer in are not read at all.
-      const mineOnly = await messages().catchUp({ roomIds: [r2.id], from, limit: 100 });
+      const mineOnly = await messages().catchUp({ userId: a, roomIds: [r2.id], from, limit: 100 });
       expect(mineOnly.messages.every((s) => s.message.chatRoomId === r2.id)).toBe(true);
     });
   });

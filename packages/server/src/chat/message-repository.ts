@@ -201,12 +201,14 @@ export class MessageRepository {
   }
 
   /**
-   * What a stream resuming at `from` missed in `roomIds` (the user's rooms now), read in one
-   * snapshot with that snapshot's rooms: in listed rooms the messages after their seq, in the
-   * others those after the base; oldest first, at most `limit` (`more` when there are
-   * others), or with `latest` the newest `limit` of them.
+   * What a stream resuming at `from` missed in `roomIds` (rooms of `userId`), read in one
+   * snapshot with that snapshot's rooms: in listed rooms the messages after their seq, in
+   * the others those after the base; never one from before the user joined the room;
+   * oldest first, at most `limit` (`more` when there are others), or with `latest` the
+   * newest `limit` of them.
    */
   catchUp(input: {
+    userId: number;
     roomIds: readonly number[];
     from: StreamPosition;
     limit: number;
@@ -217,23 +219,27 @@ export class MessageRepository {
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
         const snapshot = await readSnapshot(trx, input.roomIds);
+        if (input.roomIds.length === 0) return { snapshot, messages: [], more: false };
         const listed = input.roomIds.filter((id) => input.from.rooms.has(id));
         const unlisted = input.roomIds.filter((id) => !input.from.rooms.has(id));
-        if (input.roomIds.length === 0) return { snapshot, messages: [], more: false };
         const rows = await trx
-          .selectFrom('messages')
-          .select(messageColumns)
+          .selectFrom('messages as m')
+          .innerJoin('roomMembers as rm', (join) =>
+            join.onRef('rm.roomId', '=', 'm.roomId').on('rm.userId', '=', input.userId),
+          )
+          .select(messageColumns.map((c) => `m.${c}` as const))
+          .whereRef('m.seq', '>', 'rm.joinedSeq')
           .where((eb) =>
             eb.or([
               ...(unlisted.length === 0
                 ? []
-                : [eb.and([eb('roomId', 'in', unlisted), eb('id', '>', input.from.base)])]),
+                : [eb.and([eb('m.roomId', 'in', unlisted), eb('m.id', '>', input.from.base)])]),
               ...listed.map((roomId) =>
-                eb.and([eb('roomId', '=', roomId), eb('seq', '>', input.from.rooms.get(roomId)!)]),
+                eb.and([eb('m.roomId', '=', roomId), eb('m.seq', '>', input.from.rooms.get(roomId)!)]),
               ),
             ]),
           )
-          .orderBy('id', input.latest === true ? 'desc' : 'asc')
+          .orderBy('m.id', input.latest === true ? 'desc' : 'asc')
           // One row beyond the page tells whether there is more, without a count.
           .limit(input.limit + 1)
           .execute();

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import { sharedRedisUrl, testPrefix, testRedisLink } from '../testing/redis-nodes.js';
-import { startTestRedisCluster, type TestRedisCluster } from '../testing/redis-server.js';
+import { describe } from 'vitest';
+import { privateRedis, testPrefix, testRedisLink } from '../testing/redis-nodes.js';
 import { RedisTypingStore } from './redis-typing-store.js';
 import { typingStoreCases } from './typing-store.case.js';
 
@@ -14,13 +13,12 @@ const stores = async (url: string, count: number) => {
   );
 };
 
-typingStoreCases('one Redis', (count) => stores(sharedRedisUrl, count));
+describe('on one Redis', () => {
+  const url = privateRedis();
+  typingStoreCases('one Redis', (count) => stores(url(), count));
+});
 
 describe('on a Redis Cluster of three masters', () => {
-  let cluster: TestRedisCluster;
-  beforeAll(async () => {
-    cluster = await startTestRedisCluster(3);
-  }, 60_000);
-  afterAll(() => cluster?.stop());
-  typingStoreCases('a Redis Cluster', (count) => stores(cluster.url, count));
+  const url = privateRedis('cluster');
+  typingStoreCases('a Redis Cluster', (count) => stores(url(), count));
 });

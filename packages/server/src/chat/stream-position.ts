@@ -5,18 +5,20 @@
  * so a room commits in sequence order). A position says what the stream has delivered:
  *
  * - `base`, a message id: in every room not listed, exactly the messages with an id up to
- *   `base`. Ids grow with `seq` within a room, so that is a prefix of the room's order. It
- *   is exact because a base is only ever taken from a database snapshot in which no listed
- *   room has an insert in flight (see `ChatRepository.snapshot`): any message such a room
- *   gets later has a higher id.
+ *   `base`. Ids grow with `seq` within a room (an insert takes its id after it has locked
+ *   the room's counter; the id sequence hands ids out in order, `CACHE 1`), so that is a
+ *   prefix of the room's order. It is exact because a base is only ever taken from a
+ *   database snapshot in which none of the rooms it leaves unlisted has an insert in flight
+ *   (see `MessageRepository.snapshot`): any message such a room gets later has a higher id.
  * - `rooms`, room → seq: in each listed room, exactly the messages up to that sequence
  *   number. A room joins the list when the stream delivers one of its messages; the list is
  *   folded back into a newer base now and then.
  *
  * Like Matrix's multi-writer stream tokens (`m{min}~{writer}.{pos}`), with rooms as the
  * writers and Discord's per-channel last-message ids as the listed part. A resume on any
- * node replays, per room, exactly the messages after the position, so nothing is missed
- * and nothing repeated; streams in the same place hand out the same id.
+ * node replays, per room, exactly the messages after the position (and never one from
+ * before the user joined the room), so nothing is missed and nothing repeated; streams in
+ * the same place hand out the same id.
  *
  * Encoding: `c` + base, then `_` + room + `.` + seq per listed room by room id, all in
  * base 36: `c2s_1.9_4.t` is base 100, room 1 up to seq 9, room 4 up to seq 29. A legacy id

@@ -40,6 +40,8 @@ export interface RoomMembersTable {
   roomId: number;
   userId: number;
   joinedAt: ColumnType<Date, Date | undefined, never>;
+  /** The room's last seq when the member was added: their streams start after it. */
+  joinedSeq: ColumnType<number, number | undefined, never>;
 }
 
 /**
@@ -78,8 +80,15 @@ export interface ReactionsTable {
   createdAt: ColumnType<Date, Date | undefined, never>;
 }
 
+/** Settings every node of an installation shares. */
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
 /** The database as Kysely sees it. */
 export interface DB {
+  settings: SettingsTable;
   users: UsersTable;
   rooms: RoomsTable;
   roomMembers: RoomMembersTable;

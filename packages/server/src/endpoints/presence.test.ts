@@ -312,7 +312,9 @@ describe('regressions', () => {
     slow.failNextRead();
     const seen = watchPresence(n, [nina.id, 424_242]);
     await seen.errors.until((e) => e.length === 1);
-    expect(seen.errors.entries).toEqual(['INTERNAL_SERVER_ERROR: Internal server error']);
+    expect(seen.errors.entries).toEqual([
+      'SERVICE_UNAVAILABLE: presence is unavailable for a moment (its store is unreachable): retry',
+    ]);
     expect(local.services.presence.watchedUserCount).toBe(0);
   });
 

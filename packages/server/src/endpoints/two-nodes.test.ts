@@ -41,7 +41,7 @@ class HoldingBus implements FanoutBus {
     for (const { value, handler } of chosen) handler(value);
   }
 
-  onResync(listener: () => void): () => void {
+  onResync(listener: (lostForMs: number) => void): () => void {
     return this.inner.onResync(listener);
   }
 

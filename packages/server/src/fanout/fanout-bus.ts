@@ -24,9 +24,10 @@ export interface FanoutBus {
   subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void>;
   /**
    * Calls `listener` each time values may have been lost (the backend came back after an
-   * outage) and subscriptions are live again. Returns the function that stops listening.
+   * outage) and subscriptions are live again, with how long values may have gone missing
+   * (an upper bound, in ms). Returns the function that stops listening.
    */
-  onResync(listener: () => void): () => void;
+  onResync(listener: (lostForMs: number) => void): () => void;
   /** Topics this node is subscribed to (for leak checks). */
   readonly topicCount: number;
   close(): Promise<void>;

@@ -1,27 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Recorder } from '../testing/recorder.js';
-import { redisBuses, sharedRedisUrl, testLog, testPrefix } from '../testing/redis-nodes.js';
-import { startTestRedis, startTestRedisCluster, type TestRedisCluster } from '../testing/redis-server.js';
+import { privateRedis, redisBuses, testLog, testPrefix } from '../testing/redis-nodes.js';
+import { startTestRedis } from '../testing/redis-server.js';
 import { RedisLink } from '../redis/redis-link.js';
 import { fanoutBusCases } from './fanout-bus.case.js';
 import { RedisFanoutBus } from './redis-fanout-bus.js';
 
-fanoutBusCases('one Redis', (count) => redisBuses(sharedRedisUrl, count));
+describe('on one Redis', () => {
+  const url = privateRedis();
+  fanoutBusCases('one Redis', (count) => redisBuses(url(), count));
+});
 
 /** The shard connections behind a bus (one per master its channels live on). */
 const links = (bus: RedisFanoutBus) => bus.link.shardCount;
 
 describe('on a Redis Cluster of three masters', () => {
-  let cluster: TestRedisCluster;
-  beforeAll(async () => {
-    cluster = await startTestRedisCluster(3);
-  }, 60_000);
-  afterAll(() => cluster?.stop());
+  const url = privateRedis('cluster');
 
-  fanoutBusCases('a Redis Cluster', (count) => redisBuses(cluster.url, count));
+  fanoutBusCases('a Redis Cluster', (count) => redisBuses(url(), count));
 
   it('spreads channels over the shards and publishes each value once', async () => {
-    const [a, b] = await redisBuses(cluster.url, 2);
+    const [a, b] = await redisBuses(url(), 2);
     const seen = new Recorder<string>();
     const topics = Array.from({ length: 30 }, (_v, i) => `spread:${i}`);
     await Promise.all(topics.map((t) => b!.subscribe<string>(t, (v) => seen.push(v))));

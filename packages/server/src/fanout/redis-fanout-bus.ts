@@ -37,8 +37,12 @@ export class RedisFanoutBus implements FanoutBus {
   readonly #resyncChannel: string;
   readonly #onPublishError: ((error: unknown) => void) | undefined;
   readonly #topics = new Map<string, Topic>();
-  readonly #resyncListeners = new Set<() => void>();
+  readonly #resyncListeners = new Set<(lostForMs: number) => void>();
   readonly #stops: (() => void)[] = [];
+  /** Since when publishes have been failing (undefined: they go through). */
+  #failingSince: number | undefined;
+  #failures = 0;
+  #lastFailureLog = 0;
   #closed = false;
 
   private constructor(opts: RedisFanoutBusOptions) {
@@ -56,10 +60,12 @@ export class RedisFanoutBus implements FanoutBus {
     bus.#stops.push(
       opts.link.onMessage((channel, message) => bus.#receive(channel, message)),
       // Our subscriptions were down: whatever was published meanwhile never reached us.
-      opts.link.onResubscribed(() => bus.#resync()),
-      // Our publishes failed meanwhile: tell the other nodes they may have missed some.
-      opts.link.onReconnect(() => {
-        opts.link.publish(bus.#resyncChannel, bus.#nodeId).catch(() => undefined);
+      opts.link.onResubscribed((lostForMs) => bus.#resync(lostForMs)),
+      // Our commands failed meanwhile: what we wrote may not have been told to anyone, us
+      // included, and the other nodes may have missed our publishes.
+      opts.link.onReconnect((lostForMs) => {
+        bus.#resync(lostForMs);
+        bus.#announceResync(lostForMs);
       }),
     );
     await opts.link.subscribe(bus.#resyncChannel);
@@ -76,7 +82,16 @@ export class RedisFanoutBus implements FanoutBus {
       this.#failed(topic, error);
       return;
     }
-    this.#link.publish(this.#prefix + topic, payload).catch((error: unknown) => this.#failed(topic, error));
+    this.#link.publish(this.#prefix + topic, payload).then(
+      () => {
+        if (this.#failingSince === undefined) return;
+        // Publishes go through again: the other nodes may have missed what did not.
+        const lostForMs = Date.now() - this.#failingSince;
+        this.#failingSince = undefined;
+        this.#announceResync(lostForMs);
+      },
+      (error: unknown) => this.#failed(topic, error),
+    );
   }
 
   async subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
@@ -103,7 +118,7 @@ export class RedisFanoutBus implements FanoutBus {
     return stop;
   }
 
-  onResync(listener: () => void): () => void {
+  onResync(listener: (lostForMs: number) => void): () => void {
     this.#resyncListeners.add(listener);
     return () => this.#resyncListeners.delete(listener);
   }
@@ -130,7 +145,8 @@ export class RedisFanoutBus implements FanoutBus {
   #receive(channel: string, message: string): void {
     if (this.#closed) return;
     if (channel === this.#resyncChannel) {
-      if (message !== this.#nodeId) this.#resync();
+      const [from, lostForMs] = message.split(' ');
+      if (from !== this.#nodeId) this.#resync(Number(lostForMs) || 60_000);
       return;
     }
     if (!channel.startsWith(this.#prefix)) return;
@@ -162,12 +178,29 @@ export class RedisFanoutBus implements FanoutBus {
     }
   }
 
-  #resync(): void {
-    for (const listener of [...this.#resyncListeners]) listener();
+  #resync(lostForMs: number): void {
+    for (const listener of [...this.#resyncListeners]) listener(lostForMs);
+  }
+
+  /** Tells every other node that some of our publishes may not have reached it. */
+  #announceResync(lostForMs: number): void {
+    this.#link.publish(this.#resyncChannel, `${this.#nodeId} ${Math.ceil(lostForMs)}`).catch(() => {
+      this.#failingSince ??= Date.now() - lostForMs;
+    });
   }
 
   #failed(topic: string, error: unknown): void {
     this.#onPublishError?.(error);
-    this.#log.warn({ err: error, topic }, 'fanout: publish to Redis failed; other nodes will resync');
+    this.#failingSince ??= Date.now();
+    this.#failures++;
+    // One line now and then, not one per message, while Redis is away.
+    const now = Date.now();
+    if (now - this.#lastFailureLog < 10_000) return;
+    this.#lastFailureLog = now;
+    this.#log.warn(
+      { err: error, topic, failures: this.#failures },
+      'fanout: publishing to Redis failed; other nodes will read what they missed',
+    );
+    this.#failures = 0;
   }
 }

@@ -20,6 +20,13 @@ interface Lease {
   renewedAt: number;
 }
 
+/** A node being expired: swept once, swept again at `deadline`. */
+interface Expiry {
+  deadline: number;
+  renewedAt: number;
+  pass: number;
+}
+
 /**
  * Presence in one process: a map of users, and the leases of the nodes (servers) of this
  * process that share it. Every operation is O(devices of that user).
@@ -27,9 +34,16 @@ interface Lease {
 export class MemoryPresenceStore implements PresenceStore {
   readonly #users = new Map<number, MutableRecord>();
   readonly #leases = new Map<string, Lease>();
+  readonly #expiring = new Map<string, Expiry>();
+  readonly #claimTimeoutMs: number;
   /** node → its devices' users, so an expiry finds them without a scan */
   readonly #nodeUsers = new Map<string, Map<number, number>>();
   #version = 0;
+
+  /** @param opts.claimTimeoutMs time between the two sweeps of an expired node @default 30_000 */
+  constructor(opts: { claimTimeoutMs?: number } = {}) {
+    this.#claimTimeoutMs = opts.claimTimeoutMs ?? 30_000;
+  }
 
   setDevice(device: DeviceRef & { idle: boolean }): Promise<PresenceChange> {
     assertNodeId(device.nodeId);
@@ -61,6 +75,14 @@ export class MemoryPresenceStore implements PresenceStore {
     );
   }
 
+  markSeen(input: { userId: number; at: Date }): Promise<PresenceChange> {
+    return Promise.resolve(
+      this.#update(input.userId, (r) => {
+        if (r.devices.size === 0 && (r.lastSeen === null || r.lastSeen < input.at)) r.lastSeen = input.at;
+      }),
+    );
+  }
+
   get(userIds: readonly number[]): Promise<Map<number, VersionedPresence>> {
     const found = new Map<number, VersionedPresence>();
     for (const id of userIds) {
@@ -80,12 +102,17 @@ export class MemoryPresenceStore implements PresenceStore {
 
   expireNodes(): Promise<ExpiredNode[]> {
     const now = Date.now();
-    const expired: ExpiredNode[] = [];
     for (const [nodeId, lease] of [...this.#leases]) {
       if (lease.expiresAt > now) continue;
       this.#leases.delete(nodeId);
-      const at = new Date(lease.renewedAt);
+      this.#expiring.set(nodeId, { deadline: now, renewedAt: lease.renewedAt, pass: 0 });
+    }
+    const expired: ExpiredNode[] = [];
+    for (const [nodeId, expiry] of [...this.#expiring]) {
+      if (expiry.deadline > now) continue;
+      const at = new Date(expiry.renewedAt);
       expired.push({ nodeId, lastRenewedAt: at, changes: this.#dropNode(nodeId, at) });
+      this.#swept(nodeId, expiry, now);
     }
     return Promise.resolve(expired);
   }
@@ -114,12 +141,24 @@ export class MemoryPresenceStore implements PresenceStore {
 
   releaseNode(nodeId: string, at: Date): Promise<PresenceChange[]> {
     this.#leases.delete(nodeId);
-    return Promise.resolve(this.#dropNode(nodeId, at));
+    const expiry: Expiry = { deadline: Date.now(), renewedAt: at.getTime(), pass: 0 };
+    this.#expiring.set(nodeId, expiry);
+    const changes = this.#dropNode(nodeId, at);
+    this.#swept(nodeId, expiry, Date.now());
+    return Promise.resolve(changes);
+  }
+
+  /** One sweep done: the second one comes a claim timeout later; after it, the node is forgotten. */
+  #swept(nodeId: string, expiry: Expiry, now: number): void {
+    expiry.pass++;
+    if (expiry.pass >= 2) this.#expiring.delete(nodeId);
+    else expiry.deadline = now + this.#claimTimeoutMs;
   }
 
   close(): Promise<void> {
     this.#users.clear();
     this.#leases.clear();
+    this.#expiring.clear();
     this.#nodeUsers.clear();
     return Promise.resolve();
   }

@@ -1,14 +1,21 @@
 import type { PresenceBatch, UserPresence } from '@streampod/protocol';
 import type { Logger } from 'pino';
 import type { Connection } from '../core/connection.js';
+import { fail } from '../core/errors.js';
 import { KeyedQueue } from '../core/keyed-queue.js';
 import { OutgoingEvent } from '../core/outgoing-event.js';
 import type { StreamingSession } from '../core/session.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { TopicIndex } from '../fanout/topic-index.js';
 import type { LastSeenStore } from './last-seen.js';
-import { neverSeen } from './presence-rules.js';
-import type { ManualStatus, PresenceChange, PresenceStore, VersionedPresence } from './presence-store.js';
+import { neverSeen, samePresence } from './presence-rules.js';
+import {
+  PresenceBatchError,
+  type ManualStatus,
+  type PresenceChange,
+  type PresenceStore,
+  type VersionedPresence,
+} from './presence-store.js';
 
 export interface PresenceManagerOptions {
   store: PresenceStore;
@@ -56,8 +63,8 @@ interface Device {
 /** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
 interface Watcher {
   readonly session: StreamingSession<PresenceBatch, unknown>;
-  /** user id → the version of that user the stream has been sent (its snapshot, then changes) */
-  readonly versions: Map<number, number>;
+  /** user id → what the stream has been sent of that user (its snapshot, then changes) */
+  readonly sent: Map<number, PresenceNote>;
   readonly pending: Map<number, PresenceNote>;
   /** Its snapshot has gone out: changes may follow (never before it). */
   ready: boolean;
@@ -86,8 +93,10 @@ export class PresenceManager {
   readonly #devices = new Map<Connection, Device>();
   readonly #devicesByUser = new Map<number, Set<Device>>();
   readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;
-  /** The newest version of each watched user this node has heard of. */
-  readonly #versions = new Map<number, number>();
+  /** The newest change of each watched user this node has heard of (snapshots do not count). */
+  readonly #latest = new Map<number, PresenceNote>();
+  /** Disconnects the store did not hear of (it was away): told once it is back. */
+  readonly #unheard = new Map<number, Date>();
   readonly #dirty = new Set<Watcher>();
   readonly #idleSweep: NodeJS.Timeout;
   /** Serializes store updates per user, so this node's changes of a user apply in order. */
@@ -100,6 +109,9 @@ export class PresenceManager {
   #ticking: Promise<void> | undefined;
   /** The store may not hold this node's devices as they are: announce them again. */
   #needsSync = false;
+  /** When the store answered again after failing: other nodes get a lease to come back before any is expired. */
+  #storeBackAt: number | undefined;
+  #storeFailing = false;
   /** Bumped by every local device change, so a sync that raced one runs again. */
   #deviceGeneration = 0;
   #closed = false;
@@ -173,9 +185,16 @@ export class PresenceManager {
     if (set?.size === 0) this.#devicesByUser.delete(device.userId);
     this.#deviceGeneration++;
     const at = new Date();
-    await this.#apply(device.userId, () =>
-      this.#store.removeDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.deviceId, at }),
-    );
+    try {
+      await this.#apply(device.userId, () =>
+        this.#store.removeDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.deviceId, at }),
+      );
+    } catch (error) {
+      // Announcing this node again drops the device; if the store forgot everything meanwhile,
+      // the user's going offline is told from here.
+      this.#unheard.set(device.userId, at);
+      throw error;
+    }
   }
 
   /**
@@ -215,7 +234,7 @@ export class PresenceManager {
    */
   async watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
     const ids = [...new Set(userIds)];
-    const watcher: Watcher = { session, versions: new Map(), pending: new Map(), ready: false };
+    const watcher: Watcher = { session, sent: new Map(), pending: new Map(), ready: false };
     let snapshot: Map<number, VersionedPresence>;
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
@@ -226,18 +245,17 @@ export class PresenceManager {
       throw error;
     }
     session.onClosed(() => this.#unwatch(watcher, ids));
-    for (const [id, { version }] of snapshot) {
-      watcher.versions.set(id, version);
-      if (version > (this.#versions.get(id) ?? -1)) this.#versions.set(id, version);
-    }
-    session.sendStreamMessage({
-      snapshot: true,
-      updates: ids.map((id) => snapshot.get(id)?.presence ?? neverSeen(id)),
+    const updates = ids.map((id) => {
+      const known = snapshot.get(id);
+      const note = { presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 };
+      // Only this watcher's view: another watcher may not have had this version yet.
+      watcher.sent.set(id, note);
+      return note.presence;
     });
+    session.sendStreamMessage({ snapshot: true, updates });
     // Changes that came in while the snapshot was read go next, minus what it already had.
     watcher.ready = true;
-    for (const [id, note] of watcher.pending)
-      if (note.version <= (watcher.versions.get(id) ?? -1)) watcher.pending.delete(id);
+    for (const [id, note] of watcher.pending) if (!isNews(watcher.sent.get(id), note)) watcher.pending.delete(id);
     if (watcher.pending.size > 0) this.#scheduleFlush();
   }
 
@@ -270,7 +288,7 @@ export class PresenceManager {
       this.#log.warn({ err: error }, 'presence: could not release this node; its lease will expire');
     }
     this.#watchers.clear();
-    this.#versions.clear();
+    this.#latest.clear();
   }
 
   #touch(device: Device, now: number): void {
@@ -344,6 +362,10 @@ export class PresenceManager {
     if (this.#closed) return;
     try {
       const known = await this.#store.renewLease(this.nodeId, this.#leaseMs);
+      if (this.#storeFailing) {
+        this.#storeFailing = false;
+        this.#storeBackAt = Date.now();
+      }
       if (!known && this.#registered) {
         // Another node expired us (we were unreachable) or the store forgot us: come back as
         // a new incarnation, so an expiry still running on the old one cannot remove our devices.
@@ -357,12 +379,18 @@ export class PresenceManager {
       }
       this.#registered = true;
       if (this.#needsSync) await this.#sync();
+      // After an outage every node's lease may have run out: give them one to come back.
+      if (this.#storeBackAt !== undefined && Date.now() - this.#storeBackAt < this.#leaseMs) return;
       for (const expired of await this.#store.expireNodes()) {
-        this.#log.warn({ node: expired.nodeId, users: expired.changes.length }, 'presence: expired a silent node');
-        for (const change of expired.changes) await this.#published(change);
+        const changed = expired.changes.filter((c) => c.changed);
+        if (changed.length > 0) {
+          this.#log.warn({ node: expired.nodeId, users: changed.length }, 'presence: expired a silent node');
+        }
+        for (const change of changed) await this.#published(change);
       }
     } catch (error) {
       this.#needsSync = true;
+      this.#storeFailing = true;
       this.#log.warn({ err: error }, 'presence: the store is unreachable; will retry');
     }
   }
@@ -374,19 +402,39 @@ export class PresenceManager {
       const devices = [...this.#devices.values()]
         .filter((d) => d.connection.user !== null)
         .map((d) => ({ nodeId: this.nodeId, userId: d.userId, deviceId: d.deviceId, idle: d.idle }));
-      const changes = await this.#store.syncNode({ nodeId: this.nodeId, devices, at: new Date() });
-      for (const change of changes) await this.#published(change);
-      if (generation === this.#deviceGeneration) {
-        this.#needsSync = false;
-        this.#log.info({ devices: devices.length }, 'presence: devices announced');
-        return;
+      let changes: PresenceChange[];
+      try {
+        changes = await this.#store.syncNode({ nodeId: this.nodeId, devices, at: new Date() });
+      } catch (error) {
+        // What was applied is told; the rest is tried again on the next tick.
+        if (error instanceof PresenceBatchError) for (const change of error.changes) await this.#published(change);
+        throw error;
       }
+      for (const change of changes) await this.#published(change);
+      if (generation !== this.#deviceGeneration) continue;
+      this.#needsSync = false;
+      this.#log.info({ devices: devices.length }, 'presence: devices announced');
+      // Users who left while the store was away: if it forgot them, they are offline as of then.
+      for (const [userId, at] of [...this.#unheard]) {
+        this.#unheard.delete(userId);
+        if (!this.#devicesByUser.has(userId)) await this.#published(await this.#store.markSeen({ userId, at }));
+      }
+      return;
     }
   }
 
   /** The store's view of `userIds`, with last seen from the database for users it does not remember. */
   async #versioned(userIds: readonly number[]): Promise<Map<number, VersionedPresence>> {
-    const known = await this.#store.get(userIds);
+    let known: Map<number, VersionedPresence>;
+    try {
+      known = await this.#store.get(userIds);
+    } catch (error) {
+      return fail(
+        'SERVICE_UNAVAILABLE',
+        'presence is unavailable for a moment (its store is unreachable): retry',
+        error,
+      );
+    }
     const unknown = userIds.filter((id) => {
       const p = known.get(id)?.presence;
       return p === undefined || (p.status === 'offline' && p.lastSeen === null);
@@ -405,24 +453,43 @@ export class PresenceManager {
   #deliver(note: PresenceNote): void {
     const userId = note.presence.userId;
     // Two nodes may publish one user's changes out of order: the older one is stale.
-    if (note.version <= (this.#versions.get(userId) ?? -1)) return;
-    this.#versions.set(userId, note.version);
+    if (note.version <= (this.#latest.get(userId)?.version ?? -1)) return;
+    this.#latest.set(userId, note);
     const watchers = this.#watchers.get(userId);
     if (watchers === undefined) return;
     for (const watcher of watchers) {
-      if (watcher.ready && note.version <= (watcher.versions.get(userId) ?? -1)) continue;
+      if (watcher.ready && !isNews(watcher.sent.get(userId), note)) continue;
       watcher.pending.set(userId, note);
       this.#dirty.add(watcher);
     }
     this.#scheduleFlush();
   }
 
-  /** After a bus outage: the store is the truth; pass on whatever is newer than what was heard. */
-  async #rereadWatched(): Promise<void> {
+  /**
+   * After a bus outage: the store is the truth; pass on whatever is newer than what was
+   * heard. A watched user the store no longer knows (it lost its memory) has no device
+   * anywhere: offline, since the database's last seen.
+   */
+  async #rereadWatched(forgottenToo = false): Promise<void> {
     const ids = [...this.#watchers.keys()];
     if (ids.length === 0) return;
     try {
-      for (const [, { presence, version }] of await this.#store.get(ids)) this.#deliver({ presence, version });
+      const known = await this.#store.get(ids);
+      for (const [, { presence, version }] of known) this.#deliver({ presence, version });
+      const forgotten = ids.filter((id) => !known.has(id));
+      if (!forgottenToo) {
+        // Nodes announce their devices again within a lease: only then is a missing user gone.
+        if (forgotten.length > 0) setTimeout(() => void this.#rereadWatched(true), this.#leaseMs).unref();
+        return;
+      }
+      const lastSeen = forgotten.length === 0 ? new Map<number, Date>() : await this.#lastSeen.get(forgotten);
+      for (const id of forgotten) {
+        let version = this.#latest.get(id)?.version ?? 0;
+        for (const watcher of this.#watchers.get(id) ?? [])
+          version = Math.max(version, watcher.sent.get(id)?.version ?? 0);
+        const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
+        this.#deliver({ presence, version: version + 1 });
+      }
     } catch (error) {
       this.#log.warn({ err: error }, 'presence: re-reading watched users failed');
     }
@@ -443,7 +510,7 @@ export class PresenceManager {
       this.#dirty.delete(watcher);
       const notes = [...watcher.pending.values()];
       watcher.pending.clear();
-      for (const note of notes) watcher.versions.set(note.presence.userId, note.version);
+      for (const note of notes) watcher.sent.set(note.presence.userId, note);
       const only = notes.length === 1 ? notes[0] : undefined;
       let event = only === undefined ? undefined : single.get(only);
       if (event === undefined) {
@@ -458,7 +525,12 @@ export class PresenceManager {
     this.#dirty.delete(watcher);
     for (const id of ids) {
       this.#watchers.remove(id, watcher);
-      if (this.#watchers.get(id) === undefined) this.#versions.delete(id);
+      if (this.#watchers.get(id) === undefined) this.#latest.delete(id);
     }
   }
+}
+
+/** Whether `note` tells a watcher that was sent `sent` something: newer, and different. */
+function isNews(sent: PresenceNote | undefined, note: PresenceNote): boolean {
+  return sent === undefined || (note.version > sent.version && !samePresence(sent.presence, note.presence));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PresenceStore } from './presence-store.js';
 
 /** The stores of `count` nodes sharing one backend, fresh for one test. */
-export type PresenceStoreNodes = (count: number) => Promise<PresenceStore[]>;
+export type PresenceStoreNodes = (count: number, opts?: { claimTimeoutMs?: number }) => Promise<PresenceStore[]>;
 
 /**
  * The conformance suite every PresenceStore passes (memory, one Redis, a Redis Cluster):
@@ -125,6 +125,37 @@ export function presenceStoreCases(name: string, nodes: PresenceStoreNodes) {
       expect(await Promise.all([b!.expireNodes(), c!.expireNodes()])).toEqual([[], []]);
       // The expired node finds out when it renews: it must announce its devices again.
       expect(await a!.renewLease('na', 60_000)).toBe(false);
+    });
+
+    it('sweeps an expired node a second time, for a device its last command added after the first sweep', async () => {
+      const [a, b] = await nodes(2, { claimTimeoutMs: 100 });
+      await a!.renewLease('na', 50);
+      await a!.setDevice({ ...dev(1, 'x', 'na'), idle: false });
+      let first: Awaited<ReturnType<PresenceStore['expireNodes']>> = [];
+      while (first.length === 0) first = await b!.expireNodes();
+      expect(first[0]!.changes.filter((c) => c.changed).map((c) => c.after.status)).toEqual(['offline']);
+      // The dead node's last command lands after the sweep: a device nobody would remove.
+      await a!.setDevice({ ...dev(2, 'late', 'na'), idle: false });
+      let second: Awaited<ReturnType<PresenceStore['expireNodes']>> = [];
+      while (second.length === 0) second = await b!.expireNodes();
+      expect(second.map((e) => e.nodeId)).toEqual(['na']);
+      expect(second[0]!.changes.filter((c) => c.changed).map((c) => c.after)).toEqual([
+        { userId: 2, status: 'offline', lastSeen: first[0]!.lastRenewedAt, devices: 0 },
+      ]);
+      // After the second sweep the node is forgotten.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await b!.expireNodes()).toEqual([]);
+    });
+
+    it('records when a user without devices was last seen, keeping the later time', async () => {
+      const [store] = await nodes(1);
+      const later = new Date(at.getTime() + 60_000);
+      const first = await store!.markSeen({ userId: 4, at: later });
+      expect(first).toMatchObject({ changed: true, after: { status: 'offline', lastSeen: later, devices: 0 } });
+      expect((await store!.markSeen({ userId: 4, at })).changed).toBe(false);
+      // A user with a device is not offline: nothing to record.
+      await store!.setDevice({ ...dev(5, 'd'), idle: false });
+      expect((await store!.markSeen({ userId: 5, at })).after).toMatchObject({ status: 'online', lastSeen: null });
     });
 
     it('makes a node hold exactly the devices it announces', async () => {

@@ -39,6 +39,30 @@ export interface ExpiredNode {
 }
 
 /**
+ * Some of a batch of user updates failed (the store went away half-way): `changes` are
+ * those that were applied, for the caller to tell everyone before it retries the rest.
+ */
+export class PresenceBatchError extends Error {
+  override readonly name = 'PresenceBatchError';
+
+  constructor(
+    readonly changes: PresenceChange[],
+    readonly errors: unknown[],
+  ) {
+    super(`${errors.length} presence update(s) failed: ${String(errors[0])}`, { cause: errors[0] });
+  }
+}
+
+/** Runs `updates` side by side; throws `PresenceBatchError` with the applied ones if any failed. */
+export async function allApplied(updates: Promise<PresenceChange>[]): Promise<PresenceChange[]> {
+  const results = await Promise.allSettled(updates);
+  const changes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (errors.length > 0) throw new PresenceBatchError(changes, errors);
+  return changes;
+}
+
+/**
  * Shared presence state: each user's devices (live authenticated connections, on any node)
  * and status set by hand, rolled up into one `UserPresence` by the rule in
  * `presence-rules.ts`. Per-connection activity stays on the node that owns the connection;
@@ -56,6 +80,11 @@ export interface PresenceStore {
   removeDevice(device: DeviceRef & { at: Date }): Promise<PresenceChange>;
   /** Sets (or with `null` clears) the status set by hand; cleared anyway when the user goes offline. */
   setManualStatus(userId: number, status: ManualStatus | null): Promise<PresenceChange>;
+  /**
+   * A user without devices was last seen at `at` (a disconnect the store could not hear of
+   * while it was away): records it unless a later time is known.
+   */
+  markSeen(input: { userId: number; at: Date }): Promise<PresenceChange>;
   /** The presence of the users this store knows, with versions; ids it never saw are absent. */
   get(userIds: readonly number[]): Promise<Map<number, VersionedPresence>>;
   /**
@@ -63,7 +92,13 @@ export interface PresenceStore {
    * (or never registered): its devices are gone from the store and must be announced again.
    */
   renewLease(nodeId: string, leaseMs: number): Promise<boolean>;
-  /** Expires every node whose lease ran out; each expiry is claimed by one caller only. */
+  /**
+   * Expires every node whose lease ran out; each expiry is claimed by one caller only. A
+   * node is swept twice, the second time a claim timeout later, so a device its last
+   * commands added while the first sweep ran goes too; a sweep that failed half-way is
+   * taken over after the claim timeout. Users whose updates failed are in the error of
+   * the node (see `PresenceBatchError`): what was applied is returned all the same.
+   */
   expireNodes(): Promise<ExpiredNode[]>;
   /**
    * Makes the store hold exactly `devices` for `nodeId` (announcing a node again after an
@@ -74,7 +109,10 @@ export interface PresenceStore {
     devices: readonly (DeviceRef & { idle: boolean })[];
     at: Date;
   }): Promise<PresenceChange[]>;
-  /** Removes the node, its lease and its devices at once (a graceful shutdown hands nothing to a lease). */
+  /**
+   * Removes the node's lease and devices at once (a graceful shutdown hands nothing to a
+   * lease); it is swept once more later, like an expired node, in case this one stops half-way.
+   */
   releaseNode(nodeId: string, at: Date): Promise<PresenceChange[]>;
   close(): Promise<void>;
 }

@@ -1,26 +1,24 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import { sharedRedisUrl, testPrefix, testRedisLink } from '../testing/redis-nodes.js';
-import { startTestRedisCluster, type TestRedisCluster } from '../testing/redis-server.js';
+import { describe } from 'vitest';
+import { privateRedis, testPrefix, testRedisLink } from '../testing/redis-nodes.js';
 import { presenceStoreCases } from './presence-store.case.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
-const stores = async (url: string, count: number) => {
+const stores = async (url: string, count: number, opts: { claimTimeoutMs?: number } = {}) => {
   const prefix = testPrefix();
   return Promise.all(
     Array.from(
       { length: count },
-      async () => new RedisPresenceStore({ commands: (await testRedisLink(url)).commands, prefix }),
+      async () => new RedisPresenceStore({ commands: (await testRedisLink(url)).commands, prefix, ...opts }),
     ),
   );
 };
 
-presenceStoreCases('one Redis', (count) => stores(sharedRedisUrl, count));
+describe('on one Redis', () => {
+  const url = privateRedis();
+  presenceStoreCases('one Redis', (count, opts) => stores(url(), count, opts));
+});
 
 describe('on a Redis Cluster of three masters', () => {
-  let cluster: TestRedisCluster;
-  beforeAll(async () => {
-    cluster = await startTestRedisCluster(3);
-  }, 60_000);
-  afterAll(() => cluster?.stop());
-  presenceStoreCases('a Redis Cluster', (count) => stores(cluster.url, count));
+  const url = privateRedis('cluster');
+  presenceStoreCases('a Redis Cluster', (count, opts) => stores(url(), count, opts));
 });

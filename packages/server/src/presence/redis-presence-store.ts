@@ -1,13 +1,15 @@
 import type { RedisCommands } from '../redis/redis-link.js';
 import { defineScript, hashOf, luaNowMs } from '../redis/scripts.js';
 import { assertNodeId, changeOf, deviceKey, presenceOf, type PresenceRecord } from './presence-record.js';
-import type {
-  DeviceRef,
-  ExpiredNode,
-  ManualStatus,
-  PresenceChange,
-  PresenceStore,
-  VersionedPresence,
+import {
+  allApplied,
+  PresenceBatchError,
+  type DeviceRef,
+  type ExpiredNode,
+  type ManualStatus,
+  type PresenceChange,
+  type PresenceStore,
+  type VersionedPresence,
 } from './presence-store.js';
 
 /**
@@ -46,6 +48,12 @@ elseif op == 'manual' then
   if had then
     if ARGV[2] == '' then redis.call('HDEL', key, 'm') else redis.call('HSET', key, 'm', ARGV[2]) end
   end
+elseif op == 'seen' then
+  -- ARGV[2] when: a user without devices was last seen then, unless later is known
+  if not had then
+    local ls = tonumber(redis.call('HGET', key, 'ls') or '0')
+    if tonumber(ARGV[2]) > ls then redis.call('HSET', key, 'ls', ARGV[2]) end
+  end
 elseif op == 'sync' then
   -- ARGV[2] node prefix 'd:<node>/', ARGV[3] when offline, ARGV[4..#ARGV-1] field, idle pairs to keep
   local wanted = {}
@@ -83,24 +91,55 @@ if existed then return 1 else return 0 end`,
 };
 
 /**
- * Claims the nodes whose lease ran out (and expiries whose claimer died half-way): each
- * moves to the expiring set with a deadline, so exactly one caller processes it at a time.
- * Returns node, last renewal (ms) pairs.
+ * Claims the nodes to sweep: those whose lease ran out (pass 0) and expiries whose deadline
+ * passed (their second sweep, or a sweep whose claimer died half-way). Each moves its
+ * deadline a claim timeout ahead, so exactly one caller sweeps it at a time.
+ * KEYS: leases, renewals, expiring, passes. Returns node, last renewal (ms), pass triples.
  */
 const CLAIM = {
   name: 'spPresenceClaim',
-  keys: 3,
+  keys: 4,
   lua: `${luaNowMs}
 local claimed = {}
-local function claim(node)
+local function claim(node, pass)
   redis.call('ZREM', KEYS[1], node)
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), node)
   table.insert(claimed, node)
   table.insert(claimed, redis.call('HGET', KEYS[2], node) or '0')
+  table.insert(claimed, pass)
 end
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do claim(node) end
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do claim(node) end
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
+  claim(node, tonumber(redis.call('HGET', KEYS[4], node) or '0'))
+end
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do claim(node, 0) end
 return claimed`,
+};
+
+/** A node leaving by itself: no lease from now on, and an expiry to sweep it (ARGV: node, when, claim timeout). */
+const RELEASE = {
+  name: 'spPresenceRelease',
+  keys: 4,
+  lua: `${luaNowMs}
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], 0)
+return 1`,
+};
+
+/** A sweep of a node is done (ARGV: node, its pass): after the second, the node is forgotten. */
+const SWEPT = {
+  name: 'spPresenceSwept',
+  keys: 4,
+  lua: `local pass = tonumber(ARGV[2]) + 1
+if pass >= 2 then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[4], ARGV[1], pass)
+end
+return pass`,
 };
 
 export interface RedisPresenceStoreOptions {
@@ -133,6 +172,8 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #apply: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   readonly #renew: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   readonly #claim: (keys: string[], args: (string | number)[]) => Promise<unknown>;
+  readonly #release: (keys: string[], args: (string | number)[]) => Promise<unknown>;
+  readonly #swept: (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
   constructor(opts: RedisPresenceStoreOptions) {
     this.#commands = opts.commands;
@@ -142,6 +183,8 @@ export class RedisPresenceStore implements PresenceStore {
     this.#apply = defineScript(opts.commands, APPLY);
     this.#renew = defineScript(opts.commands, RENEW);
     this.#claim = defineScript(opts.commands, CLAIM);
+    this.#release = defineScript(opts.commands, RELEASE);
+    this.#swept = defineScript(opts.commands, SWEPT);
   }
 
   async setDevice(device: DeviceRef & { idle: boolean }): Promise<PresenceChange> {
@@ -165,6 +208,10 @@ export class RedisPresenceStore implements PresenceStore {
     return this.#run(userId, ['manual', status ?? '']);
   }
 
+  markSeen(input: { userId: number; at: Date }): Promise<PresenceChange> {
+    return this.#run(input.userId, ['seen', input.at.getTime()]);
+  }
+
   async get(userIds: readonly number[]): Promise<Map<number, VersionedPresence>> {
     const replies = await Promise.all(userIds.map((id) => this.#commands.hgetall(this.#userKey(id))));
     const found = new Map<number, VersionedPresence>();
@@ -183,17 +230,21 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async expireNodes(): Promise<ExpiredNode[]> {
-    const reply = (await this.#claim(
-      [this.#leasesKey, this.#renewedKey, this.#expiringKey],
-      [this.#claimTimeoutMs],
-    )) as string[] | null;
+    const reply = (await this.#claim(this.#registryKeys, [this.#claimTimeoutMs])) as (string | number)[] | null;
     const expired: ExpiredNode[] = [];
-    for (let i = 0; reply !== null && i + 1 < reply.length; i += 2) {
-      const nodeId = reply[i]!;
+    for (let i = 0; reply !== null && i + 2 < reply.length; i += 3) {
+      const nodeId = String(reply[i]);
       const lastRenewedAt = new Date(Number(reply[i + 1]));
-      const changes = await this.#dropNode(nodeId, lastRenewedAt);
-      await this.#commands.zrem(this.#expiringKey, nodeId);
-      await this.#commands.hdel(this.#renewedKey, nodeId);
+      let changes: PresenceChange[];
+      try {
+        changes = await this.#dropNode(nodeId, lastRenewedAt);
+      } catch (error) {
+        // Left claimed: another sweep takes it over after the claim timeout.
+        if (!(error instanceof PresenceBatchError)) throw error;
+        expired.push({ nodeId, lastRenewedAt, changes: error.changes });
+        continue;
+      }
+      await this.#swept(this.#registryKeys, [nodeId, Number(reply[i + 2])]);
       expired.push({ nodeId, lastRenewedAt, changes });
     }
     return expired;
@@ -216,7 +267,7 @@ export class RedisPresenceStore implements PresenceStore {
     if (members.length > 0) await this.#commands.sadd(nodeKey, ...members);
     const indexed = await this.#commands.smembers(nodeKey);
     const users = new Set([...wanted.keys(), ...indexed.map((m) => Number(m.slice(0, m.indexOf(' '))))]);
-    const changes = await Promise.all(
+    const changes = await allApplied(
       [...users].map((userId) =>
         this.#run(userId, ['sync', `d:${input.nodeId}/`, input.at.getTime(), ...(wanted.get(userId) ?? [])]),
       ),
@@ -228,9 +279,10 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async releaseNode(nodeId: string, at: Date): Promise<PresenceChange[]> {
-    await this.#commands.zrem(this.#leasesKey, nodeId);
-    await this.#commands.hdel(this.#renewedKey, nodeId);
-    return this.#dropNode(nodeId, at);
+    await this.#release(this.#registryKeys, [nodeId, at.getTime(), this.#claimTimeoutMs]);
+    const changes = await this.#dropNode(nodeId, at);
+    await this.#swept(this.#registryKeys, [nodeId, 0]);
+    return changes;
   }
 
   close(): Promise<void> {
@@ -238,15 +290,22 @@ export class RedisPresenceStore implements PresenceStore {
     return Promise.resolve();
   }
 
+  /** Removes every device of the node; index entries go only once their user is done. */
   async #dropNode(nodeId: string, at: Date): Promise<PresenceChange[]> {
     const nodeKey = this.#nodeKey(nodeId);
     const members = await this.#commands.smembers(nodeKey);
-    const users = new Set(members.map((m) => Number(m.slice(0, m.indexOf(' ')))));
-    const changes = await Promise.all(
-      [...users].map((userId) => this.#run(userId, ['sync', `d:${nodeId}/`, at.getTime()])),
+    const byUser = new Map<number, string[]>();
+    for (const m of members) {
+      const userId = Number(m.slice(0, m.indexOf(' ')));
+      byUser.set(userId, [...(byUser.get(userId) ?? []), m]);
+    }
+    return allApplied(
+      [...byUser].map(async ([userId, entries]) => {
+        const change = await this.#run(userId, ['sync', `d:${nodeId}/`, at.getTime()]);
+        await this.#commands.srem(nodeKey, ...entries);
+        return change;
+      }),
     );
-    await this.#commands.del(nodeKey);
-    return changes;
   }
 
   async #run(userId: number, args: (string | number)[]): Promise<PresenceChange> {
@@ -267,6 +326,10 @@ export class RedisPresenceStore implements PresenceStore {
 
   #nodeKey(nodeId: string): string {
     return `${this.#prefix}node-devices:{n${nodeId}}`;
+  }
+
+  get #registryKeys(): string[] {
+    return [this.#leasesKey, this.#renewedKey, this.#expiringKey, `${this.#prefix}nodes-pass:{registry}`];
   }
 
   get #leasesKey(): string {

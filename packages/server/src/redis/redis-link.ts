@@ -16,7 +16,8 @@ export interface RedisLinkOptions {
   maxRetryDelayMs?: number;
 }
 
-type Listener = () => void;
+/** Told how long something may have gone missing, in ms. */
+type Listener = (lostForMs: number) => void;
 
 /**
  * Everything a node holds open to Redis: a command connection (one Redis or a Redis
@@ -47,18 +48,19 @@ export class RedisLink {
     this.isCluster = opts.isCluster;
     this.#log = opts.log;
     this.#base = opts.base;
-    let wasReady = true;
+    let downSince: number | undefined;
     this.commands.on('ready', () => {
       this.#healthChanged();
-      if (wasReady) return;
-      wasReady = true;
-      this.#log.info('redis: reconnected');
-      for (const listener of [...this.#upListeners]) listener();
+      if (downSince === undefined) return;
+      const lostForMs = Date.now() - downSince;
+      downSince = undefined;
+      this.#log.info({ lostForMs }, 'redis: reconnected');
+      for (const listener of [...this.#upListeners]) listener(lostForMs);
     });
     const down = () => {
       this.#healthChanged();
-      if (!wasReady || this.#closed) return;
-      wasReady = false;
+      if (downSince !== undefined || this.#closed) return;
+      downSince = Date.now();
       this.#log.warn('redis: connection lost, retrying');
     };
     this.commands.on('close', down);
@@ -181,16 +183,21 @@ export class RedisLink {
     this.#channels.set(channel, shard);
     shard.channels.add(channel);
     await shard.started;
-    if (shard.redis.status !== 'ready') return;
+    if (shard.redis.status !== 'ready') {
+      // Subscribed when the shard is back, which then says that things may have been missed.
+      shard.downSince ??= Date.now();
+      return;
+    }
     try {
       await shard.redis.ssubscribe(channel);
     } catch (error) {
-      const moved = /^MOVED \d+ (\S+)/.exec((error as Error).message);
-      if (moved?.[1] === undefined || this.#channels.get(channel) !== shard) return;
-      // The slot moved since we last asked: follow it.
-      shard.channels.delete(channel);
-      await this.#refreshSlots();
-      await this.subscribe(channel);
+      if (this.#channels.get(channel) !== shard) return;
+      if (/^(MOVED|ASK) /.test((error as Error).message)) {
+        // The slot moved since we last asked: follow it.
+        await this.#rehome();
+        return;
+      }
+      shard.downSince ??= Date.now();
     }
   }
 
@@ -206,6 +213,7 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#rehomeTimer);
     for (const shard of this.#shards.values()) shard.redis.disconnect();
     this.#shards.clear();
     this.#channels.clear();
@@ -248,31 +256,70 @@ export class RedisLink {
       enableOfflineQueue: true,
       maxRetriesPerRequest: 0,
     });
-    const shard: Shard = { key, redis, channels: new Set(), started: Promise.resolve(), renewing: false };
+    const shard: Shard = {
+      key,
+      redis,
+      channels: new Set(),
+      started: Promise.resolve(),
+      renewing: false,
+      downSince: undefined,
+    };
     redis.on('error', (error: Error) => this.#log.debug({ err: error, shard: key }, 'redis: subscriber error'));
     redis.on('smessage', (channel: string, message: string) => {
       for (const listener of this.#messageListeners) listener(channel, message);
     });
-    redis.on('close', () => this.#healthChanged());
-    let connectedBefore = false;
+    redis.on('close', () => {
+      shard.downSince ??= Date.now();
+      this.#healthChanged();
+      // On a cluster the shard may have failed over: its slots may be served elsewhere now.
+      if (this.isCluster && !this.#closed) this.#scheduleRehome();
+    });
     redis.on('ready', () => {
-      const again = connectedBefore;
-      connectedBefore = true;
       const channels = [...shard.channels];
       // Not healthy again until the subscriptions are live again.
       shard.renewing = true;
       void Promise.allSettled(channels.map((c) => redis.ssubscribe(c))).then(() => {
         shard.renewing = false;
         this.#healthChanged();
-        if (!again) return;
-        this.#log.info({ shard: key, channels: channels.length }, 'redis: subscriptions renewed');
-        for (const listener of [...this.#resubscribedListeners]) listener();
+        const since = shard.downSince;
+        shard.downSince = undefined;
+        if (since === undefined) return;
+        const lostForMs = Date.now() - since;
+        this.#log.info({ shard: key, channels: channels.length, lostForMs }, 'redis: subscriptions renewed');
+        for (const listener of [...this.#resubscribedListeners]) listener(lostForMs);
       });
     });
     shard.started = redis.connect().catch((error: unknown) => {
       this.#log.warn({ err: error, shard: key }, 'redis: subscriber connection failed, retrying');
     });
     return shard;
+  }
+
+  #rehomeTimer: NodeJS.Timeout | undefined;
+
+  #scheduleRehome(): void {
+    this.#rehomeTimer ??= setTimeout(() => {
+      this.#rehomeTimer = undefined;
+      this.#rehome().catch((error: unknown) => {
+        this.#log.debug({ err: error }, 'redis: reading the cluster slots failed; retrying');
+        this.#scheduleRehome();
+      });
+    }, 1_000);
+    this.#rehomeTimer.unref();
+  }
+
+  /** Reads who serves which slot, and moves every channel whose slot changed hands. */
+  async #rehome(): Promise<void> {
+    await this.#refreshSlots();
+    for (const [channel, shard] of [...this.#channels]) {
+      if (this.#nodeOf(channel) === shard.key) continue;
+      shard.channels.delete(channel);
+      if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
+      this.#channels.delete(channel);
+      const target = this.#shardFor(channel);
+      target.downSince ??= Date.now();
+      await this.subscribe(channel);
+    }
   }
 
   #healthChanged(): void {
@@ -301,4 +348,6 @@ interface Shard {
   started: Promise<void>;
   /** Subscribing its channels again after a reconnect. */
   renewing: boolean;
+  /** Since when its channels may not have been live (undefined: they are). */
+  downSince: number | undefined;
 }

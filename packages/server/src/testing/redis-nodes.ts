@@ -1,11 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { RedisFanoutBus } from '../fanout/redis-fanout-bus.js';
 import { createLogger } from '../observability/logger.js';
 import { RedisLink } from '../redis/redis-link.js';
+import { startTestRedis, startTestRedisCluster, type TestRedis, type TestRedisCluster } from './redis-server.js';
 
-/** The machine's shared Redis: fine for tests that neither stop it nor flush it. */
-export const sharedRedisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/**
+ * A private Redis for the tests of this file (started before them, stopped after): tests
+ * never touch the machine's shared Redis. Call at the top of a describe block; the
+ * function it returns gives the URL.
+ */
+export function privateRedis(kind: 'single' | 'cluster' = 'single'): () => string {
+  let server: TestRedis | TestRedisCluster | undefined;
+  beforeAll(async () => {
+    server = kind === 'single' ? await startTestRedis() : await startTestRedisCluster(3);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.[Symbol.asyncDispose]();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the private Redis has not started');
+    return server.url;
+  };
+}
 
 export const testLog = createLogger(
   process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),

@@ -2,6 +2,8 @@ import type { Migration } from 'kysely/migration';
 import { migration0001Users } from './0001-users.js';
 import { migration0002Chat } from './0002-chat.js';
 import { migration0003RoomOrder } from './0003-room-order.js';
+import { migration0004JoinPoint } from './0004-join-point.js';
+import { migration0005Settings } from './0005-settings.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in key order, so names start with a
@@ -11,4 +13,6 @@ export const migrations: Record<string, Migration> = {
   '0001-users': migration0001Users,
   '0002-chat': migration0002Chat,
   '0003-room-order': migration0003RoomOrder,
+  '0004-join-point': migration0004JoinPoint,
+  '0005-settings': migration0005Settings,
 };

@@ -1,0 +1,110 @@
+import type { PresenceBatch } from '@streampod/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../core/connection.js';
+import type { OutgoingEvent } from '../core/outgoing-event.js';
+import type { StreamingSession } from '../core/session.js';
+import type { FanoutBus } from '../fanout/fanout-bus.js';
+import { MemoryFanoutBackend, MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
+import { createLogger } from '../observability/logger.js';
+import { Recorder } from '../testing/recorder.js';
+import type { LastSeenStore } from './last-seen.js';
+import { MemoryPresenceStore } from './memory-presence-store.js';
+import { PresenceManager } from './presence-manager.js';
+import type { PresenceStore } from './presence-store.js';
+
+const log = createLogger('silent');
+const noLastSeen: LastSeenStore = { get: () => Promise.resolve(new Map()), save: () => Promise.resolve() };
+
+/** What one `subscribeToPresence` stream is sent, as `snapshot:`/`change:` lines of status/devices. */
+function watcher() {
+  const lines = new Recorder<string>();
+  const line = (kind: string, batch: PresenceBatch) =>
+    lines.push(`${kind}:${batch.updates.map((u) => `${u.userId}=${u.status}/${u.devices}`).join(',')}`);
+  const session = {
+    sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
+    send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
+    onClosed: () => undefined,
+  } as unknown as StreamingSession<PresenceBatch, unknown>;
+  return { session, lines };
+}
+
+const connection = (userId: number, id: string) => ({ id, user: { id: userId, username: `u${userId}` } }) as Connection;
+
+describe('PresenceManager', () => {
+  it("one watcher's snapshot never hides a change from the watchers already there", async () => {
+    const backend = new MemoryFanoutBackend();
+    const store = new MemoryPresenceStore();
+    const here = new PresenceManager({
+      store,
+      bus: new MemoryFanoutBus(backend),
+      lastSeen: noLastSeen,
+      log,
+      nodeId: 'a',
+      batchMs: 5,
+    });
+    const first = watcher();
+    await here.watch(first.session, [7]);
+    // Another node changes user 7; its note is still on the way here…
+    const change = await store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false });
+    // …when a second watcher's snapshot already reads that version.
+    const second = watcher();
+    await here.watch(second.session, [7]);
+    new MemoryFanoutBus(backend).publish('presence:7', { presence: change.after, version: change.version });
+    await first.lines.until((all) => all.includes('change:7=online/1'));
+    expect(first.lines.entries).toEqual(['snapshot:7=offline/0', 'change:7=online/1']);
+    expect(second.lines.entries).toEqual(['snapshot:7=online/1']);
+    await here.close();
+  });
+
+  it('a user who leaves while the store is away is offline for watchers once it is back, even if it forgot everything', async () => {
+    let inner = new MemoryPresenceStore();
+    let down = false;
+    // The store as Redis without persistence: unreachable, then back empty.
+    const store = new Proxy({} as PresenceStore, {
+      get:
+        (_t, key: keyof PresenceStore) =>
+        (...args: unknown[]) =>
+          down
+            ? Promise.reject(new Error('store unreachable'))
+            : (inner[key] as (...a: unknown[]) => Promise<unknown>).apply(inner, args),
+    });
+    const resyncs = new Set<(lostForMs: number) => void>();
+    const memory = new MemoryFanoutBus();
+    const bus: FanoutBus = {
+      publish: (topic, value) => memory.publish(topic, value),
+      subscribe: (topic, handler) => memory.subscribe(topic, handler),
+      onResync: (listener) => (resyncs.add(listener), () => resyncs.delete(listener)),
+      topicCount: 0,
+      close: () => memory.close(),
+    };
+    const saved = new Recorder<string>();
+    const lastSeen: LastSeenStore = {
+      get: () => Promise.resolve(new Map()),
+      save: (userId, at) => Promise.resolve(saved.push(`${userId}@${at.getTime()}`)),
+    };
+    const manager = new PresenceManager({ store, bus, lastSeen, log, nodeId: 'a', batchMs: 5, leaseMs: 60 });
+    await manager.start();
+    const seen = watcher();
+    await manager.watch(seen.session, [7, 8]);
+    const seven = connection(7, 'c7');
+    await manager.connectionOpened(seven);
+    await manager.connectionOpened(connection(8, 'c8'));
+    await seen.lines.until((all) => all.some((l) => l.includes('8=online/1')));
+
+    down = true;
+    const leftAt = Date.now();
+    await manager.connectionClosed(seven).catch(() => undefined);
+    inner = new MemoryPresenceStore();
+    down = false;
+    manager.resync();
+    for (const listener of resyncs) listener(1_000);
+
+    await seen.lines.until((all) => all.some((l) => l.startsWith('change:') && l.includes('7=offline/0')));
+    await saved.until((all) => all.length === 1);
+    expect(Number(saved.entries[0]!.split('@')[1])).toBeGreaterThanOrEqual(leftAt);
+    // User 8, still connected here, was announced again and never looked offline.
+    expect(seen.lines.entries.filter((l) => l.startsWith('change:') && l.includes('8=offline'))).toEqual([]);
+    expect((await manager.getPresence([7, 8])).map((p) => p.status)).toEqual(['offline', 'online']);
+    await manager.close();
+  });
+});
