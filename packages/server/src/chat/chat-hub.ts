@@ -5,7 +5,7 @@ import { OutgoingEvent } from '../core/outgoing-event.js';
 import type { StreamingSession } from '../core/session.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { TopicIndex } from '../fanout/topic-index.js';
-import type { RoomsSnapshot } from './message-repository.js';
+import type { CatchUpInput, RoomsSnapshot } from './message-repository.js';
 import { FILL_PAGE, RoomChannel, type RoomChannelDeps, type RoomEvent } from './room-channel.js';
 import { encodePosition, MAX_LISTED_ROOMS, type StreamPosition } from './stream-position.js';
 
@@ -39,13 +39,7 @@ export interface ChatHubLoader extends Omit<RoomChannelDeps, 'deliver' | 'log'> 
     base?: number,
   ): Promise<RoomsSnapshot & { seqAtBase?: ReadonlyMap<number, number> }>;
   /** What a stream resuming at `from` missed (see `MessageRepository.catchUp`), as room events. */
-  catchUp(input: {
-    userId: number;
-    roomIds: readonly number[];
-    from: StreamPosition;
-    limit: number;
-    latest?: boolean;
-  }): Promise<{ snapshot: RoomsSnapshot; events: RoomEvent[]; more: boolean }>;
+  catchUp(input: CatchUpInput): Promise<{ snapshot: RoomsSnapshot; events: RoomEvent[]; more: boolean }>;
 }
 
 export interface ChatHubOptions {

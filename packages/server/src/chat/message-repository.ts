@@ -25,6 +25,17 @@ export interface StoredMessage {
   readonly seq: number;
 }
 
+/** What a resuming stream asks for: see `MessageRepository.catchUp`. */
+export interface CatchUpInput {
+  readonly userId: number;
+  /** The rooms the stream follows (the user's, now). */
+  readonly roomIds: readonly number[];
+  readonly from: StreamPosition;
+  readonly limit: number;
+  /** The newest `limit` instead of the oldest. */
+  readonly latest?: boolean;
+}
+
 /** Rooms as one database snapshot saw them. */
 export interface RoomsSnapshot {
   /** The highest message id visible (0 when there is none). */
@@ -207,13 +218,7 @@ export class MessageRepository {
    * oldest first, at most `limit` (`more` when there are others), or with `latest` the
    * newest `limit` of them.
    */
-  catchUp(input: {
-    userId: number;
-    roomIds: readonly number[];
-    from: StreamPosition;
-    limit: number;
-    latest?: boolean;
-  }): Promise<{ snapshot: RoomsSnapshot; messages: StoredMessage[]; more: boolean }> {
+  catchUp(input: CatchUpInput): Promise<{ snapshot: RoomsSnapshot; messages: StoredMessage[]; more: boolean }> {
     return this.#db
       .transaction()
       .setIsolationLevel('repeatable read')
