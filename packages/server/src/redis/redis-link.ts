@@ -197,7 +197,11 @@ export class RedisLink {
         await this.#rehome();
         return;
       }
-      shard.downSince ??= Date.now();
+      // The connection stayed up (else 'ready' subscribes it again): try once more, later.
+      this.#log.warn({ err: error, channel }, 'redis: subscribing failed; retrying');
+      setTimeout(() => {
+        if (this.#channels.get(channel) === shard && !this.#closed) void this.subscribe(channel);
+      }, 1_000).unref();
     }
   }
 
@@ -310,16 +314,24 @@ export class RedisLink {
 
   /** Reads who serves which slot, and moves every channel whose slot changed hands. */
   async #rehome(): Promise<void> {
+    const startedAt = Date.now();
     await this.#refreshSlots();
+    let since: number | undefined;
+    const moving: string[] = [];
     for (const [channel, shard] of [...this.#channels]) {
       if (this.#nodeOf(channel) === shard.key) continue;
+      since = Math.min(since ?? startedAt, shard.downSince ?? startedAt);
       shard.channels.delete(channel);
       if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
       this.#channels.delete(channel);
-      const target = this.#shardFor(channel);
-      target.downSince ??= Date.now();
-      await this.subscribe(channel);
+      moving.push(channel);
     }
+    if (since === undefined) return;
+    await Promise.all(moving.map((channel) => this.subscribe(channel)));
+    // What was published to them while they moved never reached us.
+    const lostForMs = Date.now() - since;
+    this.#log.info({ channels: moving.length, lostForMs }, 'redis: channels followed their slots');
+    for (const listener of [...this.#resubscribedListeners]) listener(lostForMs);
   }
 
   #healthChanged(): void {
