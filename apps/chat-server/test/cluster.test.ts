@@ -66,7 +66,7 @@ async function within<T>(ms: number, promise: Promise<T>, missing: () => string)
 const changesOf = (watch: ReturnType<typeof watchPresence>, userId: number): UserPresence[] =>
   watch.batches.entries.flatMap((b) => (b.snapshot ? [] : b.updates.filter((u) => u.userId === userId)));
 
-describe('many nodes, one chat: real processes on Redis and PostgreSQL', () => {
+describe('many nodes, one chat: real processes on Redis and PostgreSQL', { timeout: 60_000 }, () => {
   let redis: TestRedis;
   let pg: TestPostgres;
   let node1: ChatServerProcess;
@@ -297,13 +297,17 @@ describe('many nodes, one chat: real processes on Redis and PostgreSQL', () => {
     // Not after the 30 s lease: the node said goodbye.
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     await moverClient.query('users.me');
-    await watch.until(mover.id, (p) => p.status === 'online' && p.devices === 1);
+    await within(
+      20_000,
+      watch.until(mover.id, (p) => p.status === 'online' && p.devices === 1),
+      () => JSON.stringify(changesOf(watch, mover.id)),
+    );
     expect(changesOf(watch, mover.id).map((p) => p.status)).not.toContain('offline');
     await Promise.all([moverClient.close(), leaverClient.close()]);
   });
 });
 
-describe('a Redis restart under two nodes', () => {
+describe('a Redis restart under two nodes', { timeout: 60_000 }, () => {
   it('keeps each node serving its own clients, says degraded, and converges after with nothing lost and no stuck typing', async () => {
     await using redis = await startTestRedis();
     await using pg = await createTestPostgres();
@@ -368,7 +372,7 @@ describe('a Redis restart under two nodes', () => {
   });
 });
 
-describe('on a Redis Cluster, with no change but REDIS_URL', () => {
+describe('on a Redis Cluster, with no change but REDIS_URL', { timeout: 60_000 }, () => {
   it('two nodes share presence and messages', async () => {
     await using cluster = await startTestRedisCluster(3);
     await using pg = await createTestPostgres();

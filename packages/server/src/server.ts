@@ -23,6 +23,8 @@ export interface ServerHooks {
   onConnectionClose?(connection: Connection): void | Promise<void>;
   /** A call passed authorization on `connection` (activity). */
   onCall?(connection: Connection, path: string, type: TRPCProcedureType): void;
+  /** The server begins a graceful stop: clients are about to be told to reconnect elsewhere. */
+  onStopping?(): void;
 }
 
 export interface StreampodServerOptions {
@@ -179,6 +181,7 @@ export class StreampodServer {
 
   async #shutdown(): Promise<void> {
     this.#state = 'stopping';
+    this.#opts.hooks?.onStopping?.();
     this.#ws.stopAccepting();
     const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeIdleConnections();

@@ -101,6 +101,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
       onConnectionOpen: (connection) => presence.connectionOpened(connection),
       onConnectionClose: (connection) => presence.connectionClosed(connection),
       onCall: (connection) => presence.activity(connection),
+      onStopping: () => presence.handOff(),
     },
     health: () =>
       redis === undefined

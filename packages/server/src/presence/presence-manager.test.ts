@@ -56,6 +56,35 @@ describe('PresenceManager', () => {
     await here.close();
   });
 
+  it('offline and online again within one batching window reach a watcher as nothing at all', async () => {
+    const backend = new MemoryFanoutBackend();
+    const store = new MemoryPresenceStore();
+    const here = new PresenceManager({
+      store,
+      bus: new MemoryFanoutBus(backend),
+      lastSeen: noLastSeen,
+      log,
+      nodeId: 'a',
+      batchMs: 30,
+    });
+    const elsewhere = new MemoryFanoutBus(backend);
+    const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
+      const { after, version } = await change;
+      elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
+    };
+    await publish(store.setDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', idle: false }));
+    const seen = watcher();
+    await here.watch(seen.session, [7, 8]);
+    // The user's device moves from a stopping node to another one…
+    await publish(store.removeDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', at: new Date() }));
+    await publish(store.setDevice({ nodeId: 'new.0', userId: 7, deviceId: 'd2', idle: false }));
+    // …and in the same window someone else comes online: the batch holds that alone.
+    await publish(store.setDevice({ nodeId: 'new.0', userId: 8, deviceId: 'd3', idle: false }));
+    await seen.lines.until((all) => all.length === 2);
+    expect(seen.lines.entries).toEqual(['snapshot:7=online/1,8=offline/0', 'change:8=online/1']);
+    await here.close();
+  });
+
   it('a user who leaves while the store is away is offline for watchers once it is back, even if it forgot everything', async () => {
     let inner = new MemoryPresenceStore();
     let down = false;

@@ -114,6 +114,8 @@ export class PresenceManager {
   #storeFailing = false;
   /** Bumped by every local device change, so a sync that raced one runs again. */
   #deviceGeneration = 0;
+  /** While stopping: how long a closed device stays, for its client to turn up elsewhere. */
+  #lingerMs = 0;
   #closed = false;
 
   constructor(opts: PresenceManagerOptions) {
@@ -175,10 +177,20 @@ export class PresenceManager {
     );
   }
 
+  /**
+   * The server is stopping and tells its clients to reconnect elsewhere: from now on a
+   * device that goes lingers a moment in the store, so a client that moved is seen on its
+   * new node first and its user never looks offline.
+   */
+  handOff(lingerMs = 250): void {
+    this.#lingerMs = lingerMs;
+  }
+
   /** A connection is gone: its device goes; the user's last device makes them offline, with last seen saved. */
   async connectionClosed(connection: Connection): Promise<void> {
     const device = this.#devices.get(connection);
     if (device === undefined) return;
+    if (this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
     this.#devices.delete(connection);
     const set = this.#devicesByUser.get(device.userId);
     set?.delete(device);
@@ -458,7 +470,19 @@ export class PresenceManager {
     const watchers = this.#watchers.get(userId);
     if (watchers === undefined) return;
     for (const watcher of watchers) {
-      if (watcher.ready && !isNews(watcher.sent.get(userId), note)) continue;
+      if (!watcher.ready) {
+        // Sorted out against the snapshot once it is out.
+        watcher.pending.set(userId, note);
+        this.#dirty.add(watcher);
+        continue;
+      }
+      const sent = watcher.sent.get(userId);
+      if (sent !== undefined && note.version <= sent.version) continue;
+      if (sent !== undefined && samePresence(sent.presence, note.presence)) {
+        // Back to what the watcher has (offline and online again within a window): no flicker.
+        watcher.pending.delete(userId);
+        continue;
+      }
       watcher.pending.set(userId, note);
       this.#dirty.add(watcher);
     }
@@ -510,6 +534,7 @@ export class PresenceManager {
       this.#dirty.delete(watcher);
       const notes = [...watcher.pending.values()];
       watcher.pending.clear();
+      if (notes.length === 0) continue;
       for (const note of notes) watcher.sent.set(note.presence.userId, note);
       const only = notes.length === 1 ? notes[0] : undefined;
       let event = only === undefined ? undefined : single.get(only);

@@ -28,6 +28,10 @@ function combineHooks(first: ServerHooks, second: ServerHooks | undefined): Serv
       first.onCall?.(c, path, type);
       second.onCall?.(c, path, type);
     },
+    onStopping: () => {
+      first.onStopping?.();
+      second.onStopping?.();
+    },
   };
 }
 
