@@ -2,26 +2,25 @@ import type { ChatStreamMessage } from '@streampod/protocol';
 import type { Logger } from 'pino';
 import { fail } from '../core/errors.js';
 import { OutgoingEvent } from '../core/outgoing-event.js';
-import type { StreamingSession } from '../core/session.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { TopicIndex } from '../fanout/topic-index.js';
 import type { CatchUpInput, RoomsSnapshot } from './message-repository.js';
 import { FILL_PAGE, RoomChannel, type RoomChannelDeps, type RoomEvent } from './room-channel.js';
-import { encodePosition, MAX_LISTED_ROOMS, type StreamPosition } from './stream-position.js';
+import {
+  freshPosition,
+  StreamFollower,
+  type ChatSession,
+  type FollowerDeps,
+  type Membership,
+} from './stream-follower.js';
+import type { StreamPosition } from './stream-position.js';
 
 export type { RoomEvent } from './room-channel.js';
+export type { ChatSession, Membership } from './stream-follower.js';
 
 /** What travels on a user's bus topic: a room they joined, and the seq they joined at. */
 export interface UserEvent {
   readonly joinedRoomId: number;
-  readonly joinedSeq: number;
-}
-
-export type ChatSession = StreamingSession<ChatStreamMessage, unknown>;
-
-/** A room of a user and where they joined it. */
-export interface Membership {
-  readonly roomId: number;
   readonly joinedSeq: number;
 }
 
@@ -59,32 +58,6 @@ export interface ChatHubOptions {
   maxListedRooms?: number;
 }
 
-/** A mutable stream position, with its id cached until it moves. */
-interface Position {
-  base: number;
-  readonly rooms: Map<number, number>;
-  id: string | undefined;
-}
-
-/** One open `chat.stream` on this node. */
-interface Follower {
-  readonly session: ChatSession;
-  readonly userId: number;
-  readonly rooms: Set<number>;
-  readonly muted: Set<number>;
-  position: Position;
-  /** Until the stream has caught up, live events wait here, in order. */
-  buffer: [number, RoomEvent][] | undefined;
-  /** Rooms joined while catching up, followed once it is done. */
-  joins: Membership[] | undefined;
-  /** Rooms the stream is reading from the database on its own; their live events wait. */
-  readonly reading: Map<number, RoomEvent[]>;
-  /** room → seq: the stream is ahead of this node's channel up to there (it read them itself). */
-  readonly skip: Map<number, number>;
-  compacting: boolean;
-  compactAbove: number;
-}
-
 const roomTopic = (roomId: number) => `room:${roomId}`;
 const userTopic = (userId: number) => `user:${userId}`;
 /** Live events a stream may hold while it catches up before it must start over. */
@@ -103,11 +76,11 @@ export class ChatHub {
   readonly #log: Logger;
   readonly #loader: ChatHubLoader;
   readonly #maxCatchUp: number;
-  readonly #maxListed: number;
-  readonly #rooms: TopicIndex<number, Follower, RoomEvent>;
-  readonly #users: TopicIndex<number, Follower, UserEvent>;
+  readonly #followerDeps: FollowerDeps;
+  readonly #rooms: TopicIndex<number, StreamFollower, RoomEvent>;
+  readonly #users: TopicIndex<number, StreamFollower, UserEvent>;
   readonly #channels = new Map<number, RoomChannel>();
-  readonly #bySession = new Map<ChatSession, Follower>();
+  readonly #bySession = new Map<ChatSession, StreamFollower>();
   readonly #stopResync: () => void;
 
   constructor(opts: ChatHubOptions) {
@@ -115,7 +88,11 @@ export class ChatHub {
     this.#log = opts.log;
     this.#loader = opts.loader;
     this.#maxCatchUp = opts.maxCatchUp ?? 1_000;
-    this.#maxListed = opts.maxListedRooms ?? 32;
+    this.#followerDeps = {
+      log: opts.log,
+      snapshot: (roomIds, base) => this.#loader.snapshot(roomIds, base),
+      maxListed: opts.maxListedRooms ?? 32,
+    };
     this.#rooms = new TopicIndex({
       bus: opts.bus,
       topic: roomTopic,
@@ -151,19 +128,7 @@ export class ChatHub {
    * those the snapshot had. Rejects (and lets go of everything) when a read fails.
    */
   async open(session: ChatSession, input: { userId: number; from: StreamPosition | undefined }): Promise<void> {
-    const follower: Follower = {
-      session,
-      userId: input.userId,
-      rooms: new Set(),
-      muted: new Set(),
-      position: { base: 0, rooms: new Map(), id: undefined },
-      buffer: [],
-      joins: [],
-      reading: new Map(),
-      skip: new Map(),
-      compacting: false,
-      compactAbove: this.#maxListed,
-    };
+    const follower = new StreamFollower({ session, userId: input.userId, deps: this.#followerDeps });
     this.#bySession.set(session, follower);
     try {
       // The user first, so a room joined from now on is heard of; then the rooms they have.
@@ -224,7 +189,7 @@ export class ChatHub {
   }
 
   async #catchUp(
-    follower: Follower,
+    follower: StreamFollower,
     input: { roomIds: number[]; from: StreamPosition | undefined },
   ): Promise<RoomsSnapshot> {
     const { roomIds, from } = input;
@@ -240,7 +205,7 @@ export class ChatHub {
       // stream is then where the snapshot is, and every replayed event says so.
       result = await this.#loader.catchUp({ userId, roomIds, from, limit: this.#maxCatchUp, latest: true });
       follower.position = freshPosition(result.snapshot);
-      const id = this.#idOf(follower);
+      const id = follower.id();
       result.events.forEach((e, i) => {
         const event = { ...e.event, isCatchup: true, ...(i === 0 ? { gapBefore: true } : {}) };
         follower.session.send(new OutgoingEvent(event), id);
@@ -256,16 +221,13 @@ export class ChatHub {
     for (const e of result.events) {
       follower.position.rooms.set(e.event.conversationId, e.seq!);
       follower.position.id = undefined;
-      follower.session.send(
-        new OutgoingEvent({ ...e.event, isCatchup: true } as ChatStreamMessage),
-        this.#idOf(follower),
-      );
+      follower.session.send(new OutgoingEvent({ ...e.event, isCatchup: true } as ChatStreamMessage), follower.id());
     }
     return result.snapshot;
   }
 
   /** Caught up to `snapshot`: lines each room up with its channel, then lets through what waited. */
-  #goLive(follower: Follower, snapshot: RoomsSnapshot): void {
+  #goLive(follower: StreamFollower, snapshot: RoomsSnapshot): void {
     const lastSeq = (roomId: number) => snapshot.rooms.get(roomId)?.lastSeq ?? 0;
     for (const roomId of follower.rooms) this.#lineUp(follower, roomId, lastSeq(roomId));
     const buffered = follower.buffer ?? [];
@@ -273,7 +235,7 @@ export class ChatHub {
     for (const [roomId, event] of buffered) {
       // The snapshot had it: replayed already, or from before a fresh stream began.
       if (event.seq !== undefined && event.seq <= lastSeq(roomId)) continue;
-      this.#offer(follower, roomId, event);
+      follower.offer(roomId, event);
     }
     const joins = follower.joins ?? [];
     follower.joins = undefined;
@@ -285,7 +247,7 @@ export class ChatHub {
    * behind it has the stream skip what it has; one ahead of it (it started at a newer
    * snapshot, and what came before went to nobody) has the stream read the difference.
    */
-  #lineUp(follower: Follower, roomId: number, hasSeq: number): void {
+  #lineUp(follower: StreamFollower, roomId: number, hasSeq: number): void {
     const channel = this.#channels.get(roomId);
     if (channel === undefined) return;
     channel.start(hasSeq);
@@ -295,7 +257,7 @@ export class ChatHub {
   }
 
   /** A room the user joined at `joinedSeq`: the stream follows it from there. */
-  #joined(follower: Follower, membership: Membership): void {
+  #joined(follower: StreamFollower, membership: Membership): void {
     if (follower.joins !== undefined) {
       follower.joins.push(membership);
       return;
@@ -323,7 +285,7 @@ export class ChatHub {
   }
 
   /** Reads `roomId` from the database for this stream alone, holding its live events meanwhile. */
-  #readRoom(follower: Follower, roomId: number, range: { afterSeq: number; uptoSeq: number }): void {
+  #readRoom(follower: StreamFollower, roomId: number, range: { afterSeq: number; uptoSeq: number }): void {
     follower.reading.set(roomId, follower.reading.get(roomId) ?? []);
     this.#readRange(follower, roomId, range).catch((error: unknown) => {
       this.#log.error({ err: error, roomId }, 'chat: catching a stream up failed; the stream starts over');
@@ -331,22 +293,25 @@ export class ChatHub {
     });
   }
 
-  async #readRange(follower: Follower, roomId: number, range: { afterSeq: number; uptoSeq: number }): Promise<void> {
+  async #readRange(
+    follower: StreamFollower,
+    roomId: number,
+    range: { afterSeq: number; uptoSeq: number },
+  ): Promise<void> {
     let afterSeq = range.afterSeq;
     while (afterSeq < range.uptoSeq) {
       const page = await this.#loader.range({ roomId, afterSeq, uptoSeq: range.uptoSeq, limit: FILL_PAGE });
       // Its own reads: what the channel is told to skip does not apply to them.
-      for (const event of page) this.#emit(follower, roomId, event);
+      for (const event of page) follower.emit(roomId, event);
       if (page.length < FILL_PAGE) break;
       afterSeq = page.at(-1)!.seq!;
     }
     const waiting = follower.reading.get(roomId) ?? [];
     follower.reading.delete(roomId);
-    for (const event of waiting)
-      if (event.seq === undefined || event.seq > range.uptoSeq) this.#send(follower, roomId, event);
+    for (const event of waiting) if (event.seq === undefined || event.seq > range.uptoSeq) follower.send(roomId, event);
   }
 
-  async #addToRoom(follower: Follower, roomId: number): Promise<void> {
+  async #addToRoom(follower: StreamFollower, roomId: number): Promise<void> {
     if (follower.rooms.has(roomId)) return;
     follower.rooms.add(roomId);
     if (!this.#channels.has(roomId)) {
@@ -363,7 +328,7 @@ export class ChatHub {
     await this.#rooms.add(roomId, follower);
   }
 
-  #removeFromRoom(follower: Follower, roomId: number): void {
+  #removeFromRoom(follower: StreamFollower, roomId: number): void {
     follower.rooms.delete(roomId);
     this.#rooms.remove(roomId, follower);
     if (this.#rooms.get(roomId) !== undefined) return;
@@ -411,106 +376,7 @@ export class ChatHub {
     if (followers === undefined) return;
     for (const follower of followers) {
       if (follower.buffer !== undefined) follower.buffer.push([roomId, event]);
-      else this.#offer(follower, roomId, event);
+      else follower.offer(roomId, event);
     }
   }
-
-  /** Sends, unless the stream is reading the room on its own (then the event waits). */
-  #offer(follower: Follower, roomId: number, event: RoomEvent): void {
-    const waiting = follower.reading.get(roomId);
-    if (waiting !== undefined) waiting.push(event);
-    else this.#send(follower, roomId, event);
-  }
-
-  /** Sends a channel event, unless the stream already has it. */
-  #send(follower: Follower, roomId: number, event: RoomEvent): void {
-    if (event.seq !== undefined) {
-      const skip = follower.skip.get(roomId);
-      if (skip !== undefined) {
-        if (event.seq <= skip) return;
-        follower.skip.delete(roomId);
-      }
-    }
-    this.#emit(follower, roomId, event);
-  }
-
-  /** Moves the stream's position past a message, and sends the event with it. */
-  #emit(follower: Follower, roomId: number, event: RoomEvent): void {
-    if (event.seq !== undefined) {
-      // A muted room's messages move the position too: the stream chose not to hear them.
-      follower.position.rooms.set(roomId, event.seq);
-      follower.position.id = undefined;
-      if (follower.position.rooms.size > follower.compactAbove) this.#compact(follower);
-    }
-    if (follower.muted.has(roomId) || event.exceptUserId === follower.userId) return;
-    follower.session.send(outgoingOf(event), this.#idOf(follower));
-  }
-
-  #idOf(follower: Follower): string {
-    return (follower.position.id ??= encodePosition(follower.position));
-  }
-
-  /**
-   * Folds the listed rooms into a newer base: a room is left out when the stream has all of
-   * it and no insert into it is in flight, which a fresh snapshot tells.
-   */
-  #compact(follower: Follower): void {
-    if (follower.position.rooms.size >= MAX_LISTED_ROOMS) {
-      // Its id could no longer be read back: let the client resume from the last one it has.
-      this.#log.warn(
-        { rooms: follower.position.rooms.size },
-        'chat: a stream position grew too long; closing the stream',
-      );
-      void follower.session.close();
-      return;
-    }
-    // A room being read on its own is not settled yet: fold later.
-    if (follower.compacting || follower.reading.size > 0) return;
-    follower.compacting = true;
-    const oldBase = follower.position.base;
-    const rooms = [...follower.rooms];
-    this.#loader.snapshot(rooms, oldBase).then(
-      (snapshot) => {
-        follower.compacting = false;
-        if (follower.position.base !== oldBase) return;
-        const listed = new Map<number, number>();
-        for (const roomId of follower.rooms) {
-          const room = snapshot.rooms.get(roomId);
-          const at = follower.position.rooms.get(roomId) ?? snapshot.seqAtBase?.get(roomId);
-          // A room the snapshot did not check (joined meanwhile) stays listed.
-          if (room === undefined) {
-            if (at !== undefined) listed.set(roomId, at);
-            continue;
-          }
-          if (room.busy || at !== room.lastSeq) listed.set(roomId, at ?? 0);
-        }
-        follower.position = { base: snapshot.maxId, rooms: listed, id: undefined };
-        follower.compactAbove = listed.size + this.#maxListed;
-      },
-      (error: unknown) => {
-        follower.compacting = false;
-        follower.compactAbove = follower.position.rooms.size + this.#maxListed;
-        this.#log.warn({ err: error }, 'chat: folding a stream position failed');
-      },
-    );
-  }
-}
-
-/** The position of a stream that starts at `snapshot`: its base, and the rooms with an insert in flight. */
-function freshPosition(snapshot: RoomsSnapshot): Position {
-  const rooms = new Map<number, number>();
-  for (const [roomId, room] of snapshot.rooms) if (room.busy) rooms.set(roomId, room.lastSeq);
-  return { base: snapshot.maxId, rooms, id: undefined };
-}
-
-const outgoingCache = new WeakMap<RoomEvent, OutgoingEvent<ChatStreamMessage>>();
-
-/** The shared outgoing form of a room event: serialized once for every stream. */
-function outgoingOf(event: RoomEvent): OutgoingEvent<ChatStreamMessage> {
-  let outgoing = outgoingCache.get(event);
-  if (outgoing === undefined) {
-    outgoing = new OutgoingEvent(event.event);
-    outgoingCache.set(event, outgoing);
-  }
-  return outgoing;
 }

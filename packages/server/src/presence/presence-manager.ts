@@ -3,12 +3,11 @@ import type { Logger } from 'pino';
 import type { Connection } from '../core/connection.js';
 import { fail } from '../core/errors.js';
 import { KeyedQueue } from '../core/keyed-queue.js';
-import { OutgoingEvent } from '../core/outgoing-event.js';
 import type { StreamingSession } from '../core/session.js';
 import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { TopicIndex } from '../fanout/topic-index.js';
 import type { LastSeenStore } from './last-seen.js';
-import { neverSeen, samePresence } from './presence-rules.js';
+import { neverSeen } from './presence-rules.js';
+import { PresenceWatchers } from './presence-watchers.js';
 import {
   PresenceBatchError,
   type ManualStatus,
@@ -45,12 +44,6 @@ export interface PresenceManagerOptions {
   onChange?: (change: PresenceChange) => void;
 }
 
-/** What travels on a user's presence topic. */
-export interface PresenceNote {
-  readonly presence: UserPresence;
-  readonly version: number;
-}
-
 /** One live, authenticated connection of a user on this node. */
 interface Device {
   readonly connection: Connection;
@@ -60,29 +53,14 @@ interface Device {
   idle: boolean;
 }
 
-/** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
-interface Watcher {
-  readonly session: StreamingSession<PresenceBatch, unknown>;
-  /** user id → what the stream has been sent of that user (its snapshot, then changes) */
-  readonly sent: Map<number, PresenceNote>;
-  readonly pending: Map<number, PresenceNote>;
-  /** Its snapshot has gone out: changes may follow (never before it). */
-  ready: boolean;
-}
-
-const topic = (userId: number) => `presence:${userId}`;
-
 /**
  * Presence for every endpoint: turns connections and activity into device states in the
- * store, publishes each user's changes on the bus with the version the store gave them,
- * and fans them out to the watchers of that user only, batched per watcher. A change costs
- * work proportional to the watchers of the user who changed, never to the number of users
- * connected. It keeps this node's lease, expires dead nodes, and announces its devices
- * again whenever the store may have lost them.
+ * store, and publishes each user's changes with the version the store gave them to the
+ * watchers of that user on every node (`PresenceWatchers`). It keeps this node's lease,
+ * expires dead nodes, and announces its devices again whenever the store may have lost them.
  */
 export class PresenceManager {
   readonly #store: PresenceStore;
-  readonly #bus: FanoutBus;
   readonly #lastSeen: LastSeenStore;
   readonly #log: Logger;
   readonly #baseNodeId: string;
@@ -92,18 +70,13 @@ export class PresenceManager {
   readonly #onChange: ((change: PresenceChange) => void) | undefined;
   readonly #devices = new Map<Connection, Device>();
   readonly #devicesByUser = new Map<number, Set<Device>>();
-  readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;
-  /** The newest change of each watched user this node has heard of (snapshots do not count). */
-  readonly #latest = new Map<number, PresenceNote>();
+  readonly #watchers: PresenceWatchers;
   /** Disconnects the store did not hear of (it was away): told once it is back. */
   readonly #unheard = new Map<number, Date>();
-  readonly #dirty = new Set<Watcher>();
   readonly #idleSweep: NodeJS.Timeout;
   /** Serializes store updates per user, so this node's changes of a user apply in order. */
   readonly #queue = new KeyedQueue<number>();
-  readonly #stopResync: () => void;
   #leaseTimer: NodeJS.Timeout | undefined;
-  #flushTimer: NodeJS.Timeout | undefined;
   #incarnation = 0;
   #registered = false;
   #ticking: Promise<void> | undefined;
@@ -120,7 +93,6 @@ export class PresenceManager {
 
   constructor(opts: PresenceManagerOptions) {
     this.#store = opts.store;
-    this.#bus = opts.bus;
     this.#lastSeen = opts.lastSeen;
     this.#log = opts.log;
     this.#baseNodeId = opts.nodeId;
@@ -128,13 +100,19 @@ export class PresenceManager {
     this.#idleAfterMs = opts.idleAfterMs ?? 300_000;
     this.#batchMs = opts.batchMs ?? 50;
     this.#onChange = opts.onChange;
-    this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (_id, note) => this.#deliver(note) });
+    this.#watchers = new PresenceWatchers({
+      bus: opts.bus,
+      log: opts.log,
+      batchMs: this.#batchMs,
+      read: (ids) => this.#versioned(ids),
+      readStore: (ids) => this.#store.get(ids),
+      lastSeen: opts.lastSeen,
+      forgetAfterMs: this.#leaseMs,
+    });
     // One sweep for all devices; a device goes idle at most a quarter of the timeout late.
     const sweepMs = Math.min(5_000, Math.max(10, Math.floor(this.#idleAfterMs / 4)));
     this.#idleSweep = setInterval(() => this.#sweepIdle(), sweepMs);
     this.#idleSweep.unref();
-    // Changes published while the bus was away never came: read the watched users again.
-    this.#stopResync = opts.bus.onResync(() => void this.#rereadWatched());
   }
 
   /** The id this node's devices are held under in the store now. */
@@ -240,35 +218,11 @@ export class PresenceManager {
   }
 
   /**
-   * Starts a presence stream: registers the watcher and waits until its users' topics are
-   * live (so no change is missed), then sends the snapshot of every requested user; later
-   * batches carry changes only, and never one older than what the stream was sent.
+   * Starts a presence stream: a snapshot of every requested user, then batches of changes
+   * (see `PresenceWatchers`).
    */
-  async watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
-    const ids = [...new Set(userIds)];
-    const watcher: Watcher = { session, sent: new Map(), pending: new Map(), ready: false };
-    let snapshot: Map<number, VersionedPresence>;
-    try {
-      await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
-      snapshot = await this.#versioned(ids);
-    } catch (error) {
-      // The stream never opens, so its close callbacks will not run: unregister here.
-      this.#unwatch(watcher, ids);
-      throw error;
-    }
-    session.onClosed(() => this.#unwatch(watcher, ids));
-    const updates = ids.map((id) => {
-      const known = snapshot.get(id);
-      const note = { presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 };
-      // Only this watcher's view: another watcher may not have had this version yet.
-      watcher.sent.set(id, note);
-      return note.presence;
-    });
-    session.sendStreamMessage({ snapshot: true, updates });
-    // Changes that came in while the snapshot was read go next, minus what it already had.
-    watcher.ready = true;
-    for (const [id, note] of watcher.pending) if (!isNews(watcher.sent.get(id), note)) watcher.pending.delete(id);
-    if (watcher.pending.size > 0) this.#scheduleFlush();
+  watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
+    return this.#watchers.watch(session, userIds);
   }
 
   /** Local devices, for metrics and tests. */
@@ -278,7 +232,7 @@ export class PresenceManager {
 
   /** Users watched on this node, for leak checks. */
   get watchedUserCount(): number {
-    return this.#watchers.size;
+    return this.#watchers.watchedUserCount;
   }
 
   /**
@@ -290,8 +244,6 @@ export class PresenceManager {
     this.#closed = true;
     clearInterval(this.#idleSweep);
     clearInterval(this.#leaseTimer);
-    clearTimeout(this.#flushTimer);
-    this.#stopResync();
     await this.#ticking;
     try {
       const at = new Date();
@@ -299,8 +251,7 @@ export class PresenceManager {
     } catch (error) {
       this.#log.warn({ err: error }, 'presence: could not release this node; its lease will expire');
     }
-    this.#watchers.clear();
-    this.#latest.clear();
+    this.#watchers.close();
   }
 
   #touch(device: Device, now: number): void {
@@ -352,7 +303,7 @@ export class PresenceManager {
   /** Tells everyone about a change: the bus (every watcher, on every node), last seen, and `onChange`. */
   async #published(change: PresenceChange): Promise<void> {
     if (!change.changed) return;
-    this.#bus.publish<PresenceNote>(topic(change.after.userId), { presence: change.after, version: change.version });
+    this.#watchers.publish({ presence: change.after, version: change.version });
     this.#onChange?.(change);
     const { after } = change;
     if (after.status === 'offline' && after.lastSeen !== null) {
@@ -461,101 +412,4 @@ export class PresenceManager {
     }
     return known;
   }
-
-  #deliver(note: PresenceNote): void {
-    const userId = note.presence.userId;
-    // Two nodes may publish one user's changes out of order: the older one is stale.
-    if (note.version <= (this.#latest.get(userId)?.version ?? -1)) return;
-    this.#latest.set(userId, note);
-    const watchers = this.#watchers.get(userId);
-    if (watchers === undefined) return;
-    for (const watcher of watchers) {
-      if (!watcher.ready) {
-        // Sorted out against the snapshot once it is out.
-        watcher.pending.set(userId, note);
-        this.#dirty.add(watcher);
-        continue;
-      }
-      const sent = watcher.sent.get(userId);
-      if (sent !== undefined && note.version <= sent.version) continue;
-      if (sent !== undefined && samePresence(sent.presence, note.presence)) {
-        // Back to what the watcher has (offline and online again within a window): no flicker.
-        watcher.pending.delete(userId);
-        continue;
-      }
-      watcher.pending.set(userId, note);
-      this.#dirty.add(watcher);
-    }
-    this.#scheduleFlush();
-  }
-
-  /**
-   * After a bus outage: the store is the truth; pass on whatever is newer than what was
-   * heard. A watched user the store no longer knows (it lost its memory) has no device
-   * anywhere: offline, since the database's last seen.
-   */
-  async #rereadWatched(forgottenToo = false): Promise<void> {
-    const ids = [...this.#watchers.keys()];
-    if (ids.length === 0) return;
-    try {
-      const known = await this.#store.get(ids);
-      for (const [, { presence, version }] of known) this.#deliver({ presence, version });
-      const forgotten = ids.filter((id) => !known.has(id));
-      if (!forgottenToo) {
-        // Nodes announce their devices again within a lease: only then is a missing user gone.
-        if (forgotten.length > 0) setTimeout(() => void this.#rereadWatched(true), this.#leaseMs).unref();
-        return;
-      }
-      const lastSeen = forgotten.length === 0 ? new Map<number, Date>() : await this.#lastSeen.get(forgotten);
-      for (const id of forgotten) {
-        let version = this.#latest.get(id)?.version ?? 0;
-        for (const watcher of this.#watchers.get(id) ?? [])
-          version = Math.max(version, watcher.sent.get(id)?.version ?? 0);
-        const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
-        this.#deliver({ presence, version: version + 1 });
-      }
-    } catch (error) {
-      this.#log.warn({ err: error }, 'presence: re-reading watched users failed');
-    }
-  }
-
-  #scheduleFlush(): void {
-    this.#flushTimer ??= setTimeout(() => this.#flush(), this.#batchMs);
-  }
-
-  #flush(): void {
-    this.#flushTimer = undefined;
-    // Most batches hold one change, the same note for every watcher of that user: those
-    // share one event, so the change is serialized once however many watch it.
-    const single = new Map<PresenceNote, OutgoingEvent<PresenceBatch>>();
-    for (const watcher of this.#dirty) {
-      // Not yet snapshotted: its changes wait (it stays dirty) until the snapshot is out.
-      if (!watcher.ready) continue;
-      this.#dirty.delete(watcher);
-      const notes = [...watcher.pending.values()];
-      watcher.pending.clear();
-      if (notes.length === 0) continue;
-      for (const note of notes) watcher.sent.set(note.presence.userId, note);
-      const only = notes.length === 1 ? notes[0] : undefined;
-      let event = only === undefined ? undefined : single.get(only);
-      if (event === undefined) {
-        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates: notes.map((n) => n.presence) });
-        if (only !== undefined) single.set(only, event);
-      }
-      watcher.session.send(event);
-    }
-  }
-
-  #unwatch(watcher: Watcher, ids: readonly number[]): void {
-    this.#dirty.delete(watcher);
-    for (const id of ids) {
-      this.#watchers.remove(id, watcher);
-      if (this.#watchers.get(id) === undefined) this.#latest.delete(id);
-    }
-  }
-}
-
-/** Whether `note` tells a watcher that was sent `sent` something: newer, and different. */
-function isNews(sent: PresenceNote | undefined, note: PresenceNote): boolean {
-  return sent === undefined || (note.version > sent.version && !samePresence(sent.presence, note.presence));
 }

@@ -1,0 +1,214 @@
+import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import type { Logger } from 'pino';
+import { OutgoingEvent } from '../core/outgoing-event.js';
+import type { StreamingSession } from '../core/session.js';
+import type { FanoutBus } from '../fanout/fanout-bus.js';
+import { TopicIndex } from '../fanout/topic-index.js';
+import type { LastSeenStore } from './last-seen.js';
+import { neverSeen, samePresence } from './presence-rules.js';
+import type { VersionedPresence } from './presence-store.js';
+
+/** What travels on a user's presence topic. */
+export interface PresenceNote {
+  readonly presence: UserPresence;
+  readonly version: number;
+}
+
+/** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
+interface Watcher {
+  readonly session: StreamingSession<PresenceBatch, unknown>;
+  /** user id → what the stream has been sent of that user (its snapshot, then changes) */
+  readonly sent: Map<number, PresenceNote>;
+  readonly pending: Map<number, PresenceNote>;
+  /** Its snapshot has gone out: changes may follow (never before it). */
+  ready: boolean;
+}
+
+const topic = (userId: number) => `presence:${userId}`;
+
+export interface PresenceWatchersOptions {
+  bus: FanoutBus;
+  log: Logger;
+  /** Changes within this window reach a watcher as one batch, one entry per user. */
+  batchMs: number;
+  /** Users' presence as it stands (the store, and last seen from the database): a snapshot. */
+  read(userIds: readonly number[]): Promise<Map<number, VersionedPresence>>;
+  /** What the store itself knows, after the bus was away. */
+  readStore(userIds: readonly number[]): Promise<Map<number, VersionedPresence>>;
+  lastSeen: LastSeenStore;
+  /** A watched user the store forgot (it lost its memory) is gone once nodes had this long to announce theirs. */
+  forgetAfterMs: number;
+}
+
+/**
+ * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
+ * work for the watchers of that user only, batched per watcher, serialized once per change.
+ * Changes of one user published out of order by two nodes are told apart by version; a
+ * watcher never gets one older than, or equal to, what it has.
+ */
+export class PresenceWatchers {
+  readonly #bus: FanoutBus;
+  readonly #log: Logger;
+  readonly #opts: PresenceWatchersOptions;
+  readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;
+  /** The newest change of each watched user this node has heard of (snapshots do not count). */
+  readonly #latest = new Map<number, PresenceNote>();
+  readonly #dirty = new Set<Watcher>();
+  readonly #stopResync: () => void;
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: PresenceWatchersOptions) {
+    this.#bus = opts.bus;
+    this.#log = opts.log;
+    this.#opts = opts;
+    this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (_id, note) => this.#deliver(note) });
+    // Changes published while the bus was away never came: read the watched users again.
+    this.#stopResync = opts.bus.onResync(() => void this.#rereadWatched());
+  }
+
+  /** Tells every node's watchers of the user (this node's at once). */
+  publish(note: PresenceNote): void {
+    this.#bus.publish<PresenceNote>(topic(note.presence.userId), note);
+  }
+
+  /**
+   * Starts a presence stream: registers the watcher and waits until its users' topics are
+   * live (so no change is missed), then sends the snapshot of every requested user; later
+   * batches carry changes only, and never one older than what the stream was sent.
+   */
+  async watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
+    const ids = [...new Set(userIds)];
+    const watcher: Watcher = { session, sent: new Map(), pending: new Map(), ready: false };
+    let snapshot: Map<number, VersionedPresence>;
+    try {
+      await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
+      snapshot = await this.#opts.read(ids);
+    } catch (error) {
+      // The stream never opens, so its close callbacks will not run: unregister here.
+      this.#unwatch(watcher, ids);
+      throw error;
+    }
+    session.onClosed(() => this.#unwatch(watcher, ids));
+    const updates = ids.map((id) => {
+      const known = snapshot.get(id);
+      const note = { presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 };
+      // Only this watcher's view: another watcher may not have had this version yet.
+      watcher.sent.set(id, note);
+      return note.presence;
+    });
+    session.sendStreamMessage({ snapshot: true, updates });
+    // Changes that came in while the snapshot was read go next, minus what it already had.
+    watcher.ready = true;
+    for (const [id, note] of watcher.pending) if (!isNews(watcher.sent.get(id), note)) watcher.pending.delete(id);
+    if (watcher.pending.size > 0) this.#scheduleFlush();
+  }
+
+  /** Users watched on this node, for leak checks. */
+  get watchedUserCount(): number {
+    return this.#watchers.size;
+  }
+
+  close(): void {
+    clearTimeout(this.#flushTimer);
+    this.#stopResync();
+    this.#watchers.clear();
+    this.#latest.clear();
+  }
+
+  #deliver(note: PresenceNote): void {
+    const userId = note.presence.userId;
+    // Two nodes may publish one user's changes out of order: the older one is stale.
+    if (note.version <= (this.#latest.get(userId)?.version ?? -1)) return;
+    this.#latest.set(userId, note);
+    const watchers = this.#watchers.get(userId);
+    if (watchers === undefined) return;
+    for (const watcher of watchers) {
+      if (!watcher.ready) {
+        // Sorted out against the snapshot once it is out.
+        watcher.pending.set(userId, note);
+        this.#dirty.add(watcher);
+        continue;
+      }
+      const sent = watcher.sent.get(userId);
+      if (sent !== undefined && note.version <= sent.version) continue;
+      if (sent !== undefined && samePresence(sent.presence, note.presence)) {
+        // Back to what the watcher has (offline and online again within a window): no flicker.
+        watcher.pending.delete(userId);
+        continue;
+      }
+      watcher.pending.set(userId, note);
+      this.#dirty.add(watcher);
+    }
+    this.#scheduleFlush();
+  }
+
+  /**
+   * After a bus outage: the store is the truth; pass on whatever is newer than what was
+   * heard. A watched user the store no longer knows (it lost its memory) has no device
+   * anywhere: offline, since the database's last seen.
+   */
+  async #rereadWatched(forgottenToo = false): Promise<void> {
+    const ids = [...this.#watchers.keys()];
+    if (ids.length === 0) return;
+    try {
+      const known = await this.#opts.readStore(ids);
+      for (const [, { presence, version }] of known) this.#deliver({ presence, version });
+      const forgotten = ids.filter((id) => !known.has(id));
+      if (!forgottenToo) {
+        // Nodes announce their devices again within a lease: only then is a missing user gone.
+        if (forgotten.length > 0) setTimeout(() => void this.#rereadWatched(true), this.#opts.forgetAfterMs).unref();
+        return;
+      }
+      const lastSeen = forgotten.length === 0 ? new Map<number, Date>() : await this.#opts.lastSeen.get(forgotten);
+      for (const id of forgotten) {
+        let version = this.#latest.get(id)?.version ?? 0;
+        for (const watcher of this.#watchers.get(id) ?? [])
+          version = Math.max(version, watcher.sent.get(id)?.version ?? 0);
+        const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
+        this.#deliver({ presence, version: version + 1 });
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'presence: re-reading watched users failed');
+    }
+  }
+
+  #scheduleFlush(): void {
+    this.#flushTimer ??= setTimeout(() => this.#flush(), this.#opts.batchMs);
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    // Most batches hold one change, the same note for every watcher of that user: those
+    // share one event, so the change is serialized once however many watch it.
+    const single = new Map<PresenceNote, OutgoingEvent<PresenceBatch>>();
+    for (const watcher of this.#dirty) {
+      // Not yet snapshotted: its changes wait (it stays dirty) until the snapshot is out.
+      if (!watcher.ready) continue;
+      this.#dirty.delete(watcher);
+      const notes = [...watcher.pending.values()];
+      watcher.pending.clear();
+      if (notes.length === 0) continue;
+      for (const note of notes) watcher.sent.set(note.presence.userId, note);
+      const only = notes.length === 1 ? notes[0] : undefined;
+      let event = only === undefined ? undefined : single.get(only);
+      if (event === undefined) {
+        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates: notes.map((n) => n.presence) });
+        if (only !== undefined) single.set(only, event);
+      }
+      watcher.session.send(event);
+    }
+  }
+
+  #unwatch(watcher: Watcher, ids: readonly number[]): void {
+    this.#dirty.delete(watcher);
+    for (const id of ids) {
+      this.#watchers.remove(id, watcher);
+      if (this.#watchers.get(id) === undefined) this.#latest.delete(id);
+    }
+  }
+}
+
+/** Whether `note` tells a watcher that was sent `sent` something: newer, and different. */
+function isNews(sent: PresenceNote | undefined, note: PresenceNote): boolean {
+  return sent === undefined || (note.version > sent.version && !samePresence(sent.presence, note.presence));
+}
