@@ -13,6 +13,7 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['@streampod/source'] } },
   test: {
     projects: [
+      project('framework', 'packages/framework'),
       project('protocol', 'packages/protocol'),
       project('server', 'packages/server'),
       project('client', 'packages/client'),

@@ -35,7 +35,7 @@ export class ChatServerProcess implements AsyncDisposable {
       createInterface({ input: child.stdout }).on('line', (line) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (entry['msg'] === 'chat server listening') resolveUrl(entry['url'] as string);
+        if (String(entry['msg']).startsWith('chat server listening')) resolveUrl(entry['url'] as string);
       });
       child.once('exit', (code) => reject(new Error(`chat server exited with ${code}: ${stderr.join('\n')}`)));
     });

@@ -28,7 +28,7 @@ it('`pnpm start` from the root builds, serves, and stops cleanly on SIGTERM', { 
       if (!line.startsWith('{')) return; // turbo's build output
       const entry = JSON.parse(line) as { msg: string; url?: string };
       messages.push(entry.msg);
-      if (entry.msg === 'chat server listening' && entry.url !== undefined) resolveUrl(entry.url);
+      if (String(entry.msg).startsWith('chat server listening') && entry.url !== undefined) resolveUrl(entry.url);
     });
     child.once('exit', (code) => reject(new Error(`pnpm start exited early with ${code}`)));
     child.once('error', reject);

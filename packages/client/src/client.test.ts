@@ -1,121 +1,12 @@
-import { FreezableProxy, ProbeEndpoint, Recorder, startTestServer, type TestServer } from '@streampod/server/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
-import { openDatabase, type Database } from '@streampod/server';
-import { WebSocket } from 'ws';
-import { createApiClient, createStreampodClient } from './client.js';
-import type { CallProcedure, StreamProcedure } from './procedure-types.js';
 import type { ChatUser } from '@streampod/protocol';
+import { describe, expectTypeOf, it } from 'vitest';
+import { createStreampodClient } from './client.js';
 
-/** The probe endpoint's API, as `pnpm generate` would describe it. */
-interface ProbeApi {
-  probe: {
-    stream: StreamProcedure<{ lastEventId?: string } | undefined, { text: string; at: Date }, true>;
-    sendStreamMessage: CallProcedure<
-      'mutation',
-      { kind: 'echo'; text: string } | { kind: 'stamp'; cursor: string },
-      void
-    >;
-  };
-}
-const probeManifest = {
-  probe: { stream: { kind: 'subscription', tracked: true }, sendStreamMessage: { kind: 'mutation', tracked: false } },
-} as const;
-
-let database: Database;
-let probe: ProbeEndpoint;
-let server: TestServer;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
-beforeEach(async () => {
-  probe = new ProbeEndpoint();
-  server = await startTestServer({ endpoints: { probe }, database });
-});
-afterEach(() => server.close());
-
-function probeClient(url: string) {
-  return createApiClient<ProbeApi>(probeManifest, {
-    url,
-    WebSocket,
-    reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
-    keepAlive: { intervalMs: 200, pongTimeoutMs: 200 },
-  });
-}
-
-describe('the generated client', () => {
+describe('the chat client', () => {
   it('types every call from the protocol', () => {
-    const client = createStreampodClient({ url: 'http://127.0.0.1:1', WebSocket });
+    const client = createStreampodClient({ url: 'http://127.0.0.1:1' });
     expectTypeOf(client.users.me).toEqualTypeOf<() => Promise<ChatUser>>();
     expectTypeOf(client.auth.login).parameter(0).toEqualTypeOf<{ username: string; password: string }>();
     void client.close();
-  });
-
-  it('iterates a stream with for await, and breaking out closes it on the server', async () => {
-    const client = probeClient(server.url);
-    for await (const event of client.probe.stream()) {
-      expectTypeOf(event).toEqualTypeOf<{ text: string; at: Date }>();
-      expect(event).toEqual({ text: 'welcome', at: new Date(0) });
-      break;
-    }
-    await probe.hooks.untilCount('closed:ok');
-    await client.close();
-  });
-
-  it('resumes a stream after the network drops, from the last event it saw', async () => {
-    await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
-    const client = probeClient(`http://127.0.0.1:${proxy.port}`);
-    const seen = new Recorder<string>();
-    const subscription = client.probe.stream();
-    subscription.listen({ onData: (e) => seen.push(e.text) });
-    await seen.untilCount('welcome');
-    await client.probe.sendStreamMessage({ kind: 'stamp', cursor: '42' });
-    await client.probe.sendStreamMessage({ kind: 'echo', text: 'after' });
-    await seen.untilCount('after');
-    expect(subscription.lastEventId).toBe('42~1');
-
-    proxy.cut();
-    await probe.hooks.untilCount('opened:42');
-    await seen.untilCount('welcome', 2);
-    expect(probe.hooks.count('closed:ok')).toBe(1);
-    await client.close();
-  });
-
-  it('moves open streams to a new connection on reconnect(), resuming them', async () => {
-    const client = probeClient(server.url);
-    const seen = new Recorder<string>();
-    client.probe.stream().listen({ onData: (e) => seen.push(e.text) });
-    await seen.untilCount('welcome');
-    await client.probe.sendStreamMessage({ kind: 'stamp', cursor: '7' });
-    await seen.untilCount('stamp 7');
-    client.reconnect();
-    await probe.hooks.untilCount('opened:7');
-    await probe.hooks.untilCount('closed:ok');
-    await seen.untilCount('welcome', 2);
-    await client.close();
-  });
-});
-
-describe('reconnect() regressions', () => {
-  it('a moved subscription stays one subscription: close() still stops it, and it follows the next reconnect', async () => {
-    const client = probeClient(server.url);
-    const seen = new Recorder<string>();
-    const completed = new Recorder<string>();
-    const subscription = client.probe.stream();
-    const stop = subscription.listen({
-      onData: (e) => seen.push(e.text),
-      onComplete: () => completed.push('complete'),
-    });
-    await seen.untilCount('welcome');
-    client.reconnect();
-    await seen.untilCount('welcome', 2);
-    client.reconnect();
-    await seen.untilCount('welcome', 3);
-    expect(completed.entries).toEqual([]);
-    stop();
-    await probe.hooks.untilCount('closed:ok', 3);
-    // Three opens (one per connection), three closes, and nothing left open.
-    expect(probe.hooks.entries.filter((h) => h.startsWith('opened:'))).toHaveLength(3);
-    await client.close();
   });
 });

@@ -1,12 +1,21 @@
-export { createStreampodClient, createApiClient } from './client.js';
-export type { StreampodClient, StreampodClientOptions, ApiClient, ClientMethod } from './client.js';
-export { Subscription } from './subscription.js';
-export type { SubscriptionHandlers } from './subscription.js';
-export { jitteredBackoff } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
+// The chat server's client: its generated surface, presence and chat helpers.
+export { createStreampodClient } from './client.js';
+export type { StreampodClient, StreampodClientOptions } from './client.js';
 export type { StreampodApi } from './generated/api.js';
 export { apiManifest } from './generated/api.js';
-export type { CallProcedure, StreamProcedure } from './procedure-types.js';
+// The generic runtime it is built on (also at `@streampod/client/runtime`).
+export { createApiClient, Subscription, jitteredBackoff } from './runtime/index.js';
+export type {
+  ApiClient,
+  ApiClientOptions,
+  ApiMethods,
+  ClientMethod,
+  ConnectionState,
+  SubscriptionHandlers,
+  BackoffOptions,
+  CallProcedure,
+  StreamProcedure,
+} from './runtime/index.js';
 export { PresenceTracker, formatLastSeen } from './presence/index.js';
 export type {
   PresenceHandler,

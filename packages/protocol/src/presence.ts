@@ -18,7 +18,8 @@ export type UserPresence = z.infer<typeof UserPresence>;
 export const UserPresenceList = z.array(UserPresence);
 export type UserPresenceList = z.infer<typeof UserPresenceList>;
 
-export const PresenceUpdate = UserPresence;
+/** One entry of a presence batch: a user's presence as it is now. A schema of its own, so types keep their names. */
+export const PresenceUpdate = UserPresence.describe("A user's presence as it is now (in a snapshot) or as it changed.");
 export type PresenceUpdate = UserPresence;
 
 /** The first batch of a subscription has `snapshot: true` and every requested user. */

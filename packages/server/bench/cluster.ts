@@ -21,9 +21,8 @@ import type { ChatStreamMessage } from '@streampod/protocol';
 import { createRoom, send } from '../src/testing/chat-helpers.js';
 import { createTestPostgres } from '../src/testing/postgres.js';
 import { connectDevice, registerUser, type ServerAddress } from '../src/testing/presence-helpers.js';
-import { Recorder } from '../src/testing/recorder.js';
+import { Recorder, type StockWsClient } from '@streampod/framework/testing';
 import { startTestRedis } from '../src/testing/redis-server.js';
-import type { StockWsClient } from '../src/testing/trpc-clients.js';
 
 const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/chat-server');
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 2_000);

@@ -11,11 +11,8 @@ import { openDatabase } from '../src/db/index.js';
 import { TokenService } from '../src/auth/tokens.js';
 import { createAppServices } from '../src/app/services.js';
 import { appEndpoints } from '../src/app/endpoints.js';
-import { Connection, type TransportSocket } from '../src/core/connection.js';
-import { describeEndpoints } from '../src/core/procedures.js';
-import { compileRouter } from '../src/core/router.js';
-import { WsRpc } from '../src/core/ws-rpc.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger, type TransportSocket } from '@streampod/framework';
+import { sp } from '../src/endpoints/streampod.js';
 import type { Membership } from '../src/presence/membership.js';
 
 const WATCHERS_PER_USER = 10;
@@ -39,20 +36,34 @@ function xorshift(seed: number) {
 /** One size, measured in this process (the runner gives each size a fresh process). */
 export async function measure(users: number) {
   const database = await openDatabase({ dataDir: 'memory' });
-  const log = createLogger('silent');
+  const log = createLogger({ level: 'silent' });
+  const tokens = new TokenService({ secret: new Uint8Array(32) });
   const app = await createAppServices({
     nodeId: 'bench',
     db: database.db,
     log,
-    tokens: new TokenService({ secret: new Uint8Array(32) }),
+    tokens,
     membership: everyoneShares,
     presenceBatchMs: 0,
   });
-  const router = compileRouter(
-    describeEndpoints(appEndpoints),
-    { db: database.db, log, services: app.services },
-    { onCall: (c) => app.services.presence.activity(c) },
-  );
+  let online = 0;
+  let everyoneOnline!: () => void;
+  const allOnline = new Promise<void>((resolve) => (everyoneOnline = resolve));
+  // The server is never listening: each connection is fed its frames through `acceptSocket`.
+  const server = sp.server({
+    endpoints: appEndpoints,
+    services: app.services,
+    authenticate: (token) => tokens.verify(token),
+    hooks: {
+      ...app.hooks,
+      // Counted, so the run starts once every user is online.
+      onConnectionOpen: async (connection) => {
+        await app.hooks.onConnectionOpen?.(connection);
+        if (++online === users) everyoneOnline();
+      },
+    },
+    logger: log,
+  });
 
   let frames = 0;
   let waitFor = 0;
@@ -68,23 +79,23 @@ export async function measure(users: number) {
     },
     close: () => undefined,
     isOpen: true,
+    bufferedBytes: 0,
   };
   const framesReach = (n: number) =>
     frames >= n ? Promise.resolve() : new Promise<void>((resolve) => ((waitFor = n), (wake = resolve)));
 
-  const rpcs: WsRpc[] = [];
+  const rpcs: { onText(text: string): void; onClose(): void }[] = [];
   for (let id = 1; id <= users; id++) {
-    const connection = new Connection('ws', '127.0.0.1', socket);
-    connection.credentials = { user: { id, username: `u${id}` }, expiresAt: Date.now() + 3_600_000 };
-    await app.services.presence.connectionOpened(connection);
-    rpcs.push(
-      new WsRpc({ router, connection, expectConnectionParams: false, authenticate: () => Promise.resolve(null) }),
-    );
+    const token = await tokens.issue({ id, username: `u${id}` });
+    const rpc = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
+    rpc.onText(JSON.stringify({ method: 'connectionParams', data: { token } }));
+    rpcs.push(rpc);
   }
+  await allOnline;
   // Each user watches the next ten, so each user has exactly ten watchers.
   for (let i = 0; i < users; i++) {
     const userIds = Array.from({ length: WATCHERS_PER_USER }, (_, k) => ((i + k + 1) % users) + 1);
-    rpcs[i]!.handleFrame(
+    rpcs[i]!.onText(
       JSON.stringify({
         id: 1,
         method: 'subscription',
@@ -104,7 +115,7 @@ export async function measure(users: number) {
       const user = next() % users;
       current[user] = (current[user]! + 1) % 3;
       const before = frames;
-      rpcs[user]!.handleFrame(
+      rpcs[user]!.onText(
         JSON.stringify({
           id: ++requestId,
           method: 'mutation',
@@ -124,7 +135,8 @@ export async function measure(users: number) {
   const used = process.cpuUsage(cpu);
   const wall = performance.now() - started;
 
-  await Promise.all(rpcs.map((r) => r.close()));
+  for (const r of rpcs) r.onClose();
+  await server.close();
   await app.close();
   await database.close();
   return {

@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ContractSnapshot } from '../src/codegen/contract-diff.js';
+import type { ContractSnapshot } from '@streampod/framework/codegen';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const committedSnapshot = resolve(packageDir, '../../contract/api.json');
 const committedClient = resolve(packageDir, '../client/src/generated/api.ts');
 
-/** Runs one of the package's CI scripts as CI does; resolves with its exit code and output. */
-function run(script: string, args: string[]): Promise<{ code: number; output: string }> {
+/** Runs the package's codegen script as CI does (`generate …` or `contract …`); resolves with its exit code and output. */
+function run(command: 'generate' | 'contract', args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolveRun) => {
     execFile(
       process.execPath,
-      ['--conditions=@streampod/source', '--import', 'tsx', `scripts/${script}.ts`, ...args],
+      ['--conditions=@streampod/source', '--import', 'tsx', 'scripts/codegen.ts', command, ...args],
       { cwd: packageDir },
       (error, stdout, stderr) => resolveRun({ code: error === null ? 0 : Number(error.code), output: stdout + stderr }),
     );
@@ -56,6 +56,15 @@ describe('pnpm contract:check', () => {
     const { code, output } = await run('contract', ['check', '--snapshot', file]);
     expect(code).toBe(1);
     expect(output).toMatch(/BREAKING +users\.whoami/);
+  });
+
+  it('fails when a stream stops (or starts) carrying tracked ids: stock clients would get other events', async () => {
+    const file = await snapshotWith((s) => {
+      s.procedures['chat.stream']!.tracked = false;
+    });
+    const { code, output } = await run('contract', ['check', '--snapshot', file]);
+    expect(code).toBe(1);
+    expect(output).toMatch(/BREAKING +chat\.stream +tracked: events now carry tracked ids/);
   });
 
   it('accepts a compatible change (a new procedure) and says how to record it', async () => {

@@ -1,6 +1,7 @@
 import type { ChatStreamMessage } from '@streampod/protocol';
 import { openDatabase, type Database } from '@streampod/server';
-import { Recorder, startTestServer } from '@streampod/server/testing';
+import { Recorder } from '@streampod/framework/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatRoom } from './chat-room.js';
 import { getChatStreamHub } from './chat-stream-hub.js';
@@ -23,7 +24,7 @@ function withSendMessage(client: ChatClient, sendMessage: ChatClient['chat']['se
 
 describe('ChatRoomView', () => {
   it('shows the history, then live messages, in id order', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
     await t.b.chat.sendMessage({ roomId, content: 'one', clientMessageId: 'h1' });
@@ -48,7 +49,7 @@ describe('ChatRoomView', () => {
   });
 
   it('shares one chat.stream between the rooms of a client', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const other = await t.a.chat.createRoom({ name: 'random', memberIds: [t.bob.id] });
     const general = createChatRoom(t.a, t.room.id);
@@ -67,7 +68,7 @@ describe('ChatRoomView', () => {
   });
 
   it('shows a sent message as pending, then stored, never twice although the stream brings it too', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const view = createChatRoom(t.a, t.room.id);
     // Every event of the room on Alice's stream, to know when her own message came back.
@@ -106,7 +107,7 @@ describe('ChatRoomView', () => {
   });
 
   it('retries a send whose answer got lost with the same clientMessageId, storing it once', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const calls: string[] = [];
     let lose = 1;
@@ -136,7 +137,7 @@ describe('ChatRoomView', () => {
   });
 
   it('marks a send failed after its attempts, and retry sends it again with the same id', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const calls: string[] = [];
     let refuse = 2;
@@ -173,7 +174,7 @@ describe('ChatRoomView', () => {
   });
 
   it('acknowledges delivery by itself, and shows read receipts and reactions', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const aliceView = createChatRoom(t.a, t.room.id);
     const bobView = createChatRoom(t.b, t.room.id);
@@ -201,7 +202,7 @@ describe('ChatRoomView', () => {
   });
 
   it('ends with every message exactly once when the client reconnects while the other user sends', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
     const view = createChatRoom(t.a, roomId);
@@ -229,7 +230,7 @@ describe('ChatRoomView', () => {
   });
 
   it('keeps following a room after a reconnect, a release of every view and a new view', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
     const first = createChatRoom(t.a, roomId);

@@ -1,8 +1,8 @@
 import type { ChatMessage, ChatStreamMessage } from '@streampod/protocol';
-import { jitteredBackoff } from '../backoff.js';
+import { jitteredBackoff } from '../runtime/backoff.js';
 import { getChatStreamHub, type ChatStreamHub } from './chat-stream-hub.js';
 import { DeliveryAcks } from './delivery-acks.js';
-import { isFinal, toError } from './errors.js';
+import { isFinal, toError } from '../runtime/errors.js';
 import { insertMessage, mergeHistory, newest, toChatMessage } from './message-list.js';
 import { Outbox, type SendOptions, type SendRetryOptions } from './outbox.js';
 import { applyCursor, applyReaction } from './receipts.js';

@@ -1,6 +1,6 @@
 import type { ChatStreamMessage } from '@streampod/protocol';
-import { jitteredBackoff } from '../backoff.js';
-import { codeOf, isFinal } from './errors.js';
+import { jitteredBackoff } from '../runtime/backoff.js';
+import { codeOf, isFinal } from '../runtime/errors.js';
 import type { ChatClient } from './types.js';
 
 /** What a room hears from the shared stream. */

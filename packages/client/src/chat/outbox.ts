@@ -1,6 +1,6 @@
 import type { ChatMessage, ContentType, SendMessageInput } from '@streampod/protocol';
-import { jitteredBackoff, type BackoffOptions } from '../backoff.js';
-import { isFinal, toError } from './errors.js';
+import { jitteredBackoff, type BackoffOptions } from '../runtime/backoff.js';
+import { isFinal, toError } from '../runtime/errors.js';
 import type { PendingMessage } from './types.js';
 
 /** How a message is sent, beyond its text. */

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatStreamMessage } from '@streampod/protocol';
-import type { SubscriptionHandlers } from '../subscription.js';
+import type { SubscriptionHandlers } from '../runtime/subscription.js';
 import type { ChatClient } from './types.js';
 
 // A chat client whose stream and answers the test drives by hand (`.case.ts`: kept out of

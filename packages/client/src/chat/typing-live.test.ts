@@ -1,5 +1,5 @@
 import { openDatabase, type Database } from '@streampod/server';
-import { startTestServer } from '@streampod/server/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatRoom } from './chat-room.js';
 import { chatPair, untilSnapshot } from './test-chat.case.js';
@@ -14,7 +14,7 @@ afterAll(() => database.close());
 describe('typing, against a server', () => {
   // A long server timeout: typing that disappears here was ended by us, not by the clock.
   it('shows who types on the other side, until they stop or send', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 10_000 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 10_000 });
     await using t = await chatPair(server.url);
     const aliceView = createChatRoom(t.a, t.room.id);
     const bobView = createChatRoom(t.b, t.room.id);

@@ -1,5 +1,6 @@
 import type { UserPresence } from '@streampod/protocol';
-import { FreezableProxy, Recorder, startTestServer } from '@streampod/server/testing';
+import { FreezableProxy, Recorder } from '@streampod/framework/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { openDatabase, type Database } from '@streampod/server';
@@ -30,7 +31,7 @@ function countingSource(client: PresenceSource) {
 
 describe('PresenceTracker', () => {
   it('gives a handler the snapshot, then every change of the watched user', async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);
@@ -62,7 +63,7 @@ describe('PresenceTracker', () => {
   });
 
   it('tells a handler nothing about ids it did not ask for, even when another watch has them', async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     const carol = await registerUser(server.url, 'carol');
@@ -89,7 +90,7 @@ describe('PresenceTracker', () => {
   });
 
   it('shares one server subscription per id set and stops it when the last handler leaves', async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);
@@ -129,7 +130,7 @@ describe('PresenceTracker', () => {
   });
 
   it('reports FORBIDDEN to the handler, the tracker and the view when no room is shared', async () => {
-    await using server = await startTestServer({ database, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);
@@ -161,7 +162,7 @@ describe('PresenceTracker', () => {
   });
 
   it('lets the fresh snapshot after a reconnect replace what was missed while disconnected', async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');

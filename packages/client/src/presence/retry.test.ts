@@ -1,6 +1,6 @@
 import type { PresenceBatch } from '@streampod/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import type { SubscriptionHandlers } from '../subscription.js';
+import type { SubscriptionHandlers } from '../runtime/subscription.js';
 import { PresenceTracker } from './presence-tracker.js';
 import type { PresenceSource } from './watched-set.js';
 

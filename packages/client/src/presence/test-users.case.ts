@@ -1,5 +1,5 @@
 import type { UserPresence } from '@streampod/protocol';
-import type { TestServerOptions } from '@streampod/server/testing';
+import type { ChatTestServerOptions } from '@streampod/server/testing';
 import { WebSocket } from 'ws';
 import { createStreampodClient, type StreampodClient, type StreampodClientOptions } from '../client.js';
 import type { PresenceTracker } from './presence-tracker.js';
@@ -7,7 +7,7 @@ import type { PresenceTracker } from './presence-tracker.js';
 // Helpers shared by the presence, React and Vue tests (`.case.ts`: kept out of the build).
 
 /** Everybody shares a room with everybody: rooms are not the subject here. */
-export const everyoneShares: NonNullable<TestServerOptions['membership']> = {
+export const everyoneShares: NonNullable<ChatTestServerOptions['membership']> = {
   sharedWith: (_viewer, userIds) => Promise.resolve(new Set(userIds)),
 };
 

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { openDatabase, type Database } from '@streampod/server';
-import { startTestServer } from '@streampod/server/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import { act, createElement, type ReactElement } from 'react';
 import { render } from './render.case.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ function TypingLine(props: { roomId: number; typing: { current?: TypingState } }
 
 describe('useChatRoom (React)', () => {
   it('renders the history, then a message another user sent, and our own once', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 300 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
     await t.b.chat.sendMessage({ roomId, content: 'hi alice', clientMessageId: 'r1' });
@@ -75,7 +75,7 @@ describe('useChatRoom (React)', () => {
   });
 
   it('shows who is typing, and tells the other side when we type', async () => {
-    await using server = await startTestServer({ database, typingTimeoutMs: 10_000 });
+    await using server = await startChatTestServer({ database, typingTimeoutMs: 10_000 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
     const typing: { current?: TypingState } = {};

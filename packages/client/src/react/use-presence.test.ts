@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { openDatabase, type Database } from '@streampod/server';
-import { Recorder, startTestServer } from '@streampod/server/testing';
+import { Recorder } from '@streampod/framework/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import { act, createElement, type ReactElement } from 'react';
 import { render } from './render.case.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ function Status(props: { userIds: readonly number[]; userId: number; views?: Pre
 
 describe('usePresence (React)', () => {
   it("shows a contact's status as they come and go", async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);
@@ -60,7 +61,7 @@ describe('usePresence (React)', () => {
   });
 
   it('keeps one subscription and the same object across re-renders with fresh arrays of the same ids', async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);

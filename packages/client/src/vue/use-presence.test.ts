@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { openDatabase, type Database } from '@streampod/server';
-import { startTestServer } from '@streampod/server/testing';
+import { startChatTestServer } from '@streampod/server/testing';
 import type { Document as HappyDocument } from 'happy-dom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, defineComponent, h, nextTick, ref, type Component } from 'vue';
@@ -56,7 +56,7 @@ async function until(tracker: PresenceTracker, opts: { userIds: number[]; userId
 
 describe('usePresence (Vue)', () => {
   it("follows a contact's status, and re-watches when the ids change", async () => {
-    await using server = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     const carol = await registerUser(server.url, 'carol');
@@ -99,7 +99,7 @@ describe('usePresence (Vue)', () => {
   });
 
   it('works with provideStreampod in a parent setup, and shows FORBIDDEN when no room is shared', async () => {
-    await using server = await startTestServer({ database, presenceBatchMs: 10 });
+    await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     await using a = await connectDevice(server.url, alice.token);

@@ -1,3 +1,4 @@
+import { createLogger, type Logger, type StreampodServer } from '@streampod/framework';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -5,16 +6,15 @@ import { resolve } from 'node:path';
 import { loadAuthSecret } from '../auth/secret.js';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
-import { createLogger, type Logger } from '../observability/logger.js';
 import { RedisLink } from '../redis/redis-link.js';
-import { StreampodServer } from '../server.js';
 import type { ChatServerConfig } from './config.js';
+import { sp, type ChatContext } from '../endpoints/streampod.js';
 import { appEndpoints } from './endpoints.js';
 import { createAppServices } from './services.js';
 
 /** A running chat server and what it owns. */
 export interface ChatServer {
-  readonly server: StreampodServer;
+  readonly server: StreampodServer<ChatContext>;
   readonly database: Database;
   readonly url: string;
   readonly port: number;
@@ -24,7 +24,13 @@ export interface ChatServer {
 
 /** Starts the chat server described by `config` (see `readConfig`). */
 export async function startChatServer(config: ChatServerConfig, logger?: Logger): Promise<ChatServer> {
-  const log = logger ?? createLogger(config.LOG_LEVEL);
+  const log =
+    logger ??
+    createLogger({
+      level: config.LOG_LEVEL,
+      service: 'chat-server',
+      pretty: config.LOG_FORMAT === 'auto' ? 'auto' : config.LOG_FORMAT === 'pretty',
+    });
   const dataDir = resolve(config.DATA_DIR);
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -57,10 +63,10 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       presenceBatchMs: config.PRESENCE_BATCH_MS,
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
     });
-    const server = new StreampodServer({
+    const server = sp.server({
       endpoints: appEndpoints,
-      database,
       services: app.services,
+      authenticate: (token) => tokens.verify(token),
       hooks: app.hooks,
       logger: log,
       heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
@@ -68,15 +74,16 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       health: app.health,
       ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
     });
-    const { port, url } = await server.listen({ port: config.PORT, host: config.HOST });
+    const { port, url, address } = await server.listen({ port: config.PORT, host: config.HOST });
     log.info(
       {
+        address,
         url,
         database: database.kind,
         node: nodeId,
         redis: redis === undefined ? 'none' : redis.isCluster ? 'cluster' : 'single',
       },
-      'chat server listening',
+      `chat server listening on ${address} (open ${url})`,
     );
     return {
       server,

@@ -31,6 +31,8 @@ export const ChatServerConfig = z
       .optional()
       .refine((v) => v === undefined, 'room presence is not in this build yet: unset it'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `auto`: readable lines on a terminal, JSON lines otherwise (files, pipes, log collectors). */
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     /** Folder of the built web app; served at `/` when it exists. */
     WEB_DIR: z.string().optional(),
   })

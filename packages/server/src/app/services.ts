@@ -1,14 +1,12 @@
+import { MemoryFanoutBus, type FanoutBus, type Logger, type ServerHooks } from '@streampod/framework';
 import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
 import type { TokenService } from '../auth/tokens.js';
 import { ChatService } from '../chat/chat-service.js';
 import { MemoryTypingStore } from '../chat/memory-typing-store.js';
 import { RedisTypingStore } from '../chat/redis-typing-store.js';
 import type { TypingStore } from '../chat/typing-store.js';
-import type { Services } from '../core/services.js';
 import type { DB } from '../db/index.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
+import type { ChatContext, Services } from '../endpoints/streampod.js';
 import { RedisFanoutBus } from '../fanout/redis-fanout-bus.js';
 import { DbLastSeenStore } from '../presence/last-seen.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
@@ -17,7 +15,6 @@ import { PresenceManager } from '../presence/presence-manager.js';
 import type { PresenceStore } from '../presence/presence-store.js';
 import { RedisPresenceStore } from '../presence/redis-presence-store.js';
 import type { RedisLink } from '../redis/redis-link.js';
-import type { ServerHooks } from '../server.js';
 
 export interface AppServicesOptions {
   db: Kysely<DB>;
@@ -52,7 +49,7 @@ export interface AppServicesOptions {
 /** The chat server's services and the connection hooks that feed presence, built once per server. */
 export async function createAppServices(opts: AppServicesOptions): Promise<{
   services: Services;
-  hooks: ServerHooks;
+  hooks: ServerHooks<ChatContext>;
   /** Problems worth a `degraded: true` on `/healthz` (Redis unreachable). */
   health: () => { degraded: boolean; redis?: 'ok' | 'unreachable' };
   close(): Promise<void>;
@@ -96,7 +93,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
   // Redis may have lost this node's devices while it was away (or restarted empty).
   const stopReconnect = redis?.onReconnect(() => presence.resync());
   return {
-    services: { tokens: opts.tokens, presence, chat, membership: opts.membership ?? chat.repo },
+    services: { db: opts.db, tokens: opts.tokens, presence, chat, membership: opts.membership ?? chat.repo },
     hooks: {
       onConnectionOpen: (connection) => presence.connectionOpened(connection),
       onConnectionClose: (connection) => presence.connectionClosed(connection),

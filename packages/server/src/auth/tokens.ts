@@ -1,5 +1,11 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import type { AuthenticatedUser, Credentials } from '../core/connection.js';
+import type { Credentials } from '@streampod/framework';
+
+/** The signed-in user behind a connection or request: what a token says. */
+export interface AuthenticatedUser {
+  readonly id: number;
+  readonly username: string;
+}
 
 const ISSUER = 'streampod';
 
@@ -37,7 +43,7 @@ export class TokenService {
   }
 
   /** The credentials in a valid token; null for a forged, malformed or expired one. */
-  async verify(token: string): Promise<Credentials | null> {
+  async verify(token: string): Promise<Credentials<AuthenticatedUser> | null> {
     try {
       const { payload } = await jwtVerify(token, this.#secret, { issuer: ISSUER, algorithms: ['HS256'] });
       const id = Number(payload.sub);

@@ -1,10 +1,7 @@
+import { MemoryFanoutBus, createLogger, type FanoutBus, type OutgoingEvent } from '@streampod/framework';
+import { Recorder } from '@streampod/framework/testing';
 import type { ChatStreamMessage } from '@streampod/protocol';
 import { describe, expect, it } from 'vitest';
-import type { OutgoingEvent } from '../core/outgoing-event.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
-import { createLogger } from '../observability/logger.js';
-import { Recorder } from '../testing/recorder.js';
 import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
 import type { RoomsSnapshot } from './message-repository.js';
 import { decodePosition } from './stream-position.js';

@@ -1,9 +1,5 @@
+import { OutgoingEvent, TopicIndex, fail, type FanoutBus, type Logger } from '@streampod/framework';
 import type { ChatStreamMessage } from '@streampod/protocol';
-import type { Logger } from 'pino';
-import { fail } from '../core/errors.js';
-import { OutgoingEvent } from '../core/outgoing-event.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { TopicIndex } from '../fanout/topic-index.js';
 import type { CatchUpInput, RoomsSnapshot } from './message-repository.js';
 import { FILL_PAGE, RoomChannel, type RoomChannelDeps, type RoomEvent } from './room-channel.js';
 import {

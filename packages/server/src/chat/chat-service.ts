@@ -11,11 +11,9 @@ import type {
   UserPresence,
 } from '@streampod/protocol';
 import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import { fail } from '../core/errors.js';
-import { KeyedQueue } from '../core/keyed-queue.js';
+import { fail, type FanoutBus, type Logger } from '@streampod/framework';
+import { KeyedQueue } from '../util/keyed-queue.js';
 import type { DB } from '../db/index.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
 import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
 import { ChatRepository, UnknownUsersError } from './chat-repository.js';
 import { ChatInputError, MessageRepository, type StoredMessage } from './message-repository.js';
@@ -192,9 +190,12 @@ export class ChatService {
     await this.hub.open(session, { userId, from });
   }
 
-  /** `typing` (from any call: typing is the user's) or `subscription` (mute; needs this connection's stream). */
+  /**
+   * `typing` (from any call: typing is the user's) or `subscription` (mute: acts on the
+   * connection's open chat streams, so it needs one).
+   */
   async handleStreamMessage(
-    input: { session: ChatSession | undefined; userId: number },
+    input: { streams: readonly ChatSession[]; userId: number },
     message:
       | { type: 'typing'; roomId: number; isTyping: boolean }
       | { type: 'subscription'; roomId: number; subscribe: boolean },
@@ -204,10 +205,11 @@ export class ChatService {
       await this.setTyping({ roomId: message.roomId, userId: input.userId, isTyping: message.isTyping });
       return;
     }
-    if (input.session === undefined || !this.hub.has(input.session)) {
+    const streams = input.streams.filter((session) => this.hub.has(session));
+    if (streams.length === 0) {
       fail('PRECONDITION_FAILED', 'open chat.stream on this connection first: muting acts on its stream');
     }
-    this.hub.setMuted(input.session, { roomId: message.roomId, muted: !message.subscribe });
+    for (const session of streams) this.hub.setMuted(session, { roomId: message.roomId, muted: !message.subscribe });
   }
 
   /** Starts (or keeps up) or ends a user's typing in a room; the room hears starts and ends only. */

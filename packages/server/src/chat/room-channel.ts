@@ -1,5 +1,5 @@
+import type { Logger } from '@streampod/framework';
 import type { ChatStreamMessage } from '@streampod/protocol';
-import type { Logger } from 'pino';
 import type { TypingExpiry } from './typing-store.js';
 
 /** What travels on a room's bus topic. */

@@ -1,12 +1,10 @@
+import { OutgoingEvent, type AppContext, type StreamSession, type Logger } from '@streampod/framework';
 import type { ChatStreamMessage } from '@streampod/protocol';
-import type { Logger } from 'pino';
-import { OutgoingEvent } from '../core/outgoing-event.js';
-import type { StreamingSession } from '../core/session.js';
 import type { RoomsSnapshot } from './message-repository.js';
 import type { RoomEvent } from './room-channel.js';
 import { encodePosition, MAX_LISTED_ROOMS } from './stream-position.js';
 
-export type ChatSession = StreamingSession<ChatStreamMessage, unknown>;
+export type ChatSession = StreamSession<AppContext, ChatStreamMessage, unknown>;
 
 /** A room of a user and where they joined it. */
 export interface Membership {

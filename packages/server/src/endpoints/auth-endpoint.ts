@@ -1,32 +1,27 @@
 import { AuthResult, LoginInput, RegisterInput } from '@streampod/protocol';
 import { dummyHash, hashPassword, KdfBusyError, verifyPassword } from '../auth/passwords.js';
-import { Endpoint } from '../core/endpoint.js';
-import { fail } from '../core/errors.js';
-import type { Session } from '../core/session.js';
+import { fail } from '@streampod/framework';
+import { sp, type ChatCallSession } from './streampod.js';
 import { toChatUser } from './users-repo.js';
 
 /** Postgres' unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
 /** `auth.register` and `auth.login`: the only procedures open without a token. */
-export class AuthEndpoint extends Endpoint {
-  override get requireLogin(): boolean {
-    return false;
-  }
-
+export class AuthEndpoint extends sp.Endpoint {
   register = this.mutation(
-    { input: RegisterInput, output: AuthResult, description: 'Creates an account and signs it in.' },
+    { input: RegisterInput, output: AuthResult, public: true, description: 'Creates an account and signs it in.' },
     async (session, input) => {
       const usernameKey = input.username.toLowerCase();
       // Checked before the costly hash; the unique index still settles a race.
-      const taken = await session.db
+      const taken = await session.services.db
         .selectFrom('users')
         .select('id')
         .where('usernameKey', '=', usernameKey)
         .executeTakeFirst();
       if (taken !== undefined) fail('CONFLICT', 'username: this username is taken');
       const passwordHash = await kdf(() => hashPassword(input.password));
-      const row = await session.db
+      const row = await session.services.db
         .insertInto('users')
         .values({
           username: input.username,
@@ -46,9 +41,9 @@ export class AuthEndpoint extends Endpoint {
   );
 
   login = this.mutation(
-    { input: LoginInput, output: AuthResult, description: 'Signs in with username and password.' },
+    { input: LoginInput, output: AuthResult, public: true, description: 'Signs in with username and password.' },
     async (session, input) => {
-      const row = await session.db
+      const row = await session.services.db
         .selectFrom('users')
         .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'passwordHash'])
         .where('usernameKey', '=', input.username.toLowerCase())
@@ -71,7 +66,7 @@ async function kdf<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function signIn(session: Session, row: Parameters<typeof toChatUser>[0]) {
+async function signIn(session: ChatCallSession, row: Parameters<typeof toChatUser>[0]) {
   const token = await session.services.tokens.issue({ id: row.id, username: row.username });
   session.log.info({ userId: row.id }, 'signed in');
   return { token, user: toChatUser(row) };

@@ -1,7 +1,6 @@
+import { failureOf, stockHttpClient, stockWsClient } from '@streampod/framework/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { failureOf } from '../testing/failure.js';
-import { startTestServer, type TestServer } from '../testing/test-server.js';
-import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
+import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
 
 interface AuthResult {
   token: string;
@@ -10,9 +9,9 @@ interface AuthResult {
 
 const failure = failureOf;
 
-let server: TestServer;
+let server: ChatTestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startChatTestServer();
 });
 afterAll(() => server.close());
 

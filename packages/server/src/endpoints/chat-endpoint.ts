@@ -14,29 +14,26 @@ import {
   SendMessageInput,
 } from '@streampod/protocol';
 import { z } from 'zod';
-import { StreamingEndpoint, type StreamSessionOf } from '../core/endpoint.js';
-import type { Session } from '../core/session.js';
-
-type ChatStreamSession = StreamSessionOf<typeof ChatStreamMessage, typeof ChatStreamInput>;
+import { sp } from './streampod.js';
 
 /**
  * `chat.*`: rooms, stored messages, receipts, reactions, and `chat.stream`, the endpoint
  * stream that follows every room of the user with typing, mute and gap-free catch-up.
  */
-export class ChatEndpoint extends StreamingEndpoint<
-  typeof ChatStreamInput,
-  typeof ChatClientStreamMessage,
-  typeof ChatStreamMessage
-> {
-  constructor() {
-    super({
-      input: ChatStreamInput,
-      message: ChatClientStreamMessage,
-      event: ChatStreamMessage,
-      tracked: true,
-      description: 'Events of every room of the caller; resume with lastEventId to replay what was missed.',
-    });
-  }
+export class ChatEndpoint extends sp.Endpoint {
+  stream = this.endpointStream({
+    input: ChatStreamInput,
+    message: ChatClientStreamMessage,
+    event: ChatStreamMessage,
+    tracked: true,
+    description: 'Events of every room of the caller; resume with lastEventId to replay what was missed.',
+    messageDescription: "Typing (from any connection) or muting a room (on this connection's open `chat.stream`s).",
+    streamOpened: (session) => session.services.chat.openStream(session, session.userId),
+    // Typing is the user's: it works from any call, with or without a stream on this
+    // connection; a mute acts on every chat stream of the connection.
+    handleStreamMessage: (session, message) =>
+      session.services.chat.handleStreamMessage({ streams: session.streams, userId: session.userId }, message),
+  });
 
   createRoom = this.mutation(
     { input: CreateRoomInput, output: ChatRoom, description: 'Creates a room; the caller is a member.' },
@@ -84,17 +81,4 @@ export class ChatEndpoint extends StreamingEndpoint<
     { input: ReactInput, output: z.void(), description: 'Adds (or with removed, removes) a reaction.' },
     (session, input) => session.services.chat.react(session.userId, input),
   );
-
-  override streamOpened(session: ChatStreamSession): Promise<void> {
-    return session.services.chat.openStream(session, session.userId);
-  }
-
-  override handleStreamMessage(session: ChatStreamSession, message: ChatClientStreamMessage): Promise<void> {
-    return session.services.chat.handleStreamMessage({ session, userId: session.userId }, message);
-  }
-
-  /** Typing is the user's: it works from any call, with or without a stream on this connection. */
-  override handleStreamlessMessage(session: Session, message: ChatClientStreamMessage): Promise<void> {
-    return session.services.chat.handleStreamMessage({ session: undefined, userId: session.userId }, message);
-  }
 }

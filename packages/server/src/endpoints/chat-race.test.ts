@@ -1,10 +1,10 @@
+import { stockWsClient } from '@streampod/framework/testing';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
-import { startTestServer } from '../testing/test-server.js';
-import { stockWsClient } from '../testing/trpc-clients.js';
+import { startChatTestServer } from '../testing/test-server.js';
 
 const ROUNDS = 50;
 
@@ -14,7 +14,7 @@ const ROUNDS = 50;
  * exactly once, in order.
  */
 async function reconnectRace(database: Database) {
-  await using server = await startTestServer({ database });
+  await using server = await startChatTestServer({ database });
   const writer = await registerUser(server, 'writer');
   const reader = await registerUser(server, 'reader');
   await using w = await connectDevice(server, writer.token);

@@ -1,3 +1,4 @@
+import { failureOf } from '@streampod/framework/testing';
 import type { ChatMessage } from '@streampod/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePosition } from '../chat/stream-position.js';
@@ -5,11 +6,10 @@ import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
 import { createTestPostgres } from '../testing/postgres.js';
-import { failureOf } from '../testing/failure.js';
-import { startTestServer, type TestServer } from '../testing/test-server.js';
+import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
 
 let database: Database;
-let server: TestServer;
+let server: ChatTestServer;
 
 /** The whole suite runs on the embedded database and on PostgreSQL. */
 const engines: [string, () => Promise<Database>][] = [
@@ -29,7 +29,7 @@ const failure = failureOf;
 describe.each(engines)('chat on %s', (_name, open) => {
   beforeAll(async () => {
     database = await open();
-    server = await startTestServer({ database, typingTimeoutMs: 200 });
+    server = await startChatTestServer({ database, typingTimeoutMs: 200 });
   });
   afterAll(async () => {
     await server.close();
@@ -286,7 +286,7 @@ describe.each(engines)('chat on %s', (_name, open) => {
 
   describe('a gap too old to replay', () => {
     it('replays the latest messages and flags the first with gapBefore, so the client reloads history', async () => {
-      await using local = await startTestServer({ database, maxCatchUp: 3 });
+      await using local = await startChatTestServer({ database, maxCatchUp: 3 });
       const ann = await registerUser(local, 'ann');
       const ben = await registerUser(local, 'ben');
       await using a = await connectDevice(local, ann.token);

@@ -1,15 +1,14 @@
 import { PresenceBatch, PresenceUserIds, SetStatusInput, UserPresence, UserPresenceList } from '@streampod/protocol';
 import { z } from 'zod';
-import { Endpoint } from '../core/endpoint.js';
-import { fail } from '../core/errors.js';
-import type { Session } from '../core/session.js';
+import { fail } from '@streampod/framework';
+import { sp, type ChatCallSession } from './streampod.js';
 
 /**
  * `presence.*`: who is online, on how many devices, since when not. A user may watch
  * themselves and the users they share a room with, nobody else.
  */
-export class PresenceEndpoint extends Endpoint {
-  subscribeToPresence = this.push(
+export class PresenceEndpoint extends sp.Endpoint {
+  subscribeToPresence = this.subscription(
     {
       input: PresenceUserIds,
       output: PresenceBatch,
@@ -43,7 +42,7 @@ export class PresenceEndpoint extends Endpoint {
 }
 
 /** The requested ids without duplicates, once the caller may see every one of them. */
-async function allowedIds(session: Session, userIds: readonly number[]): Promise<number[]> {
+async function allowedIds(session: ChatCallSession, userIds: readonly number[]): Promise<number[]> {
   const me = session.userId;
   const ids = [...new Set(userIds)];
   const others = ids.filter((id) => id !== me);

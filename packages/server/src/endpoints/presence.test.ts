@@ -1,24 +1,27 @@
+import {
+  FreezableProxy,
+  RawWsClient,
+  Recorder,
+  failureOf,
+  stockHttpClient,
+  stockWsClient,
+} from '@streampod/framework/testing';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UserPresence } from '@streampod/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
-import { Recorder } from '../testing/recorder.js';
 import { openDatabase, type Database } from '../db/index.js';
-import { FreezableProxy } from '../testing/freezable-proxy.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import { connectDevice, everyoneShares, registerUser, watchPresence } from '../testing/presence-helpers.js';
-import { RawWsClient } from '../testing/raw-ws.js';
-import { failureOf } from '../testing/failure.js';
-import { startTestServer, type TestServer } from '../testing/test-server.js';
-import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
+import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
 
 let database: Database;
-let server: TestServer;
+let server: ChatTestServer;
 beforeAll(async () => {
   database = await openDatabase({ dataDir: 'memory' });
-  server = await startTestServer({
+  server = await startChatTestServer({
     database,
     membership: everyoneShares,
     presenceBatchMs: 20,
@@ -86,7 +89,7 @@ describe('devices roll up into one user', () => {
 
 describe('away, busy and activity', () => {
   it('away by itself after the idle timeout although pongs keep coming; back online with a heartbeat', async () => {
-    await using local = await startTestServer({
+    await using local = await startChatTestServer({
       database,
       membership: everyoneShares,
       idleAfterMs: 150,
@@ -129,7 +132,7 @@ describe('away, busy and activity', () => {
 
 describe('subscriptions', () => {
   it('ten rapid status changes reach a subscriber as one entry, the latest', async () => {
-    await using local = await startTestServer({ database, membership: everyoneShares, presenceBatchMs: 300 });
+    await using local = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 300 });
     const watcher = await registerUser(local, 'watcher');
     const frank = await registerUser(local, 'frank');
     await using w = await connectDevice(local, watcher.token);
@@ -180,7 +183,7 @@ describe('subscriptions', () => {
 
 describe('who may watch whom', () => {
   it('a stranger is FORBIDDEN (no shared room); oneself is always allowed', async () => {
-    await using local = await startTestServer({ database });
+    await using local = await startChatTestServer({ database });
     const ivy = await registerUser(local, 'ivy');
     const jack = await registerUser(local, 'jack');
     await using ws = await connectDevice(local, ivy.token);
@@ -218,7 +221,7 @@ describe('last seen survives a restart', () => {
     let userId: number;
     {
       const db = await open();
-      const first = await startTestServer({ database: db });
+      const first = await startChatTestServer({ database: db });
       const user = await registerUser(first, 'leo');
       userId = user.id;
       const device = await connectDevice(first, user.token);
@@ -228,7 +231,7 @@ describe('last seen survives a restart', () => {
       await db.close();
     }
     const db = await open();
-    await using second = await startTestServer({ database: db });
+    await using second = await startChatTestServer({ database: db });
     // Read back through the API, as the user would.
     const self = stockHttpClient(second.url, await second.tokens.issue({ id: userId, username: 'leo' }));
     const [presence] = (await self.query('presence.getPresence', { userIds: [userId] })) as UserPresence[];
@@ -280,7 +283,7 @@ describe('regressions', () => {
 
   it('never sends a change before the snapshot, even when the snapshot is slow to read', async () => {
     const slow = slowStore();
-    await using local = await startTestServer({
+    await using local = await startChatTestServer({
       database,
       membership: everyoneShares,
       presenceStore: slow.store,
@@ -306,7 +309,7 @@ describe('regressions', () => {
 
   it('a snapshot that fails to read leaves no watcher behind', async () => {
     const slow = slowStore();
-    await using local = await startTestServer({ database, membership: everyoneShares, presenceStore: slow.store });
+    await using local = await startChatTestServer({ database, membership: everyoneShares, presenceStore: slow.store });
     const nina = await registerUser(local, 'nina');
     await using n = await connectDevice(local, nina.token);
     slow.failNextRead();
@@ -319,7 +322,7 @@ describe('regressions', () => {
   });
 
   it('a connection whose token expired stops counting as a device', async () => {
-    await using local = await startTestServer({
+    await using local = await startChatTestServer({
       database,
       membership: everyoneShares,
       idleAfterMs: 40,

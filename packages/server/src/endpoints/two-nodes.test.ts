@@ -1,13 +1,12 @@
+import type { BusHandler, FanoutBus } from '@streampod/framework';
+import { failureOf, stockHttpClient } from '@streampod/framework/testing';
 import type { ChatMessage } from '@streampod/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../chat/chat-hub.js';
 import { openDatabase, type Database } from '../db/index.js';
-import type { BusHandler, FanoutBus } from '../fanout/fanout-bus.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
-import { failureOf } from '../testing/failure.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import { connectDevice, registerUser, watchPresence } from '../testing/presence-helpers.js';
-import { stockHttpClient } from '../testing/trpc-clients.js';
 import { startTwoNodes } from '../testing/two-nodes.js';
 
 /**

@@ -1,12 +1,12 @@
 import { ChatUser } from '@streampod/protocol';
-import { Endpoint } from '../core/endpoint.js';
-import { fail } from '../core/errors.js';
+import { fail } from '@streampod/framework';
+import { sp } from './streampod.js';
 import { findUserById, toChatUser } from './users-repo.js';
 
 /** `users.*`: who the caller is. */
-export class UsersEndpoint extends Endpoint {
+export class UsersEndpoint extends sp.Endpoint {
   me = this.query({ output: ChatUser, description: 'The signed-in user.' }, async (session) => {
-    const row = await findUserById(session.db, session.userId);
+    const row = await findUserById(session.services.db, session.userId);
     return row === undefined ? fail('UNAUTHORIZED', 'this account no longer exists') : toChatUser(row);
   });
 }

@@ -1,9 +1,8 @@
+import { Recorder, fanoutBusCases } from '@streampod/framework/testing';
 import { describe, expect, it } from 'vitest';
-import { Recorder } from '../testing/recorder.js';
 import { privateRedis, redisBuses, testLog, testPrefix } from '../testing/redis-nodes.js';
 import { startTestRedis } from '../testing/redis-server.js';
 import { RedisLink } from '../redis/redis-link.js';
-import { fanoutBusCases } from './fanout-bus.case.js';
 import { RedisFanoutBus } from './redis-fanout-bus.js';
 
 describe('on one Redis', () => {

@@ -1,7 +1,6 @@
+import type { BusHandler, FanoutBus, Logger } from '@streampod/framework';
 import { transformer } from '@streampod/protocol';
-import type { Logger } from 'pino';
 import type { RedisLink } from '../redis/redis-link.js';
-import type { BusHandler, FanoutBus } from './fanout-bus.js';
 
 export interface RedisFanoutBusOptions {
   link: RedisLink;

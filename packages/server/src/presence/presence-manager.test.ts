@@ -1,12 +1,15 @@
+import {
+  MemoryFanoutBackend,
+  MemoryFanoutBus,
+  createLogger,
+  type FanoutBus,
+  type OutgoingEvent,
+  type AppContext,
+  type StreamSession,
+} from '@streampod/framework';
+import { Recorder } from '@streampod/framework/testing';
 import type { PresenceBatch } from '@streampod/protocol';
 import { describe, expect, it } from 'vitest';
-import type { Connection } from '../core/connection.js';
-import type { OutgoingEvent } from '../core/outgoing-event.js';
-import type { StreamingSession } from '../core/session.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { MemoryFanoutBackend, MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
-import { createLogger } from '../observability/logger.js';
-import { Recorder } from '../testing/recorder.js';
 import type { LastSeenStore } from './last-seen.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceManager } from './presence-manager.js';
@@ -24,11 +27,14 @@ function watcher() {
     sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
     onClosed: () => undefined,
-  } as unknown as StreamingSession<PresenceBatch, unknown>;
+  } as unknown as StreamSession<AppContext, PresenceBatch, unknown>;
   return { session, lines };
 }
 
-const connection = (userId: number, id: string) => ({ id, user: { id: userId, username: `u${userId}` } }) as Connection;
+const connection = (userId: number, id: string) =>
+  ({ id, user: { id: userId, username: `u${userId}` } }) as unknown as Parameters<
+    PresenceManager['connectionOpened']
+  >[0];
 
 describe('PresenceManager', () => {
   it("one watcher's snapshot never hides a change from the watchers already there", async () => {

@@ -1,10 +1,14 @@
+import {
+  fail,
+  type AppContext,
+  type Connection as AnyConnection,
+  type FanoutBus,
+  type Logger,
+  type StreamSession,
+} from '@streampod/framework';
+import type { AuthenticatedUser } from '../auth/tokens.js';
 import type { PresenceBatch, UserPresence } from '@streampod/protocol';
-import type { Logger } from 'pino';
-import type { Connection } from '../core/connection.js';
-import { fail } from '../core/errors.js';
-import { KeyedQueue } from '../core/keyed-queue.js';
-import type { StreamingSession } from '../core/session.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
+import { KeyedQueue } from '../util/keyed-queue.js';
 import type { LastSeenStore } from './last-seen.js';
 import { neverSeen } from './presence-rules.js';
 import { PresenceWatchers } from './presence-watchers.js';
@@ -15,6 +19,9 @@ import {
   type PresenceStore,
   type VersionedPresence,
 } from './presence-store.js';
+
+/** A connection of a chat user. */
+type Connection = AnyConnection<AuthenticatedUser>;
 
 export interface PresenceManagerOptions {
   store: PresenceStore;
@@ -221,7 +228,7 @@ export class PresenceManager {
    * Starts a presence stream: a snapshot of every requested user, then batches of changes
    * (see `PresenceWatchers`).
    */
-  watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
+  watch(session: StreamSession<AppContext, PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
     return this.#watchers.watch(session, userIds);
   }
 

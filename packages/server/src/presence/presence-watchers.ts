@@ -1,9 +1,12 @@
+import {
+  OutgoingEvent,
+  TopicIndex,
+  type FanoutBus,
+  type AppContext,
+  type StreamSession,
+  type Logger,
+} from '@streampod/framework';
 import type { PresenceBatch, UserPresence } from '@streampod/protocol';
-import type { Logger } from 'pino';
-import { OutgoingEvent } from '../core/outgoing-event.js';
-import type { StreamingSession } from '../core/session.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { TopicIndex } from '../fanout/topic-index.js';
 import type { LastSeenStore } from './last-seen.js';
 import { neverSeen, samePresence } from './presence-rules.js';
 import type { VersionedPresence } from './presence-store.js';
@@ -16,7 +19,7 @@ export interface PresenceNote {
 
 /** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
 interface Watcher {
-  readonly session: StreamingSession<PresenceBatch, unknown>;
+  readonly session: StreamSession<AppContext, PresenceBatch, unknown>;
   /** user id → what the stream has been sent of that user (its snapshot, then changes) */
   readonly sent: Map<number, PresenceNote>;
   readonly pending: Map<number, PresenceNote>;
@@ -76,7 +79,7 @@ export class PresenceWatchers {
    * live (so no change is missed), then sends the snapshot of every requested user; later
    * batches carry changes only, and never one older than what the stream was sent.
    */
-  async watch(session: StreamingSession<PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
+  async watch(session: StreamSession<AppContext, PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
     const ids = [...new Set(userIds)];
     const watcher: Watcher = { session, sent: new Map(), pending: new Map(), ready: false };
     let snapshot: Map<number, VersionedPresence>;

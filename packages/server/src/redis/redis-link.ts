@@ -1,6 +1,6 @@
+import type { Logger } from '@streampod/framework';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from 'pino';
 
 /** The commands side of a link: one Redis, or a Redis Cluster routed by key. */
 export type RedisCommands = Redis | Cluster;

@@ -1,8 +1,7 @@
+import { Recorder, type StockWsClient } from '@streampod/framework/testing';
 import type { ChatMessage, ChatRoom, ChatStreamMessage } from '@streampod/protocol';
 import type { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { Recorder } from './recorder.js';
-import type { StockWsClient } from './trpc-clients.js';
 
 /** What one `chat.stream` subscriber sees: events (with their tracked ids) and errors. */
 export function openChatStream(client: StockWsClient, input: { lastEventId?: string } = {}) {

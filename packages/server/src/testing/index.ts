@@ -1,12 +1,6 @@
-/** Test helpers for apps and packages built on streampod: real servers, real sockets. */
-export { startTestServer } from './test-server.js';
-export type { TestServer, TestServerOptions } from './test-server.js';
-export { stockWsClient, stockHttpClient } from './trpc-clients.js';
-export type { StockWsClient } from './trpc-clients.js';
-export { RawWsClient } from './raw-ws.js';
-export { Recorder } from './recorder.js';
-export { FreezableProxy } from './freezable-proxy.js';
-export { ProbeEndpoint, CounterEndpoint } from './probe-endpoint.js';
+/** Test helpers for the chat server: a real server per test, chat and presence clients, Postgres and Redis. */
+export { startChatTestServer } from './test-server.js';
+export type { ChatTestServer, ChatTestServerOptions } from './test-server.js';
 export { createTestPostgres } from './postgres.js';
 export type { TestPostgres } from './postgres.js';
 export { startTestRedis, startTestRedisCluster } from './redis-server.js';
@@ -14,4 +8,3 @@ export type { TestRedis, TestRedisCluster } from './redis-server.js';
 export { createRoom, openChatStream, send } from './chat-helpers.js';
 export { connectDevice, registerUser, watchPresence } from './presence-helpers.js';
 export type { ServerAddress } from './presence-helpers.js';
-export { failureOf } from './failure.js';

@@ -1,16 +1,15 @@
+import { Recorder, stockHttpClient, stockWsClient, type StockWsClient } from '@streampod/framework/testing';
 import type { PresenceBatch, UserPresence } from '@streampod/protocol';
 import type { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import type { Membership } from '../presence/membership.js';
-import { Recorder } from './recorder.js';
-/** Where a server listens: a `TestServer`, or a server process. */
+/** Where a server listens: a `ChatTestServer`, or a server process. */
 export interface ServerAddress {
   /** `http://host:port` */
   readonly url: string;
   /** `ws://host:port/trpc` */
   readonly wsUrl: string;
 }
-import { stockHttpClient, stockWsClient, type StockWsClient } from './trpc-clients.js';
 
 /** A membership where everybody shares a room with everybody (rooms are not the subject). */
 export const everyoneShares: Membership = {

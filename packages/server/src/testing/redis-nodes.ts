@@ -1,7 +1,7 @@
+import { createLogger, type Logger } from '@streampod/framework';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { RedisFanoutBus } from '../fanout/redis-fanout-bus.js';
-import { createLogger } from '../observability/logger.js';
 import { RedisLink } from '../redis/redis-link.js';
 import { startTestRedis, startTestRedisCluster, type TestRedis, type TestRedisCluster } from './redis-server.js';
 
@@ -24,7 +24,7 @@ export function privateRedis(kind: 'single' | 'cluster' = 'single'): () => strin
   };
 }
 
-export const testLog = createLogger(
+export const testLog: Logger = createLogger(
   process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
 );
 

@@ -1,42 +1,16 @@
-import type { EndpointMap } from '../core/endpoint.js';
+import { createLogger, type FanoutBus, type StreampodServer, type StreampodServerOptions } from '@streampod/framework';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
-import { createLogger } from '../observability/logger.js';
-import { StreampodServer, type ServerHooks, type StreampodServerOptions } from '../server.js';
 import { appEndpoints } from '../app/endpoints.js';
 import { createAppServices } from '../app/services.js';
-import type { Services } from '../core/services.js';
+import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
 import type { Membership } from '../presence/membership.js';
 import type { PresenceStore } from '../presence/presence-store.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
 import type { TypingStore } from '../chat/typing-store.js';
 import type { RedisLink } from '../redis/redis-link.js';
 
-/** Runs both sets of hooks, the app's first. */
-function combineHooks(first: ServerHooks, second: ServerHooks | undefined): ServerHooks {
-  if (second === undefined) return first;
-  return {
-    onConnectionOpen: async (c) => {
-      await first.onConnectionOpen?.(c);
-      await second.onConnectionOpen?.(c);
-    },
-    onConnectionClose: async (c) => {
-      await first.onConnectionClose?.(c);
-      await second.onConnectionClose?.(c);
-    },
-    onCall: (c, path, type) => {
-      first.onCall?.(c, path, type);
-      second.onCall?.(c, path, type);
-    },
-    onStopping: () => {
-      first.onStopping?.();
-      second.onStopping?.();
-    },
-  };
-}
-
-export interface TestServer extends AsyncDisposable {
-  readonly server: StreampodServer;
+export interface ChatTestServer extends AsyncDisposable {
+  readonly server: StreampodServer<ChatContext>;
   readonly services: Services;
   readonly database: Database;
   readonly tokens: TokenService;
@@ -47,18 +21,14 @@ export interface TestServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions extends Partial<
+export interface ChatTestServerOptions extends Partial<
   Pick<
-    StreampodServerOptions,
+    StreampodServerOptions<ChatContext>,
     'heartbeatIntervalMs' | 'presenceTimeoutMs' | 'maxBufferedBytes' | 'shutdownGraceMs' | 'shutdownHandoffMs'
   >
 > {
-  /** @default the chat app's endpoints */
-  endpoints?: EndpointMap;
   /** @default a fresh in-memory PGlite database, closed with the server */
   database?: Database;
-  /** Extra connection hooks, run after the app's own (presence). */
-  hooks?: ServerHooks;
   /** @default nobody shares a room */
   membership?: Membership;
   /** @default in memory (pass one shared by two servers to test two nodes in one process) */
@@ -82,8 +52,11 @@ let nodes = 0;
 
 const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret!');
 
-/** A real server on a free loopback port, for tests: `await using server = await startTestServer()`. */
-export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+/**
+ * A real chat server on a free loopback port, for tests:
+ * `await using server = await startChatTestServer()`.
+ */
+export async function startChatTestServer(opts: ChatTestServerOptions = {}): Promise<ChatTestServer> {
   const ownsDatabase = opts.database === undefined;
   const database = opts.database ?? (await openDatabase({ dataDir: 'memory' }));
   const tokens = new TokenService({ secret: SECRET });
@@ -106,12 +79,12 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
   });
-  const server = new StreampodServer({
-    endpoints: opts.endpoints ?? appEndpoints,
-    database,
+  const server = sp.server({
+    endpoints: appEndpoints,
     services: app.services,
+    authenticate: (token) => tokens.verify(token),
     logger: log,
-    hooks: combineHooks(app.hooks, opts.hooks),
+    hooks: app.hooks,
     ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
     ...(opts.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: opts.presenceTimeoutMs }),
     ...(opts.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: opts.maxBufferedBytes }),

@@ -1,28 +1,27 @@
+import { MemoryFanoutBackend, MemoryFanoutBus, type FanoutBus } from '@streampod/framework';
 import { MemoryTypingStore } from '../chat/memory-typing-store.js';
 import type { Database } from '../db/index.js';
-import type { FanoutBus } from '../fanout/fanout-bus.js';
-import { MemoryFanoutBackend, MemoryFanoutBus } from '../fanout/memory-fanout-bus.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
-import { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
+import { startChatTestServer, type ChatTestServer, type ChatTestServerOptions } from './test-server.js';
 
 /**
  * Two servers in one process sharing one database, one bus backend, one presence store and
  * one typing store: two nodes, as they are on Redis, without Redis.
  */
 export async function startTwoNodes(
-  opts: TestServerOptions & {
+  opts: ChatTestServerOptions & {
     database: Database;
     /** Wraps a node's bus (to delay or reorder what that node hears). */
     wrapBus?: (bus: FanoutBus, node: 'a' | 'b') => FanoutBus;
   },
-): Promise<{ a: TestServer; b: TestServer } & AsyncDisposable> {
+): Promise<{ a: ChatTestServer; b: ChatTestServer } & AsyncDisposable> {
   const backend = new MemoryFanoutBackend();
   const presenceStore = new MemoryPresenceStore();
   const typingStore = new MemoryTypingStore();
   const { wrapBus, ...rest } = opts;
   const node = (name: 'a' | 'b') => {
     const bus = new MemoryFanoutBus(backend);
-    return startTestServer({
+    return startChatTestServer({
       ...rest,
       nodeId: `node-${name}`,
       bus: wrapBus === undefined ? bus : wrapBus(bus, name),

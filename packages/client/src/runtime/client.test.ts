@@ -1,0 +1,144 @@
+import {
+  CounterEndpoint,
+  FreezableProxy,
+  ProbeEndpoint,
+  Recorder,
+  startProbeServer,
+  type TestServer,
+} from '@streampod/framework/testing';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { createApiClient, type ConnectionState } from './client.js';
+import type { CallProcedure, StreamProcedure } from './procedure-types.js';
+
+/** The probe app's API, as `pnpm generate` would describe it. */
+interface ProbeApi {
+  counter: {
+    add: CallProcedure<'query', { a: number; b: number }, number>;
+    count: StreamProcedure<{ to: number }, number, false>;
+  };
+  probe: {
+    stream: StreamProcedure<{ lastEventId?: string } | undefined, { text: string; at: Date }, true>;
+    sendStreamMessage: CallProcedure<
+      'mutation',
+      { kind: 'echo'; text: string } | { kind: 'stamp'; cursor: string },
+      void
+    >;
+  };
+}
+const probeManifest = {
+  counter: { add: { kind: 'query', tracked: false }, count: { kind: 'subscription', tracked: false } },
+  probe: { stream: { kind: 'subscription', tracked: true }, sendStreamMessage: { kind: 'mutation', tracked: false } },
+} as const;
+
+let probe: ProbeEndpoint;
+let server: TestServer;
+beforeEach(async () => {
+  probe = new ProbeEndpoint();
+  server = await startProbeServer({ endpoints: { probe, counter: new CounterEndpoint() } });
+});
+afterEach(() => server.close());
+
+/** No WebSocket passed: on Node 20 the runtime loads `ws` by itself. */
+function probeClient(url: string) {
+  return createApiClient<ProbeApi>(probeManifest, {
+    url,
+    reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
+    keepAlive: { intervalMs: 200, pongTimeoutMs: 200 },
+  });
+}
+
+describe('a client for any generated API', () => {
+  it('calls and streams, typed, on Node without being given a WebSocket class', async () => {
+    const client = probeClient(server.url);
+    expectTypeOf(client.counter.add).toEqualTypeOf<(input: { a: number; b: number }) => Promise<number>>();
+    expect(await client.counter.add({ a: 2, b: 3 })).toBe(5);
+    const counted: number[] = [];
+    for await (const n of client.counter.count({ to: 3 })) counted.push(n);
+    expect(counted).toEqual([1, 2, 3]);
+    await client.close();
+  });
+
+  it('reports its connection state: connecting, connected, reconnecting, connected, closed', async () => {
+    await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
+    const client = probeClient(`http://127.0.0.1:${proxy.port}`);
+    const states = new Recorder<ConnectionState>();
+    client.onConnectionChange(() => states.push(client.connectionState));
+    expect(client.connectionState).toBe('connecting');
+    expect(await client.counter.add({ a: 1, b: 1 })).toBe(2);
+    await states.untilCount('connected');
+    proxy.cut();
+    await states.untilCount('reconnecting');
+    await states.untilCount('connected', 2);
+    await client.close();
+    expect(client.connectionState).toBe('closed');
+    expect(states.entries).toEqual(['connected', 'reconnecting', 'connected', 'closed']);
+  });
+
+  it('iterates a stream with for await, and breaking out closes it on the server', async () => {
+    const client = probeClient(server.url);
+    for await (const event of client.probe.stream()) {
+      expectTypeOf(event).toEqualTypeOf<{ text: string; at: Date }>();
+      expect(event).toEqual({ text: 'welcome', at: new Date(0) });
+      break;
+    }
+    await probe.hooks.untilCount('closed:ok');
+    await client.close();
+  });
+
+  it('resumes a stream after the network drops, from the last event it saw', async () => {
+    await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
+    const client = probeClient(`http://127.0.0.1:${proxy.port}`);
+    const seen = new Recorder<string>();
+    const subscription = client.probe.stream();
+    subscription.listen({ onData: (e) => seen.push(e.text) });
+    await seen.untilCount('welcome');
+    await client.probe.sendStreamMessage({ kind: 'stamp', cursor: '42' });
+    await client.probe.sendStreamMessage({ kind: 'echo', text: 'after' });
+    await seen.untilCount('after');
+    expect(subscription.lastEventId).toBe('42~1');
+
+    proxy.cut();
+    await probe.hooks.untilCount('opened:42');
+    await seen.untilCount('welcome', 2);
+    expect(probe.hooks.count('closed:ok')).toBe(1);
+    await client.close();
+  });
+
+  it('moves open streams to a new connection on reconnect(), resuming them', async () => {
+    const client = probeClient(server.url);
+    const seen = new Recorder<string>();
+    client.probe.stream().listen({ onData: (e) => seen.push(e.text) });
+    await seen.untilCount('welcome');
+    await client.probe.sendStreamMessage({ kind: 'stamp', cursor: '7' });
+    await seen.untilCount('stamp 7');
+    client.reconnect();
+    await probe.hooks.untilCount('opened:7');
+    await probe.hooks.untilCount('closed:ok');
+    await seen.untilCount('welcome', 2);
+    await client.close();
+  });
+});
+
+describe('reconnect() regressions', () => {
+  it('a moved subscription stays one subscription: close() still stops it, and it follows the next reconnect', async () => {
+    const client = probeClient(server.url);
+    const seen = new Recorder<string>();
+    const completed = new Recorder<string>();
+    const subscription = client.probe.stream();
+    const stop = subscription.listen({
+      onData: (e) => seen.push(e.text),
+      onComplete: () => completed.push('complete'),
+    });
+    await seen.untilCount('welcome');
+    client.reconnect();
+    await seen.untilCount('welcome', 2);
+    client.reconnect();
+    await seen.untilCount('welcome', 3);
+    expect(completed.entries).toEqual([]);
+    stop();
+    await probe.hooks.untilCount('closed:ok', 3);
+    // Three opens (one per connection), three closes, and nothing left open.
+    expect(probe.hooks.entries.filter((h) => h.startsWith('opened:'))).toHaveLength(3);
+    await client.close();
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * The generic client runtime, `@streampod/client/runtime`: what a client generated for any
+ * streampod app needs (calls, subscriptions, reconnect, resume), and nothing of the chat.
+ */
+export { createApiClient } from './client.js';
+export type {
+  ApiClient,
+  ApiClientOptions,
+  ApiManifest,
+  ApiMethods,
+  ClientConnection,
+  ClientMethod,
+  ConnectionState,
+  Transformer,
+} from './client.js';
+export { Subscription } from './subscription.js';
+export type { SubscriptionHandlers } from './subscription.js';
+export type { CallProcedure, StreamProcedure } from './procedure-types.js';
+export { jitteredBackoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { codeOf, isFinal, toError, Retrier } from './errors.js';
+export type { RetryOptions } from './errors.js';
+export { RefCount, SharedByKey } from './shared.js';

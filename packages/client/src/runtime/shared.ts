@@ -1,0 +1,74 @@
+/**
+ * Counts the users of something shared, and lets it go a microtask after the last one
+ * leaves unless someone came back by then: React StrictMode unmounts and mounts again at
+ * once, and a server subscription should survive that rather than close and reopen.
+ */
+export class RefCount {
+  #count = 0;
+
+  constructor(
+    private readonly onFirst: () => void,
+    private readonly onIdle: () => void,
+  ) {}
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** One more user; returns its release, which does something only the first time. */
+  acquire(): () => void {
+    if (this.#count++ === 0) this.onFirst();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#count--;
+      queueMicrotask(() => {
+        if (this.#count === 0) this.onIdle();
+      });
+    };
+  }
+}
+
+/**
+ * Values shared by key (one room view per room, one subscription per id set): made by the
+ * first `acquire` of a key, disposed a microtask after its last release (see `RefCount`).
+ */
+export class SharedByKey<TKey, TValue> {
+  readonly #entries = new Map<TKey, { value: TValue; refs: RefCount }>();
+
+  constructor(
+    private readonly create: (key: TKey) => TValue,
+    private readonly dispose: (value: TValue, key: TKey) => void,
+  ) {}
+
+  /** The value of `key` while someone holds it. */
+  get(key: TKey): TValue | undefined {
+    return this.#entries.get(key)?.value;
+  }
+
+  values(): IterableIterator<TValue> {
+    return [...this.#entries.values()].map((e) => e.value)[Symbol.iterator]();
+  }
+
+  /** Holds `key`'s value (making it if needed) until `release` is called. */
+  acquire(key: TKey): { value: TValue; release: () => void } {
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const value = this.create(key);
+      const created: { value: TValue; refs: RefCount } = {
+        value,
+        refs: new RefCount(
+          () => undefined,
+          () => {
+            if (this.#entries.get(key) !== created) return;
+            this.#entries.delete(key);
+            this.dispose(value, key);
+          },
+        ),
+      };
+      this.#entries.set(key, (entry = created));
+    }
+    return { value: entry.value, release: entry.refs.acquire() };
+  }
+}

@@ -1,0 +1,197 @@
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { TransportSocket } from '../core/connection.js';
+
+/** An upgrade request, as the gate sees it. */
+export interface UpgradeRequest {
+  readonly remoteAddress: string | undefined;
+  /** The `Origin` header (browsers send it). */
+  readonly origin: string | undefined;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Decides on a WebSocket upgrade before it costs anything: `undefined` lets it in; a status
+ * refuses it over plain HTTP (503 when full, 403 for a foreign origin), a close code accepts
+ * then closes it at once (1013 "try again later", 1008 "policy").
+ */
+export type ConnectionGate = (
+  request: UpgradeRequest,
+) =>
+  | undefined
+  | { readonly status: number; readonly reason: string }
+  | { readonly closeCode: number; readonly reason: string };
+
+/** What the host does with one accepted WebSocket. */
+export interface WsConnectionHandlers {
+  onText(text: string): void;
+  onBinary(): void;
+  /** Runs once, however the socket ended (close frame, error, heartbeat timeout). */
+  onClose(code: number): void;
+}
+
+export interface WsAdapterOptions {
+  /** URL path of the upgrade, e.g. `/trpc`. */
+  path: string;
+  /** Frames larger than this are refused (close code 1009). */
+  maxPayloadBytes: number;
+  /** The server pings every connection this often. */
+  heartbeatIntervalMs: number;
+  /** A connection that sent nothing, pongs included, for this long is terminated. */
+  presenceTimeoutMs: number;
+  /** A client that lets this much pile up unread is cut off (slow consumer). */
+  maxBufferedBytes: number;
+  accept(socket: TransportSocket, req: IncomingMessage): WsConnectionHandlers;
+  onSlowConsumer?(req: IncomingMessage): void;
+  gate?: ConnectionGate;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  lastHeardAt: number;
+}
+
+/**
+ * Serves WebSockets on `server` at `opts.path`. The only module that knows `ws`: the
+ * core sees a `TransportSocket`. One timer sweeps all connections for heartbeats, so
+ * liveness costs no timer per connection.
+ */
+export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, clientTracking: false });
+  const clients = new Set<Client>();
+  const emptyWaiters = new Set<() => void>();
+  let accepting = true;
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname !== opts.path || !accepting) {
+      socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    const verdict = opts.gate?.({
+      remoteAddress: req.socket.remoteAddress,
+      origin: req.headers.origin,
+      url: req.url ?? '/',
+      headers: req.headers,
+    });
+    if (verdict !== undefined && 'status' in verdict) {
+      const body = `${verdict.reason}\n`;
+      socket.end(
+        `HTTP/1.1 ${verdict.status} ${verdict.reason.replace(/[\r\n]/g, ' ')}\r\nConnection: close\r\n` +
+          `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (verdict !== undefined) ws.close(verdict.closeCode, verdict.reason);
+      else onConnection(ws, req);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  function onConnection(ws: WebSocket, req: IncomingMessage) {
+    const client: Client = { ws, lastHeardAt: Date.now() };
+    clients.add(client);
+    const socket: TransportSocket = {
+      send(frame) {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > opts.maxBufferedBytes) {
+          opts.onSlowConsumer?.(req);
+          ws.terminate();
+          return;
+        }
+        ws.send(frame);
+      },
+      close(code, reason) {
+        ws.close(code, reason);
+      },
+      get isOpen() {
+        return ws.readyState === ws.OPEN;
+      },
+      get bufferedBytes() {
+        return ws.bufferedAmount;
+      },
+    };
+    const handlers = opts.accept(socket, req);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      client.lastHeardAt = Date.now();
+      if (isBinary) handlers.onBinary();
+      else handlers.onText(rawToString(data));
+    });
+    ws.on('pong', () => {
+      client.lastHeardAt = Date.now();
+    });
+    // Without an error listener a malformed frame throws and takes the process down
+    // (https://github.com/websockets/ws/issues/1354); ws closes the socket itself.
+    ws.on('error', () => undefined);
+    ws.once('close', (code: number) => {
+      clients.delete(client);
+      handlers.onClose(code);
+      if (clients.size === 0) for (const waiter of [...emptyWaiters]) waiter();
+    });
+  }
+
+  const heartbeat = setInterval(() => {
+    const deadline = Date.now() - opts.presenceTimeoutMs;
+    for (const client of clients) {
+      if (client.lastHeardAt <= deadline) client.ws.terminate();
+      else if (client.ws.readyState === client.ws.OPEN) client.ws.ping();
+    }
+  }, opts.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  return {
+    get size(): number {
+      return clients.size;
+    },
+    /** Refuses new upgrades (503) from now on. */
+    stopAccepting(): void {
+      accepting = false;
+    },
+    /** Sends every client a text frame (e.g. tRPC's reconnect notification). */
+    broadcast(frame: string): void {
+      for (const client of clients) if (client.ws.readyState === client.ws.OPEN) client.ws.send(frame);
+    },
+    /** Resolves once every client has gone, or after `ms`. */
+    untilEmpty(ms: number): Promise<void> {
+      if (clients.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          emptyWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        emptyWaiters.add(done);
+      });
+    },
+    /** Closes every socket, terminating those that do not finish the close handshake in `graceMs`. */
+    async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+      const closing = [...clients].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            if (client.ws.readyState === client.ws.CLOSED) return resolve();
+            client.ws.once('close', () => resolve());
+            client.ws.close(code, reason);
+            setTimeout(() => client.ws.terminate(), graceMs).unref();
+          }),
+      );
+      await Promise.all(closing);
+    },
+    dispose(): void {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      wss.close();
+    },
+  };
+}
+
+export type WebSocketHost = ReturnType<typeof attachWebSocketServer>;
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+
+/** What a user must have for the framework: an id (connections are indexed by it). */
+export interface UserLike {
+  readonly id: string | number;
+}
+
+/** A verified token: who, and until when (ms since epoch). */
+export interface Credentials<TUser extends UserLike = UserLike> {
+  readonly user: TUser;
+  readonly expiresAt: number;
+}
+
+/** What a transport hands the core for one client. The core never sees `ws` itself. */
+export interface TransportSocket {
+  /** Sends one text frame. */
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+  readonly isOpen: boolean;
+  /** Bytes queued for this client and not yet written to the network. */
+  readonly bufferedBytes: number;
+}
+
+export type TransportKind = 'ws' | 'http';
+
+/**
+ * One client: a WebSocket for as long as it lives, or a single HTTP request. Holds the
+ * credentials it authenticated with.
+ */
+export class Connection<TUser extends UserLike = UserLike> {
+  readonly id = randomUUID();
+  readonly openedAt = Date.now();
+  credentials: Credentials<TUser> | null = null;
+  readonly #settingUp = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly transport: TransportKind,
+    readonly remoteAddress: string | undefined,
+    readonly socket: TransportSocket | null,
+  ) {}
+
+  /** The user, or null when unauthenticated or when the token has expired since. */
+  get user(): TUser | null {
+    const c = this.credentials;
+    return c !== null && c.expiresAt > Date.now() ? c.user : null;
+  }
+
+  /** The user the connection authenticated as, even after the token expired. */
+  get owner(): TUser | null {
+    return this.credentials?.user ?? null;
+  }
+
+  /** @internal the transport registers each subscription while it is being set up. */
+  trackSetup(setup: Promise<unknown>): void {
+    this.#settingUp.add(setup);
+    void setup.finally(() => this.#settingUp.delete(setup));
+  }
+
+  /**
+   * Resolves once every subscription being set up on this connection has opened or failed,
+   * so a stream message sent right after subscribing finds its stream.
+   */
+  async setupsSettled(): Promise<void> {
+    await Promise.allSettled([...this.#settingUp]);
+  }
+}

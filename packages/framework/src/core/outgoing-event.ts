@@ -1,0 +1,65 @@
+/** How values become JSON on the wire: tRPC's data transformer (superjson by default). */
+export interface Serializer {
+  serialize(value: unknown): unknown;
+}
+
+interface Forms {
+  untracked?: string;
+  tracked?: { dataJson: string; meta: string };
+}
+
+/**
+ * One event on its way to subscribers. However many subscribers get it, its value is
+ * serialized at most once per wire form; every frame reuses that string.
+ */
+export class OutgoingEvent<T = unknown> {
+  readonly #forms = new WeakMap<Serializer, Forms>();
+
+  /**
+   * @param value the event
+   * @param id its own tracked id, when it has one (e.g. a stored message id)
+   * @param droppable a slow subscriber may lose it rather than be cut off (typing, presence):
+   *   what is lost is worth less than the connection
+   */
+  constructor(
+    readonly value: T,
+    readonly id?: string,
+    readonly droppable = false,
+  ) {}
+
+  /** The frame `data` of an untracked event: the transformer's output as JSON. */
+  untrackedData(serializer: Serializer): string {
+    const forms = this.#formsOf(serializer);
+    return (forms.untracked ??= JSON.stringify(serializer.serialize(this.value)) ?? 'null');
+  }
+
+  /**
+   * The frame `data` of a tracked event, `{ json: { id, data }, meta }`, which is what
+   * tRPC's `tracked(id, data)` puts on the wire with superjson. The value part is
+   * serialized once; only the id is spliced in per call, so one event can carry a
+   * different id per subscriber.
+   */
+  trackedData(serializer: Serializer, eventId: string): string {
+    const forms = this.#formsOf(serializer);
+    if (forms.tracked === undefined) {
+      const serialized = serializer.serialize({ id: '', data: this.value }) as { json?: unknown; meta?: unknown };
+      if (typeof serialized !== 'object' || serialized === null || !('json' in serialized)) {
+        // A transformer that is not superjson-shaped: no splicing, the whole thing per id.
+        return JSON.stringify(serializer.serialize({ id: eventId, data: this.value })) ?? 'null';
+      }
+      const data = (serialized.json as { data: unknown }).data;
+      forms.tracked = {
+        dataJson: JSON.stringify(data) ?? 'null',
+        meta: serialized.meta === undefined ? '' : `,"meta":${JSON.stringify(serialized.meta)}`,
+      };
+    }
+    const id = JSON.stringify(eventId);
+    return `{"json":{"id":${id},"data":${forms.tracked.dataJson}}${forms.tracked.meta}}`;
+  }
+
+  #formsOf(serializer: Serializer): Forms {
+    let forms = this.#forms.get(serializer);
+    if (forms === undefined) this.#forms.set(serializer, (forms = {}));
+    return forms;
+  }
+}

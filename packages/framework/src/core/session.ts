@@ -1,0 +1,263 @@
+import type { Logger } from 'pino';
+import type { Connection, UserLike } from './connection.js';
+import { fail } from './errors.js';
+import { OutgoingEvent } from './outgoing-event.js';
+
+/** What an app gives the framework: the services its endpoints reach, and its user type. */
+export interface AppContext {
+  readonly services: object;
+  readonly user: UserLike;
+}
+
+/** What the server gives every session: the same objects for all of them. */
+export interface SessionRuntime<TCtx extends AppContext = AppContext> {
+  readonly log: Logger;
+  readonly services: TCtx['services'];
+}
+
+/**
+ * The context of one call: who is calling, over which connection, with the logger and
+ * the app's services. Endpoints get one as their first argument.
+ */
+export class Session<TCtx extends AppContext = AppContext> {
+  #log: Logger | undefined;
+
+  constructor(
+    protected readonly runtime: SessionRuntime<TCtx>,
+    readonly connection: Connection<TCtx['user']>,
+    /** The procedure path, e.g. `users.me`. */
+    readonly path: string,
+  ) {}
+
+  /** Structured logger bound to this call's path, connection and user. */
+  get log(): Logger {
+    // Made on first use: most calls never log, and a child logger per call adds up.
+    return (this.#log ??= this.runtime.log.child({
+      path: this.path,
+      conn: this.connection.id,
+      user: this.connection.owner?.id,
+    }));
+  }
+
+  /** The signed-in user, or null. */
+  get user(): TCtx['user'] | null {
+    return this.connection.user;
+  }
+
+  /** The signed-in user's id; fails the call with `UNAUTHORIZED` without one. */
+  get userId(): TCtx['user']['id'] {
+    const user = this.connection.user;
+    return user === null ? fail('UNAUTHORIZED', 'sign in first') : user.id;
+  }
+
+  /** The app's services, shared by every session. */
+  get services(): TCtx['services'] {
+    return this.runtime.services;
+  }
+}
+
+/** Where a streaming session's events go: the transport's end of one subscription. */
+export interface StreamSink {
+  /** Sends an event; `eventId` is its tracked id when the stream is tracked. */
+  send(event: OutgoingEvent, eventId: string | undefined): void;
+  /** Ends the subscription from the server side. */
+  end(): void;
+  /** Ends the subscription with an error the client sees. */
+  error(cause: unknown): void;
+}
+
+/** Separates a tracked event id's cursor from its per-stream sequence number. */
+const CURSOR_SEPARATOR = '~';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A session that lives as long as its stream: from the moment it opens (`streamOpened`, or
+ * a subscription's handler) to its close, whose callbacks (`streamClosed`, `onClosed`) run
+ * exactly once however the stream ends.
+ */
+export class StreamSession<
+  TCtx extends AppContext = AppContext,
+  TEvent = unknown,
+  TInput = unknown,
+> extends Session<TCtx> {
+  readonly #abort = new AbortController();
+  readonly #sink: StreamSink;
+  readonly #tracked: boolean;
+  readonly #closeCallbacks: (() => MaybePromise<void>)[] = [];
+  #cursor: string | undefined;
+  #seq = 0;
+  #opening = false;
+  #opened: Promise<boolean> = Promise.resolve(true);
+  #closed: Promise<void> | undefined;
+
+  constructor(opts: {
+    runtime: SessionRuntime<TCtx>;
+    connection: Connection<TCtx['user']>;
+    path: string;
+    input: TInput;
+    sink: StreamSink;
+    tracked: boolean;
+    resumeFrom: string | undefined;
+  }) {
+    super(opts.runtime, opts.connection, opts.path);
+    this.input = opts.input;
+    this.#sink = opts.sink;
+    this.#tracked = opts.tracked;
+    this.#cursor = opts.resumeFrom;
+    this.resumeFrom = opts.resumeFrom;
+  }
+
+  /** The validated stream input. */
+  readonly input: TInput;
+
+  /**
+   * Where the client asked to resume: the cursor part of the `lastEventId` it sent, or
+   * undefined for a fresh stream.
+   */
+  readonly resumeFrom: string | undefined;
+
+  /** Aborted once the stream has begun closing. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get isOpen(): boolean {
+    return !this.#abort.signal.aborted;
+  }
+
+  /** Resolves true once the stream has opened, false when opening failed. */
+  get opened(): Promise<boolean> {
+    return this.#opened;
+  }
+
+  /**
+   * Sends one event to this stream's client. In a tracked stream, pass `cursor` for events
+   * that resumption can replay (e.g. a stored message's id); other events get an id that
+   * keeps the current cursor, so resuming after them replays exactly what was missed.
+   */
+  sendStreamMessage(message: TEvent, opts?: { cursor?: string }): void {
+    this.send(new OutgoingEvent(message, opts?.cursor));
+  }
+
+  /**
+   * Sends an event built once for many subscribers (see `OutgoingEvent`). On a tracked
+   * stream, `eventId` is its tracked id when the endpoint keeps positions of its own;
+   * otherwise the id follows the cursor (see `sendStreamMessage`).
+   */
+  send(event: OutgoingEvent, eventId?: string): void {
+    if (!this.isOpen) return;
+    if (!this.#tracked) {
+      this.#sink.send(event, undefined);
+      return;
+    }
+    if (eventId !== undefined) {
+      this.#sink.send(event, eventId);
+      return;
+    }
+    if (event.id !== undefined) {
+      this.#cursor = event.id;
+      this.#seq = 0;
+      this.#sink.send(event, event.id);
+      return;
+    }
+    this.#sink.send(event, `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`);
+  }
+
+  /**
+   * Sets the tracked cursor without sending anything: later events without an id of their
+   * own resume from it (a fresh stream starting at "now", say).
+   */
+  moveCursor(cursor: string): void {
+    this.#cursor = cursor;
+    this.#seq = 0;
+  }
+
+  /**
+   * Runs `callback` once when the stream closes, if it opened: cleanup for whatever the
+   * stream registered (a watcher, a subscription). Callbacks run in registration order.
+   */
+  onClosed(callback: () => MaybePromise<void>): void {
+    this.#closeCallbacks.push(callback);
+  }
+
+  /**
+   * Ends the stream from the server: close callbacks run, the client sees it stop. Called
+   * while the stream is still opening, it does not wait: the stream closes as soon as it
+   * has opened.
+   */
+  close(): Promise<void> {
+    const closed = this.closeOnce(() => this.#sink.end());
+    return this.#opening ? Promise.resolve() : closed;
+  }
+
+  /** Ends the stream with an error the client sees (its close callbacks run, once). */
+  fail(cause: unknown): void {
+    void this.closeOnce(() => this.#sink.error(cause));
+  }
+
+  /** @internal runs `open` as the stream's opening step (`streamOpened`, a subscription's handler). */
+  open(run: () => MaybePromise<void>): Promise<void> {
+    const opening = Promise.resolve().then(run);
+    this.#opening = true;
+    this.#opened = opening.then(
+      () => true,
+      () => false,
+    );
+    void this.#opened.then(() => (this.#opening = false));
+    return opening;
+  }
+
+  /**
+   * @internal the transport's way in: ends the stream once, whoever asks first. Waits for
+   * the opening step, so a stop during it still runs the close callbacks; a callback that
+   * throws is logged and the others still run.
+   */
+  closeOnce(afterClosed?: () => void): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#abort.abort();
+      if (await this.#opened) {
+        for (const callback of this.#closeCallbacks) {
+          try {
+            await callback();
+          } catch (error) {
+            this.log.error({ err: error }, 'a stream close callback failed');
+          }
+        }
+      }
+      afterClosed?.();
+    })();
+    return this.#closed;
+  }
+}
+
+/**
+ * The session of a message sent to an endpoint stream (`name.sendStreamMessage`): the call,
+ * and this connection's open streams of that endpoint (none, when it has none: a message
+ * may well mean something without one).
+ */
+export class MessageSession<
+  TCtx extends AppContext = AppContext,
+  TEvent = unknown,
+  TInput = unknown,
+> extends Session<TCtx> {
+  constructor(
+    runtime: SessionRuntime<TCtx>,
+    connection: Connection<TCtx['user']>,
+    opts: { path: string; streams: readonly StreamSession<TCtx, TEvent, TInput>[] },
+  ) {
+    super(runtime, connection, opts.path);
+    this.streams = opts.streams;
+  }
+
+  /** This connection's open streams of the endpoint, oldest first. */
+  readonly streams: readonly StreamSession<TCtx, TEvent, TInput>[];
+}
+
+/** The cursor part of a tracked event id (`"42~3"` → `"42"`). */
+export function cursorOf(eventId: string | null | undefined): string | undefined {
+  if (eventId === null || eventId === undefined || eventId === '') return undefined;
+  const i = eventId.indexOf(CURSOR_SEPARATOR);
+  const cursor = i === -1 ? eventId : eventId.slice(0, i);
+  return cursor === '' ? undefined : cursor;
+}

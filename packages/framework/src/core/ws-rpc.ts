@@ -1,0 +1,416 @@
+import {
+  callTRPCProcedure,
+  getTRPCErrorFromUnknown,
+  getTRPCErrorShape,
+  isTrackedEnvelope,
+  transformTRPCResponse,
+  TRPCError,
+} from '@trpc/server';
+import type { TRPCProcedureType } from '@trpc/server';
+import { parseConnectionParamsFromUnknown } from '@trpc/server/http';
+import { parseTRPCMessage } from '@trpc/server/rpc';
+import type { TRPCClientOutgoingMessage, TRPCErrorShape, TRPCResponseMessage } from '@trpc/server/rpc';
+import type { Connection, Credentials } from './connection.js';
+import { OutgoingEvent, type Serializer } from './outgoing-event.js';
+import type { RequestContext, StreampodRouter } from './router.js';
+import { isPushStream, type StreamHandle } from './server-stream.js';
+
+type RequestId = number | string;
+type Reply = { id: RequestId; jsonrpc: '2.0' | undefined };
+
+interface Subscription {
+  readonly abort: AbortController;
+  /** Set once a push stream has opened. */
+  handle: StreamHandle | undefined;
+  /** Settles when setup is over (push stream) or iteration has ended (async iterable). */
+  readonly done: Promise<void>;
+}
+
+export interface WsRpcOptions {
+  readonly router: StreampodRouter;
+  readonly connection: Connection;
+  /** The client announced `?connectionParams=1`: its first frame carries them. */
+  readonly expectConnectionParams: boolean;
+  /** Verifies `connectionParams.token`; null leaves the connection anonymous. */
+  authenticate(token: string): Promise<Credentials | null>;
+  /** Every error a client is sent, and failures around them, for logs and metrics. */
+  onError?(error: TRPCError, path: string | undefined): void;
+  /** What one connection may ask of the server at once (see `ConnectionLimits`). */
+  limits?: Partial<ConnectionLimits>;
+}
+
+/** What one connection may ask of the server at once; beyond, a request gets `TOO_MANY_REQUESTS`, and the socket stays. */
+export interface ConnectionLimits {
+  /**
+   * Queries and mutations running at once. A stock client sends every call of one tick
+   * in one frame: all of them are served while under this.
+   * @default 1_000
+   */
+  maxInFlight: number;
+  /**
+   * Subscriptions open at once.
+   * @default 1_000
+   */
+  maxSubscriptions: number;
+  /**
+   * Unsent bytes above which events marked droppable (typing, presence) are not queued for
+   * this client: a slow reader loses those first. (The transport cuts a reader off at its
+   * own, higher limit.)
+   * @default 1 MiB
+   */
+  dropAboveBytes: number;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = { maxInFlight: 1_000, maxSubscriptions: 1_000, dropAboveBytes: 1024 * 1024 };
+
+/**
+ * tRPC v11's WebSocket protocol for one connection, transport-agnostic: frames in
+ * through `handleFrame`, frames out through `connection.socket`. Compatible with the stock
+ * `wsLink`; unlike tRPC's own adapter, a push stream is a map entry that writes
+ * pre-serialized frames, not a generator per subscriber.
+ */
+export class WsRpc {
+  readonly #opts: WsRpcOptions;
+  readonly #limits: ConnectionLimits;
+  readonly #subscriptions = new Map<RequestId, Subscription>();
+  #inFlight = 0;
+  /** Droppable events not sent to this slow client. */
+  #dropped = 0;
+  readonly #ctx: RequestContext;
+  /** How event values become JSON: the router's output transformer. */
+  readonly #serializer: Serializer;
+  /** The router's config, typed as tRPC's helpers take it. */
+  readonly #config: Parameters<typeof transformTRPCResponse>[0];
+  readonly #ready: Promise<void>;
+  #markReady: () => void = () => undefined;
+  #awaitingParams: boolean;
+  /** The socket is gone or the server is stopping: no new streams, no `stopped` frames. */
+  #closed = false;
+
+  constructor(opts: WsRpcOptions) {
+    this.#opts = opts;
+    this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.#ctx = { connection: opts.connection };
+    this.#config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
+    this.#serializer = this.#config.transformer.output;
+    this.#awaitingParams = opts.expectConnectionParams;
+    this.#ready = opts.expectConnectionParams
+      ? new Promise<void>((resolve) => (this.#markReady = resolve))
+      : Promise.resolve();
+  }
+
+  /** Resolves once the connection's credentials are known (never rejects). */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get subscriptionCount(): number {
+    return this.#subscriptions.size;
+  }
+
+  /** Droppable events this connection was too slow to be sent. */
+  get droppedEvents(): number {
+    return this.#dropped;
+  }
+
+  /** Handles one text frame from the client. */
+  handleFrame(text: string): void {
+    if (text === 'PING') {
+      this.#send('PONG');
+      return;
+    }
+    if (text === 'PONG') return;
+    if (this.#awaitingParams) {
+      this.#awaitingParams = false;
+      void this.#readConnectionParams(text).finally(this.#markReady);
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      this.#respondError({ reply: null, cause: parseError(cause) });
+      return;
+    }
+    const list: unknown[] = Array.isArray(json) ? json : [json];
+    // Each request of a batch stands alone: one bad request does not leave the others unanswered.
+    for (const raw of list) {
+      let message: TRPCClientOutgoingMessage;
+      try {
+        message = parseTRPCMessage(raw, this.#config.transformer);
+      } catch (cause) {
+        this.#respondError({ reply: replyOf(raw), cause: parseError(cause) });
+        continue;
+      }
+      this.#handleRequest(message).catch((cause: unknown) => this.#report(cause));
+    }
+  }
+
+  /** Binary frames are not part of the protocol: say so, and keep the connection. */
+  handleBinary(): void {
+    this.#respondError({
+      reply: null,
+      cause: new TRPCError({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'binary frames are not supported: send JSON text frames',
+      }),
+    });
+  }
+
+  /**
+   * The socket is gone, or the server is stopping: ends every subscription, waiting for
+   * those still being set up, and resolves once every close hook has run. Calls that still
+   * arrive on an open socket are answered; new subscriptions are refused.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const subs = [...this.#subscriptions.values()];
+    this.#subscriptions.clear();
+    const results = await Promise.allSettled(subs.map((sub) => this.#stopSubscription(sub)));
+    for (const result of results) if (result.status === 'rejected') this.#report(result.reason);
+  }
+
+  async #readConnectionParams(text: string): Promise<void> {
+    let token: string | undefined;
+    try {
+      const msg: unknown = JSON.parse(text);
+      if (typeof msg !== 'object' || msg === null || (msg as { method?: unknown }).method !== 'connectionParams') {
+        throw new Error('the first frame must be the connectionParams message');
+      }
+      const params = parseConnectionParamsFromUnknown((msg as { data?: unknown }).data);
+      token = params?.['token'];
+    } catch (cause) {
+      this.#respondError({ reply: null, cause: parseError(cause) });
+      this.#opts.connection.socket?.close(1008, 'malformed connectionParams');
+      return;
+    }
+    if (token === undefined || token === '') return;
+    try {
+      this.#opts.connection.credentials = await this.#opts.authenticate(token);
+    } catch (cause) {
+      // A verifier that fails (not one that says no) leaves the connection anonymous.
+      this.#report(cause);
+    }
+  }
+
+  async #handleRequest(msg: TRPCClientOutgoingMessage): Promise<void> {
+    const { id, jsonrpc } = msg;
+    if (id === null) {
+      this.#respondError({ reply: null, cause: new TRPCError({ code: 'BAD_REQUEST', message: '`id` is required' }) });
+      return;
+    }
+    if (msg.method === 'subscription.stop') {
+      const sub = this.#subscriptions.get(id);
+      if (sub !== undefined) await this.#stopSubscription(sub);
+      return;
+    }
+    const { path, lastEventId } = msg.params;
+    let { input } = msg.params;
+    // Same as tRPC's adapter: a resuming client's lastEventId joins the input.
+    if (lastEventId !== undefined) {
+      input = typeof input === 'object' && input !== null ? { ...input, lastEventId } : { lastEventId };
+    }
+    const type = msg.method;
+    const reply = { id, jsonrpc };
+    if (type === 'subscription') {
+      await this.#subscribe(reply, path, input);
+      return;
+    }
+    if (this.#inFlight >= this.#limits.maxInFlight) {
+      const cause = new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `at most ${this.#limits.maxInFlight} calls at once on one connection`,
+      });
+      this.#respondError({ reply, path, cause, type });
+      return;
+    }
+    this.#inFlight++;
+    try {
+      const data = await this.#call({ path, input, type, signal: undefined });
+      this.#respond({ ...reply, result: { type: 'data', data } });
+    } catch (cause) {
+      this.#respondError({ reply, path, cause, type, input });
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #subscribe(reply: Reply, path: string, input: unknown) {
+    const { id } = reply;
+    const refusal = this.#closed
+      ? new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'the server is shutting down: reconnect' })
+      : this.#subscriptions.has(id)
+        ? new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` })
+        : this.#subscriptions.size >= this.#limits.maxSubscriptions
+          ? new TRPCError({
+              code: 'TOO_MANY_REQUESTS',
+              message: `at most ${this.#limits.maxSubscriptions} subscriptions open at once on one connection`,
+            })
+          : null;
+    if (refusal !== null) {
+      this.#respondError({ reply, path, cause: refusal, type: 'subscription' });
+      return;
+    }
+    let settle = () => {};
+    const sub: Subscription = {
+      abort: new AbortController(),
+      handle: undefined,
+      done: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    const { signal } = sub.abort;
+    // Registered before any await, so a stop or a disconnect during setup cancels it.
+    this.#subscriptions.set(id, sub);
+    this.#opts.connection.trackSetup(sub.done);
+    const framePrefix = `{"id":${JSON.stringify(id)}${reply.jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data"`;
+    const sendEvent = (event: OutgoingEvent, eventId: string | undefined) => {
+      // A slow reader loses what is worth less than its connection first.
+      if (event.droppable && (this.#opts.connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
+        this.#dropped++;
+        return;
+      }
+      this.#send(
+        eventId === undefined
+          ? `${framePrefix},"data":${event.untrackedData(this.#serializer)}}}`
+          : `${framePrefix},"id":${JSON.stringify(eventId)},"data":${event.trackedData(this.#serializer, eventId)}}}`,
+      );
+    };
+    const finish = () => {
+      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
+      // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
+      if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
+    };
+    const fail = (cause: unknown) => {
+      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
+      if (!this.#closed) this.#respondError({ reply, path, cause, type: 'subscription', input });
+    };
+    try {
+      const result = await this.#call({ path, input, type: 'subscription', signal });
+      if (isPushStream(result)) {
+        if (signal.aborted) return finish();
+        // `started` goes out once the stream has opened, so a client that sees it knows the
+        // stream is live; what the opening step sent waits, in order, until then.
+        let held: (() => void)[] | undefined = [];
+        const hold = (action: () => void) => (held === undefined ? action() : held.push(action));
+        sub.handle = await result.open({
+          send: (event, eventId) => hold(() => sendEvent(event, eventId)),
+          end: () => hold(finish),
+          error: (cause) => hold(() => fail(cause)),
+        });
+        this.#respond({ ...reply, result: { type: 'started' } });
+        const actions = held;
+        held = undefined;
+        for (const action of actions) action();
+        // Stopped while opening: now that it is open, close it (its hooks run once).
+        if (signal.aborted) await sub.handle.close();
+        return;
+      }
+      if (!isAsyncIterable(result)) {
+        throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${path} did not return an async iterable` });
+      }
+      if (!signal.aborted) this.#respond({ ...reply, result: { type: 'started' } });
+      await this.#iterate(result, signal, sendEvent);
+      finish();
+    } catch (cause) {
+      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
+      if (!signal.aborted) this.#respondError({ reply, path, cause, type: 'subscription', input });
+    } finally {
+      settle();
+    }
+  }
+
+  /** Runs a procedure once the connection's credentials are known. */
+  async #call(call: { path: string; input: unknown; type: TRPCProcedureType; signal: AbortSignal | undefined }) {
+    await this.#ready;
+    const result: unknown = await callTRPCProcedure({
+      router: this.#opts.router,
+      path: call.path,
+      getRawInput: () => Promise.resolve(call.input),
+      ctx: this.#ctx,
+      type: call.type,
+      signal: call.signal,
+      batchIndex: 0,
+    });
+    return result;
+  }
+
+  async #iterate(
+    iterable: AsyncIterable<unknown>,
+    signal: AbortSignal,
+    send: (event: OutgoingEvent, eventId: string | undefined) => void,
+  ): Promise<void> {
+    const iterator = iterable[Symbol.asyncIterator]();
+    // Resolves at once for a subscription stopped before it started.
+    const aborted = new Promise<'abort'>((resolve) => {
+      if (signal.aborted) resolve('abort');
+      else signal.addEventListener('abort', () => resolve('abort'), { once: true });
+    });
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), aborted]);
+        if (next === 'abort' || next.done === true) break;
+        const value: unknown = next.value;
+        if (isTrackedEnvelope(value)) send(new OutgoingEvent(value[1]), String(value[0]));
+        else send(new OutgoingEvent(value), undefined);
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+
+  async #stopSubscription(sub: Subscription): Promise<void> {
+    sub.abort.abort();
+    await sub.done;
+    await sub.handle?.close();
+  }
+
+  #send(frame: string): void {
+    const socket = this.#opts.connection.socket;
+    if (socket !== null && socket.isOpen) socket.send(frame);
+  }
+
+  #respond(message: TRPCResponseMessage): void {
+    this.#send(JSON.stringify(transformTRPCResponse(this.#config, message)));
+  }
+
+  #report(cause: unknown): void {
+    this.#opts.onError?.(getTRPCErrorFromUnknown(cause), undefined);
+  }
+
+  #respondError(failure: {
+    reply: Reply | null;
+    path?: string | undefined;
+    cause: unknown;
+    type?: TRPCProcedureType | 'unknown';
+    input?: unknown;
+  }): void {
+    const { reply, path, input } = failure;
+    const error = getTRPCErrorFromUnknown(failure.cause);
+    this.#opts.onError?.(error, path);
+    const shape = getTRPCErrorShape({
+      config: this.#config,
+      type: failure.type ?? 'unknown',
+      error,
+      path,
+      input,
+      ctx: this.#ctx,
+    }) as TRPCErrorShape;
+    this.#respond({ id: reply?.id ?? null, jsonrpc: reply?.jsonrpc, error: shape });
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** The id (and JSON-RPC flag) of a raw request, to answer it even when it does not parse. */
+function replyOf(raw: unknown): Reply | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { id, jsonrpc } = raw as { id?: unknown; jsonrpc?: unknown };
+  if (typeof id !== 'number' && typeof id !== 'string') return null;
+  return { id, jsonrpc: jsonrpc === '2.0' ? '2.0' : undefined };
+}
+
+function parseError(cause: unknown): TRPCError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new TRPCError({ code: 'PARSE_ERROR', message: `malformed message: ${detail}`, cause });
+}

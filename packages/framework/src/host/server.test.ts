@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { fail } from '../core/errors.js';
+import { failureOf } from '../testing/failure.js';
+import { CounterEndpoint, startProbeServer } from '../testing/probe-app.js';
+import { RawWsClient } from '../testing/raw-ws.js';
+import { Recorder } from '../testing/recorder.js';
+import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
+
+describe('who may call', () => {
+  it('serves public methods to anyone and the rest to signed-in users, over WebSocket and HTTP', async () => {
+    await using test = await startProbeServer({ endpoints: { counter: new CounterEndpoint() } });
+    await using anonymous = stockWsClient(test.wsUrl);
+    expect(await anonymous.query('counter.add', { a: 1, b: 2 })).toBe(3);
+    expect(await failureOf(anonymous.query('counter.whoami'))).toEqual({
+      code: 'UNAUTHORIZED',
+      message: 'a valid token is required',
+    });
+
+    await using alice = stockWsClient(test.wsUrl, 'token:alice');
+    expect(await alice.query('counter.whoami')).toBe('hello, user alice');
+    expect(await stockHttpClient(test.url, 'token:bob').query('counter.whoami')).toBe('hello, user bob');
+    expect((await failureOf(stockHttpClient(test.url, 'nonsense').query('counter.whoami'))).code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('beforeCall', () => {
+  it('sees every call with its path, type and raw input, and refuses one with any code', async () => {
+    const seen = new Recorder<string>();
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      beforeCall: [
+        async (call) => {
+          const input = (await call.rawInput()) as { a?: number } | undefined;
+          seen.push(`${call.type} ${call.path} public=${call.public} user=${call.connection.user?.id ?? '-'}`);
+          if (input?.a === 13) fail('TOO_MANY_REQUESTS', 'unlucky: slow down');
+        },
+      ],
+    });
+    await using client = stockWsClient(test.wsUrl, 'token:carol');
+    expect(await client.query('counter.add', { a: 1, b: 1 })).toBe(2);
+    expect(await failureOf(client.query('counter.add', { a: 13, b: 1 }))).toEqual({
+      code: 'TOO_MANY_REQUESTS',
+      message: 'unlucky: slow down',
+    });
+    // The connection goes on.
+    expect(await client.query('counter.whoami')).toBe('hello, user carol');
+    const events = new Recorder<unknown>();
+    client.subscription('counter.count', { to: 1 }, { onComplete: () => events.push('done') });
+    await events.untilCount('done');
+    expect(seen.entries).toEqual([
+      'query counter.add public=true user=carol',
+      'query counter.add public=true user=carol',
+      'query counter.whoami public=false user=carol',
+      'subscription counter.count public=true user=carol',
+    ]);
+  });
+
+  it('does not run for a call refused as unauthorized', async () => {
+    const seen = new Recorder<string>();
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      beforeCall: [(call) => void seen.push(call.path)],
+    });
+    await using client = stockWsClient(test.wsUrl);
+    await failureOf(client.query('counter.whoami'));
+    expect(await client.query('counter.add', { a: 0, b: 0 })).toBe(0);
+    expect(seen.entries).toEqual(['counter.add']);
+  });
+});
+
+describe('the connection gate', () => {
+  it('refuses an upgrade over HTTP with a status, or accepts then closes it with a code', async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      connectionGate: (request) => {
+        if (request.origin === 'https://evil.example') return { status: 403, reason: 'origin not allowed' };
+        if (request.url.includes('full')) return { closeCode: 1013, reason: 'try again later' };
+        return undefined;
+      },
+    });
+    await expect(RawWsClient.connect(test.wsUrl, undefined, { origin: 'https://evil.example' })).rejects.toThrow(
+      'Unexpected server response: 403',
+    );
+    const full = await RawWsClient.connect(`${test.wsUrl}?full`);
+    expect(await full.closed).toEqual({ code: 1013, reason: 'try again later' });
+    await using fine = await RawWsClient.connect(test.wsUrl, undefined, { origin: 'https://chat.example' });
+    fine.send({ id: 1, method: 'query', params: { path: 'counter.add', input: { json: { a: 1, b: 1 } } } });
+    expect(await fine.frame(1)).toEqual({ id: 1, result: { type: 'data', data: { json: 2 } } });
+  });
+});
+
+describe('connections by user', () => {
+  it('lists a user’s connections and closes them all with a code; others stay', async () => {
+    await using test = await startProbeServer({ endpoints: { counter: new CounterEndpoint() } });
+    const closes = new Recorder<string>();
+    const aliceOne = await RawWsClient.connect(test.wsUrl, 'token:alice');
+    const aliceTwo = await RawWsClient.connect(test.wsUrl, 'token:alice');
+    await using bob = await RawWsClient.connect(test.wsUrl, 'token:bob');
+    for (const raw of [aliceOne, aliceTwo, bob]) {
+      raw.send({ id: 1, method: 'query', params: { path: 'counter.whoami' } });
+      await raw.frame(1);
+    }
+    expect(test.server.connectionsOf('alice')).toHaveLength(2);
+    expect(test.server.connectionsOf('alice').map((c) => c.user?.name)).toEqual(['user alice', 'user alice']);
+    expect(test.server.connectionsOf('nobody')).toEqual([]);
+
+    expect(test.server.disconnectUser('alice', 4001, 'token revoked')).toBe(2);
+    for (const raw of [aliceOne, aliceTwo])
+      void raw.closed.then(({ code, reason }) => closes.push(`${code} ${reason}`));
+    await closes.untilCount('4001 token revoked', 2);
+    bob.send({ id: 2, method: 'query', params: { path: 'counter.whoami' } });
+    expect(await bob.frame(2)).toEqual({ id: 2, result: { type: 'data', data: { json: 'hello, user bob' } } });
+  });
+});
+
+describe('connection limits, answered per request', () => {
+  it('serves 150 calls and 150 subscriptions made in one tick by the stock client', async () => {
+    await using test = await startProbeServer({ endpoints: { counter: new CounterEndpoint() } });
+    await using client = stockWsClient(test.wsUrl, 'token:dave');
+    const sums = await Promise.all(Array.from({ length: 150 }, (_, i) => client.query('counter.add', { a: i, b: 0 })));
+    expect(sums).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    const done = new Recorder<number>();
+    for (let i = 0; i < 150; i++) {
+      client.subscription('counter.count', { to: 2 }, { onComplete: () => done.push(i) });
+    }
+    await done.until(() => done.entries.length === 150);
+    expect(new Set(done.entries).size).toBe(150);
+  });
+
+  it('answers TOO_MANY_REQUESTS past maxSubscriptions and maxInFlight; the socket stays', async () => {
+    const counter = new CounterEndpoint();
+    await using test = await startProbeServer({
+      endpoints: { counter },
+      connectionLimits: { maxSubscriptions: 2, maxInFlight: 2 },
+    });
+    await using raw = await RawWsClient.connect(test.wsUrl);
+    raw.send([1, 2, 3].map((id) => ({ id, method: 'subscription', params: { path: 'counter.watch' } })));
+    expect(await raw.frame(3)).toMatchInlineSnapshot(`
+      {
+        "error": {
+          "json": {
+            "code": -32029,
+            "data": {
+              "code": "TOO_MANY_REQUESTS",
+              "httpStatus": 429,
+              "path": "counter.watch",
+            },
+            "message": "at most 2 subscriptions open at once on one connection",
+          },
+        },
+        "id": 3,
+      }
+    `);
+    expect(await raw.frame(2)).toEqual({ id: 2, result: { type: 'started' } });
+
+    raw.send([4, 5, 6].map((id) => ({ id, method: 'query', params: { path: 'counter.slow' } })));
+    expect(await raw.frame(6)).toMatchInlineSnapshot(`
+      {
+        "error": {
+          "json": {
+            "code": -32029,
+            "data": {
+              "code": "TOO_MANY_REQUESTS",
+              "httpStatus": 429,
+              "path": "counter.slow",
+            },
+            "message": "at most 2 calls at once on one connection",
+          },
+        },
+        "id": 6,
+      }
+    `);
+    await counter.slowCalls.untilCount('waiting', 2);
+    counter.releaseSlow();
+    expect(await raw.frame(4)).toEqual({ id: 4, result: { type: 'data', data: { json: 'done' } } });
+    expect(await raw.frame(5)).toEqual({ id: 5, result: { type: 'data', data: { json: 'done' } } });
+
+    // Room again once a subscription has stopped.
+    raw.send({ id: 1, method: 'subscription.stop' });
+    expect(await raw.frame(1, 3)).toEqual({ id: 1, result: { type: 'stopped' } });
+    raw.send({ id: 7, method: 'subscription', params: { path: 'counter.watch' } });
+    expect(await raw.frame(7)).toEqual({ id: 7, result: { type: 'started' } });
+  });
+});

@@ -1,0 +1,340 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TRPCError, TRPCProcedureType } from '@trpc/server';
+import { createHttpListener } from '../adapters/http.js';
+import { attachWebSocketServer, type ConnectionGate, type WebSocketHost } from '../adapters/ws.js';
+import { Connection, type Credentials, type TransportSocket } from '../core/connection.js';
+import type { EndpointMap } from '../core/endpoint.js';
+import { describeEndpoints, type ProcedureDescriptor } from '../core/procedures.js';
+import { compileRouter, type BeforeCall, type createTrpc, type StreampodRouter } from '../core/router.js';
+import type { AppContext } from '../core/session.js';
+import { WsRpc, type ConnectionLimits } from '../core/ws-rpc.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+
+/** Connection lifecycle hooks, for services that track connections (presence). */
+export interface ServerHooks<TCtx extends AppContext = AppContext> {
+  /** An authenticated or anonymous WebSocket connection is ready for calls. */
+  onConnectionOpen?(connection: Connection<TCtx['user']>): void | Promise<void>;
+  /** The connection is gone and its streams have closed. Runs once per opened connection. */
+  onConnectionClose?(connection: Connection<TCtx['user']>): void | Promise<void>;
+  /** A call passed authorization on `connection` (activity). */
+  onCall?(connection: Connection<TCtx['user']>, path: string, type: TRPCProcedureType): void;
+  /** The server begins a graceful stop: clients are about to be told to reconnect elsewhere. */
+  onStopping?(): void;
+}
+
+export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
+  endpoints: EndpointMap;
+  /** What endpoints reach as `session.services`. */
+  services: TCtx['services'];
+  /**
+   * Turns a bearer token (WebSocket `connectionParams.token`, HTTP `Authorization: Bearer`)
+   * into the user; null leaves the caller anonymous (only `public` methods then).
+   * @default nobody ever signs in
+   */
+  authenticate?: (token: string) => Promise<Credentials<TCtx['user']> | null>;
+  /** @default a pino logger at `info` */
+  logger?: Logger;
+  hooks?: ServerHooks<TCtx>;
+  /** Runs before every call, in order; any of them may refuse it (see `BeforeCall`). */
+  beforeCall?: readonly BeforeCall[];
+  /** Decides on each WebSocket upgrade before it costs anything (caps, origin): see `ConnectionGate`. */
+  connectionGate?: ConnectionGate;
+  /** What one connection may ask at once (see `ConnectionLimits`). */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * How often the server pings each WebSocket.
+   * @default 10_000
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * A WebSocket silent this long (no pong, no frame) is dead and terminated.
+   * @default 30_000
+   */
+  presenceTimeoutMs?: number;
+  /**
+   * Unsent bytes a WebSocket may pile up before it is cut off as a slow consumer.
+   * @default 8 MiB
+   */
+  maxBufferedBytes?: number;
+  /**
+   * How long shutdown waits for clients to finish the close handshake.
+   * @default 2_000
+   */
+  shutdownGraceMs?: number;
+  /**
+   * After telling clients to reconnect elsewhere, shutdown waits this long for them to
+   * leave by themselves (so their users never look offline) before closing what is left.
+   * @default 1_000
+   */
+  shutdownHandoffMs?: number;
+  /** Folder of a built web app, served at `/` when given. */
+  staticDir?: string;
+  /** More for `/healthz`: `degraded: true` says a dependency is unreachable while the server still serves. */
+  health?: () => { degraded: boolean } & Record<string, unknown>;
+}
+
+interface LiveConnection {
+  readonly connection: Connection;
+  readonly rpc: WsRpc;
+  /** Settles once `onConnectionOpen` has run (set when it starts). */
+  opened: Promise<void> | undefined;
+  closed: Promise<void> | undefined;
+}
+
+/**
+ * A streampod server: endpoints compiled into one tRPC router, served on one port over
+ * HTTP (`/trpc`, `/healthz`, `/metrics`, the web app) and WebSocket (`/trpc`). Make one
+ * with `sp.server(options)`.
+ */
+export class StreampodServer<TCtx extends AppContext = AppContext> {
+  readonly procedures: readonly ProcedureDescriptor[];
+  readonly router: StreampodRouter;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly #opts: StreampodServerOptions<TCtx>;
+  readonly #live = new Map<Connection, LiveConnection>();
+  /** Open WebSocket connections by the user they signed in as. */
+  readonly #byUser = new Map<TCtx['user']['id'], Set<LiveConnection>>();
+  readonly #closing = new Set<Promise<void>>();
+  readonly #http: Server;
+  readonly #ws: WebSocketHost;
+  #state: 'idle' | 'listening' | 'stopping' | 'stopped' = 'idle';
+  #stopping: Promise<void> | undefined;
+
+  /** @internal use `sp.server(options)` */
+  constructor(opts: StreampodServerOptions<TCtx> & { trpc: ReturnType<typeof createTrpc>; maxFrameBytes: number }) {
+    this.#opts = opts;
+    this.log = opts.logger ?? createLogger();
+    this.procedures = describeEndpoints(opts.endpoints);
+    this.metrics = new Metrics({
+      connections: () => this.#live.size,
+      openStreams: () => {
+        let n = 0;
+        for (const live of this.#live.values()) n += live.rpc.subscriptionCount;
+        return n;
+      },
+    });
+    const hooks = opts.hooks ?? {};
+    this.router = compileRouter({
+      trpc: opts.trpc,
+      procedures: this.procedures,
+      runtime: { log: this.log, services: opts.services },
+      beforeCall: opts.beforeCall ?? [],
+      observer: {
+        onCall: (connection, path, type) => hooks.onCall?.(connection, path, type),
+        onResult: ({ path, type, error, durationMs }) => {
+          this.metrics.calls.inc({ path, type });
+          if (type !== 'subscription') this.metrics.callDuration.observe({ type }, durationMs / 1000);
+          if (error !== undefined) this.#recordError(error, path);
+        },
+      },
+    });
+    this.#http = createServer(
+      createHttpListener({
+        router: this.router,
+        createContext: async (req) => ({ connection: await this.#httpConnection(req) }),
+        health: () => ({
+          ok: this.#state === 'listening',
+          connections: this.#live.size,
+          ...(opts.health?.() ?? { degraded: false }),
+        }),
+        metrics: () => this.metrics.render(),
+        staticDir: opts.staticDir,
+        maxBodyBytes: opts.maxFrameBytes,
+        onError: (error, path) => this.#logError(error, path),
+        onInternalError: (error) => this.log.error({ err: error }, 'HTTP request failed'),
+      }),
+    );
+    this.#ws = attachWebSocketServer(this.#http, {
+      path: '/trpc',
+      maxPayloadBytes: opts.maxFrameBytes,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
+      presenceTimeoutMs: opts.presenceTimeoutMs ?? 30_000,
+      maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
+      ...(opts.connectionGate === undefined ? {} : { gate: opts.connectionGate }),
+      accept: (socket, req) => this.#accept(socket, req),
+      onSlowConsumer: (req) => this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off'),
+    });
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): IterableIterator<Connection<TCtx['user']>> {
+    return this.#live.keys() as IterableIterator<Connection<TCtx['user']>>;
+  }
+
+  /** The open WebSocket connections of a user. */
+  connectionsOf(userId: TCtx['user']['id']): Connection<TCtx['user']>[] {
+    return [...(this.#byUser.get(userId) ?? [])].map((live) => live.connection as Connection<TCtx['user']>);
+  }
+
+  /**
+   * Closes every WebSocket of a user with `code` (their token was revoked, say): their
+   * streams end, their hooks run, and the client sees why.
+   */
+  disconnectUser(userId: TCtx['user']['id'], code = 4001, reason = 'signed out'): number {
+    const lives = [...(this.#byUser.get(userId) ?? [])];
+    for (const live of lives) live.connection.socket?.close(code, reason);
+    return lives.length;
+  }
+
+  /**
+   * Starts listening; resolves with the bound port (use port 0 in tests), the address
+   * actually bound (`http://0.0.0.0:3000`) and a URL to reach it from this machine.
+   */
+  async listen(opts: { port: number; host?: string }): Promise<{ port: number; url: string; address: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(opts.port, opts.host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    this.#state = 'listening';
+    const bound = this.#http.address() as AddressInfo;
+    const hostOf = (host: string) => (host.includes(':') ? `[${host}]` : host);
+    const reachable = bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address;
+    return {
+      port: bound.port,
+      url: `http://${hostOf(reachable)}:${bound.port}`,
+      address: `http://${hostOf(bound.address)}:${bound.port}`,
+    };
+  }
+
+  /**
+   * Shuts down gracefully: refuses new work, tells clients to reconnect elsewhere, ends every
+   * stream (its `streamClosed` runs), closes every socket. The app's resources stay open:
+   * their owner closes them after this resolves.
+   */
+  close(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state = 'stopping';
+    this.#opts.hooks?.onStopping?.();
+    this.#ws.stopAccepting();
+    // tRPC clients reconnect on this notification instead of treating the close as an error:
+    // behind a load balancer they open a socket on another node, move their subscriptions
+    // there, then close this one; their users never look offline. Meanwhile the port stays
+    // open, so the balancer's health check reads 503 and upgrades are refused with 503.
+    this.#ws.broadcast(JSON.stringify({ id: null, method: 'reconnect' }));
+    await this.#ws.untilEmpty(this.#opts.shutdownHandoffMs ?? 1_000);
+    const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    this.#http.closeIdleConnections();
+    await Promise.all([...this.#live.values()].map((live) => this.#closeConnection(live)));
+    await Promise.all(this.#closing);
+    await this.#ws.closeAll(1001, 'server shutting down', this.#opts.shutdownGraceMs ?? 2_000);
+    this.#ws.dispose();
+    this.#http.closeAllConnections();
+    await httpClosed;
+    this.#state = 'stopped';
+    this.log.info('server stopped');
+  }
+
+  #accept(socket: TransportSocket, req: IncomingMessage) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    return this.acceptSocket(socket, {
+      remoteAddress: req.socket.remoteAddress,
+      connectionParams: url.searchParams.get('connectionParams') === '1',
+    });
+  }
+
+  /**
+   * Serves one connection over a transport of your own, speaking tRPC's WebSocket protocol
+   * exactly as `/trpc` does: feed it the client's frames, and it answers through `socket`.
+   * Benchmarks use it to measure the server's own work without the kernel's sockets.
+   */
+  acceptSocket(
+    socket: TransportSocket,
+    opts: { remoteAddress?: string | undefined; connectionParams?: boolean } = {},
+  ): { onText(text: string): void; onBinary(): void; onClose(): void } {
+    const connection = new Connection<TCtx['user']>('ws', opts.remoteAddress, socket);
+    const rpc = new WsRpc({
+      router: this.router,
+      connection,
+      expectConnectionParams: opts.connectionParams ?? false,
+      authenticate: (token) => this.#authenticate(token),
+      limits: this.#opts.connectionLimits ?? {},
+      onError: (error, path) => {
+        // Procedure errors are counted by the router; only protocol errors (no path) here.
+        if (path === undefined) this.#recordError(error, path);
+        this.#logError(error, path);
+      },
+    });
+    const live: LiveConnection = { connection, rpc, opened: undefined, closed: undefined };
+    this.#live.set(connection, live);
+    // The open hook waits for the credentials: they come in the client's first frame.
+    void rpc.ready.then(() => {
+      if (live.closed !== undefined) return;
+      const user = connection.owner;
+      if (user !== null) {
+        let mine = this.#byUser.get(user.id);
+        if (mine === undefined) this.#byUser.set(user.id, (mine = new Set()));
+        mine.add(live);
+      }
+      live.opened = Promise.resolve()
+        .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
+        .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'));
+    });
+    return {
+      onText: (text: string) => rpc.handleFrame(text),
+      onBinary: () => rpc.handleBinary(),
+      onClose: () => void this.#closeConnection(live),
+    };
+  }
+
+  /**
+   * Ends a connection's streams, then runs the close hook (only after an open hook, which
+   * it waits for): once, whoever asks first.
+   */
+  #closeConnection(live: LiveConnection): Promise<void> {
+    if (live.closed !== undefined) return live.closed;
+    // Gone from the lists at once; shutdown still awaits its hooks through #closing.
+    this.#live.delete(live.connection);
+    const owner = live.connection.owner;
+    if (owner !== null) {
+      const mine = this.#byUser.get(owner.id);
+      mine?.delete(live);
+      if (mine?.size === 0) this.#byUser.delete(owner.id);
+    }
+    const closed = (async () => {
+      await live.rpc.close();
+      if (live.opened === undefined) return;
+      await live.opened;
+      try {
+        await this.#opts.hooks?.onConnectionClose?.(live.connection);
+      } catch (error) {
+        this.log.error({ err: error, conn: live.connection.id }, 'onConnectionClose failed');
+      }
+    })();
+    live.closed = closed;
+    this.#closing.add(closed);
+    void closed.finally(() => this.#closing.delete(closed));
+    return closed;
+  }
+
+  async #authenticate(token: string): Promise<Credentials<TCtx['user']> | null> {
+    return this.#opts.authenticate === undefined ? null : this.#opts.authenticate(token);
+  }
+
+  async #httpConnection(req: IncomingMessage): Promise<Connection> {
+    const connection = new Connection<TCtx['user']>('http', req.socket.remoteAddress, null);
+    const header = req.headers.authorization;
+    if (header !== undefined && header.startsWith('Bearer ')) {
+      connection.credentials = await this.#authenticate(header.slice('Bearer '.length).trim());
+    }
+    return connection;
+  }
+
+  #recordError(error: TRPCError, path: string | undefined): void {
+    this.metrics.errors.inc({ path: path ?? '', code: error.code });
+  }
+
+  #logError(error: TRPCError, path: string | undefined): void {
+    if (error.code === 'INTERNAL_SERVER_ERROR') this.log.error({ err: error.cause ?? error, path }, error.message);
+    else this.log.debug({ code: error.code, path }, error.message);
+  }
+}
