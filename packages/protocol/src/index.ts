@@ -4,6 +4,7 @@ export { ChatUser, Username, Password, RegisterInput, LoginInput, AuthResult } f
 export {
   PresenceStatus,
   UserPresence,
+  samePresence,
   UserPresenceList,
   PresenceUpdate,
   PresenceBatch,

@@ -15,6 +15,16 @@ export const UserPresence = z.object({
 });
 export type UserPresence = z.infer<typeof UserPresence>;
 
+/** Whether two presences show a person the same thing (status, devices, last seen); `undefined` is nothing shown yet. */
+export function samePresence(a: UserPresence | undefined, b: UserPresence): boolean {
+  return (
+    a !== undefined &&
+    a.status === b.status &&
+    a.devices === b.devices &&
+    (a.lastSeen?.getTime() ?? null) === (b.lastSeen?.getTime() ?? null)
+  );
+}
+
 export const UserPresenceList = z.array(UserPresence);
 export type UserPresenceList = z.infer<typeof UserPresenceList>;
 

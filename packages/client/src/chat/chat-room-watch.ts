@@ -1,4 +1,5 @@
 import type { ChatMessage } from '@streampod/protocol';
+import { SharedByKey } from '../runtime/shared.js';
 import { ChatRoomView } from './chat-room.js';
 import type { SendOptions } from './outbox.js';
 import { loadingSnapshot, type ChatClient, type ChatRoomSnapshot } from './types.js';
@@ -21,16 +22,17 @@ export interface ChatRoomWatch {
   readonly markRead: (messageId?: number) => Promise<boolean>;
 }
 
-interface SharedRoom {
-  readonly view: ChatRoomView;
-  refs: number;
-}
+const roomsByClient = new WeakMap<ChatClient, SharedByKey<number, ChatRoomView>>();
 
-const roomsByClient = new WeakMap<ChatClient, Map<number, SharedRoom>>();
-
-function roomsOf(client: ChatClient): Map<number, SharedRoom> {
+function roomsOf(client: ChatClient): SharedByKey<number, ChatRoomView> {
   let rooms = roomsByClient.get(client);
-  if (rooms === undefined) roomsByClient.set(client, (rooms = new Map<number, SharedRoom>()));
+  if (rooms === undefined) {
+    rooms = new SharedByKey(
+      (roomId) => new ChatRoomView({ client, roomId }),
+      (view) => view.dispose(),
+    );
+    roomsByClient.set(client, rooms);
+  }
   return rooms;
 }
 
@@ -44,26 +46,18 @@ function roomsOf(client: ChatClient): Map<number, SharedRoom> {
 export function watchChatRoom(client: ChatClient, roomId: number): ChatRoomWatch {
   const rooms = roomsOf(client);
   const loading = loadingSnapshot(roomId);
-  const current = () => rooms.get(roomId)?.view;
+  const current = () => rooms.get(roomId);
   return {
     roomId,
     subscribe: (listener) => {
-      let room = rooms.get(roomId);
-      if (room === undefined) rooms.set(roomId, (room = { view: new ChatRoomView({ client, roomId }), refs: 0 }));
-      room.refs++;
-      const shared = room;
-      const stop = shared.view.onChange(listener);
+      const { value: view, release } = rooms.acquire(roomId);
+      const stop = view.onChange(listener);
       let stopped = false;
       return () => {
         if (stopped) return;
         stopped = true;
         stop();
-        shared.refs--;
-        queueMicrotask(() => {
-          if (shared.refs > 0 || rooms.get(roomId) !== shared) return;
-          rooms.delete(roomId);
-          shared.view.dispose();
-        });
+        release();
       };
     },
     getSnapshot: () => current()?.getSnapshot() ?? loading,

@@ -1,6 +1,6 @@
 import type { ChatStreamMessage } from '@streampod/protocol';
-import { jitteredBackoff } from '../runtime/backoff.js';
-import { codeOf, isFinal } from '../runtime/errors.js';
+import { Retrier } from '../runtime/errors.js';
+import { RefCount } from '../runtime/shared.js';
 import type { ChatClient } from './types.js';
 
 /** What a room hears from the shared stream. */
@@ -16,9 +16,6 @@ export interface RoomStreamListener {
   onError?(error: Error): void;
 }
 
-const MAX_RETRIES = 10;
-const retryDelay = jitteredBackoff({ initialDelayMs: 250, maxDelayMs: 10_000 });
-
 /**
  * One `chat.stream` per client, shared by every room view and typing notifier: the server
  * sends each user's events of all rooms on one stream, so one per room would only repeat
@@ -30,15 +27,19 @@ export class ChatStreamHub {
   readonly #client: ChatClient;
   readonly #rooms = new Map<number, Set<RoomStreamListener>>();
   readonly #sendListeners = new Map<number, Set<() => void>>();
-  #refs = 0;
+  readonly #refs = new RefCount(
+    () => {
+      if (!this.#started && this.#stop === undefined && !this.#retrier.pending) this.#open();
+    },
+    () => this.#close(),
+  );
+  readonly #retrier = new Retrier();
   #stop: (() => void) | undefined;
   #cursor: string | undefined;
   /** A resume replays messages after the last one seen; before any, there is nothing to resume from. */
   #sawMessage = false;
   #started = false;
   #error: Error | null = null;
-  #retries = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #me: Promise<number> | undefined;
   #opened = 0;
 
@@ -76,17 +77,7 @@ export class ChatStreamHub {
 
   /** Keeps the stream open without following a room (typing needs an open stream). */
   retain(): () => void {
-    this.#refs++;
-    if (!this.#started && this.#stop === undefined && this.#retryTimer === undefined) this.#open();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#refs--;
-      queueMicrotask(() => {
-        if (this.#refs === 0) this.#close();
-      });
-    };
+    return this.#refs.acquire();
   }
 
   /** The signed-in user's id, asked once per client. */
@@ -124,10 +115,7 @@ export class ChatStreamHub {
     let ended = false;
     const stop = subscription.listen({
       onStarted: () => {
-        // A subscription reported complete by `client.reconnect()` may start again: it lives on.
-        clearTimeout(this.#retryTimer);
-        this.#retryTimer = undefined;
-        this.#retries = 0;
+        this.#retrier.succeeded();
         this.#started = true;
         if (!this.#sawMessage) this.#everyRoom((l) => l.onResync());
       },
@@ -155,44 +143,28 @@ export class ChatStreamHub {
     if (event.type === 'message' && event.gapBefore === true) this.#everyRoom((l) => l.onResync());
   }
 
-  /**
-   * The subscription reported its end. Not always true: during `client.reconnect()` a
-   * `Subscription` reports complete and then starts again on the new connection (and can no
-   * longer be stopped). So a reopen waits for the backoff delay, and `onStarted` from the
-   * old one cancels it; a reopen that meets such a stream still open on the connection gets
-   * CONFLICT and keeps listening to that one.
-   */
+  /** The stream failed or the server ended it: open it again after a backoff, unless that cannot help. */
   #ended(error: Error): void {
     this.#stop = undefined;
     this.#started = false;
-    if (this.#refs === 0) return;
-    const code = codeOf(error);
-    if (code === 'CONFLICT') {
-      this.#started = true;
-      this.#everyRoom((l) => l.onResync());
-      return;
-    }
-    if (!isFinal(error) && this.#retries < MAX_RETRIES) {
-      this.#retryTimer = setTimeout(() => {
-        this.#retryTimer = undefined;
-        if (this.#refs > 0) this.#open();
-      }, retryDelay(this.#retries++));
-      return;
-    }
+    if (this.#refs.count === 0) return;
+    const retrying = this.#retrier.retry(error, () => {
+      if (this.#refs.count > 0) this.#open();
+    });
+    if (retrying) return;
     this.#error = error;
     this.#everyRoom((l) => l.onError?.(error));
   }
 
   #close(): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#retrier.cancel();
     this.#stop?.();
     this.#stop = undefined;
     this.#started = false;
     // Reopened later, it starts fresh: replaying everything since would cost more than a page of history.
     this.#cursor = undefined;
     this.#sawMessage = false;
-    this.#retries = 0;
+    this.#retrier.succeeded();
   }
 
   #everyRoom(call: (listener: RoomStreamListener) => void): void {

@@ -1,5 +1,6 @@
 import type { UserPresence } from '@streampod/protocol';
 import { emptyView, loadingView, normalizeIds, type PresenceWatch } from './presence-view.js';
+import { SharedByKey } from '../runtime/shared.js';
 import { WatchedSet, type HandlerRegistration, type PresenceSource } from './watched-set.js';
 
 export type { PresenceSource } from './watched-set.js';
@@ -29,15 +30,28 @@ export interface OnPresenceOptions {
  * the next watch of those ids tries again.
  */
 export class PresenceTracker {
-  readonly #source: PresenceSource;
-  readonly #options: PresenceTrackerOptions;
-  readonly #sets = new Map<string, WatchedSet>();
+  readonly #sets: SharedByKey<string, WatchedSet>;
+  /** Each handler's hold on its set. */
+  readonly #releases = new Map<HandlerRegistration, (now?: boolean) => void>();
   /** Every watched user's latest presence, whichever set's stream brought it. */
   readonly #latest = new Map<number, UserPresence>();
 
   constructor(client: PresenceSource, options: PresenceTrackerOptions = {}) {
-    this.#source = client;
-    this.#options = options;
+    this.#sets = new SharedByKey(
+      (key) =>
+        new WatchedSet({
+          source: client,
+          userIds: key.split(',').map(Number),
+          events: {
+            // Last arrival wins; each set's own view follows its own stream's order.
+            onUpdates: (updates) => {
+              for (const presence of updates) this.#latest.set(presence.userId, presence);
+            },
+            onError: (error, userIds) => options.onError?.(error, userIds),
+          },
+        }),
+      (set) => this.#stopped(set),
+    );
   }
 
   /**
@@ -51,23 +65,17 @@ export class PresenceTracker {
     const ids = normalizeIds(userIds);
     if (ids.length === 0) return () => undefined;
     const registration: HandlerRegistration = { handler, onError: options.onError };
-    const set = this.#acquire(ids);
+    const { value: set, release } = this.#sets.acquire(ids.join(','));
+    this.#releases.set(registration, release);
     set.addHandler(registration);
-    return () => {
-      if (!set.handlers.has(registration)) return;
-      set.removeHandler(registration);
-      this.#release(set);
-    };
+    return () => this.#remove(set, registration);
   }
 
   /** Removes `handler` from every id set it watches. */
   offPresence(handler: PresenceHandler): void {
     for (const set of [...this.#sets.values()]) {
-      for (const registration of [...set.handlers]) {
-        if (registration.handler !== handler) continue;
-        set.removeHandler(registration);
-        this.#release(set);
-      }
+      for (const registration of [...set.handlers])
+        if (registration.handler === handler) this.#remove(set, registration);
     }
   }
 
@@ -76,12 +84,8 @@ export class PresenceTracker {
    * are ended by unmounting, not from here.
    */
   clearPresenceHandlers(): void {
-    for (const set of [...this.#sets.values()]) {
-      for (const registration of [...set.handlers]) {
-        set.removeHandler(registration);
-        this.#release(set);
-      }
-    }
+    for (const set of [...this.#sets.values()])
+      for (const registration of [...set.handlers]) this.#remove(set, registration);
   }
 
   /** The current presence of a watched user; `undefined` if not watched or not loaded yet. */
@@ -114,54 +118,32 @@ export class PresenceTracker {
     return {
       userIds: ids,
       subscribe: (listener) => {
-        const set = this.#acquire(ids);
+        const { value: set, release } = this.#sets.acquire(key);
         const remove = set.addListener(listener);
         let removed = false;
         return () => {
           if (removed) return;
           removed = true;
           remove();
-          this.#releaseSoon(set);
+          release();
         };
       },
       getSnapshot: () => this.#sets.get(key)?.view ?? loadingView,
     };
   }
 
-  #acquire(ids: readonly number[]): WatchedSet {
-    const key = ids.join(',');
-    let set = this.#sets.get(key);
-    if (set === undefined) {
-      set = new WatchedSet({
-        source: this.#source,
-        userIds: ids,
-        events: {
-          // Last arrival wins; each set's own view follows its own stream's order.
-          onUpdates: (updates) => {
-            for (const presence of updates) this.#latest.set(presence.userId, presence);
-          },
-          onError: (error, userIds) => this.#options.onError?.(error, userIds),
-        },
-      });
-      this.#sets.set(key, set);
-    }
-    return set;
+  /** An explicit removal: the subscription stops at once if this was its last user. */
+  #remove(set: WatchedSet, registration: HandlerRegistration): void {
+    const release = this.#releases.get(registration);
+    if (release === undefined) return;
+    this.#releases.delete(registration);
+    set.removeHandler(registration);
+    release(true);
   }
 
-  /**
-   * A hook's release waits a microtask: React StrictMode unsubscribes and subscribes again at
-   * once, and the server subscription should survive that rather than close and reopen.
-   */
-  #releaseSoon(set: WatchedSet): void {
-    if (set.refs === 0) queueMicrotask(() => this.#release(set));
-  }
-
-  #release(set: WatchedSet): void {
-    if (set.refs > 0) return;
-    const key = set.userIds.join(',');
-    if (this.#sets.get(key) !== set) return;
+  /** Nobody watches `set` any more: its subscription stops, and users only it watched are forgotten. */
+  #stopped(set: WatchedSet): void {
     set.stop();
-    this.#sets.delete(key);
     const stillWatched = new Set<number>();
     for (const other of this.#sets.values()) for (const id of other.userIds) stillWatched.add(id);
     for (const id of set.userIds) if (!stillWatched.has(id)) this.#latest.delete(id);

@@ -38,13 +38,3 @@ export const emptyView: PresenceView = Object.freeze({ presences: noPresences, i
 export function normalizeIds(userIds: readonly number[]): number[] {
   return [...new Set(userIds)].sort((a, b) => a - b);
 }
-
-/** Whether two presences of the same user show the same thing. */
-export function samePresence(a: UserPresence | undefined, b: UserPresence): boolean {
-  return (
-    a !== undefined &&
-    a.status === b.status &&
-    a.devices === b.devices &&
-    (a.lastSeen?.getTime() ?? null) === (b.lastSeen?.getTime() ?? null)
-  );
-}

@@ -1,6 +1,7 @@
-import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
 import type { StreampodClient } from '../client.js';
-import { loadingView, samePresence, type PresenceView } from './presence-view.js';
+import { Retrier } from '../runtime/errors.js';
+import { loadingView, type PresenceView } from './presence-view.js';
 
 /** The part of the client presence tracking needs. */
 export interface PresenceSource {
@@ -18,21 +19,6 @@ export interface WatchedSetEvents {
   /** Entries the set's stream brought, in order. */
   onUpdates(updates: readonly UserPresence[]): void;
   onError(error: Error, userIds: readonly number[]): void;
-}
-
-/** Errors that retrying cannot fix: the request itself is refused. */
-const FINAL_CODES = new Set(['FORBIDDEN', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND']);
-const MAX_RETRIES = 10;
-
-/** 250 ms doubling to 10 s, each in [½, 1] of that, so clients do not retry in step. */
-function retryDelay(attempt: number): number {
-  const ceiling = Math.min(10_000, 250 * 2 ** attempt);
-  return ceiling * (0.5 + Math.random() * 0.5);
-}
-
-function codeOf(error: Error): string {
-  const data = (error as { data?: { code?: unknown } }).data;
-  return typeof data?.code === 'string' ? data.code : '';
 }
 
 /** One handler throwing must not keep the others from hearing the change. */
@@ -62,8 +48,7 @@ export class WatchedSet {
   #stop: (() => void) | undefined;
 
   readonly #source: PresenceSource;
-  #retries = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #retrier = new Retrier();
   #stopped = false;
 
   constructor(opts: { source: PresenceSource; userIds: readonly number[]; events: WatchedSetEvents }) {
@@ -78,14 +63,13 @@ export class WatchedSet {
     let ended = false;
     const stop = this.#source.presence.subscribeToPresence({ userIds: [...this.userIds] }).listen({
       onData: (batch) => {
-        this.#retries = 0;
+        this.#retrier.succeeded();
         this.#receive(batch);
       },
       onError: (error) => {
         ended = true;
         this.#stop = undefined;
-        if (FINAL_CODES.has(codeOf(error))) this.#fail(error);
-        else this.#retry(error);
+        this.#retry(error);
       },
       // The server ends a stream only when it goes away (a restart): subscribe again.
       onComplete: () => {
@@ -103,15 +87,7 @@ export class WatchedSet {
    */
   #retry(error: Error): void {
     if (this.#stopped) return;
-    if (this.#retries >= MAX_RETRIES) {
-      this.#fail(error);
-      return;
-    }
-    const delay = retryDelay(this.#retries++);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (!this.#stopped) this.#start();
-    }, delay);
+    if (!this.#retrier.retry(error, () => this.#start())) this.#fail(error);
   }
 
   /** The server subscription is still open. */
@@ -125,11 +101,6 @@ export class WatchedSet {
 
   get state(): ReadonlyMap<number, UserPresence> {
     return this.#state;
-  }
-
-  /** Handlers plus hook listeners: the set lives while this is above zero. */
-  get refs(): number {
-    return this.#handlers.size + this.#listeners.size;
   }
 
   get handlers(): ReadonlySet<HandlerRegistration> {
@@ -164,7 +135,7 @@ export class WatchedSet {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#retryTimer);
+    this.#retrier.cancel();
     this.#stop?.();
     this.#stop = undefined;
   }

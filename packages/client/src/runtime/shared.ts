@@ -15,14 +15,22 @@ export class RefCount {
     return this.#count;
   }
 
-  /** One more user; returns its release, which does something only the first time. */
-  acquire(): () => void {
+  /**
+   * One more user; returns its release, which does something only the first time. A
+   * release with `now` lets go at once when it was the last (an explicit unsubscribe, not
+   * a re-render).
+   */
+  acquire(): (now?: boolean) => void {
     if (this.#count++ === 0) this.onFirst();
     let released = false;
-    return () => {
+    return (now = false) => {
       if (released) return;
       released = true;
       this.#count--;
+      if (now) {
+        if (this.#count === 0) this.onIdle();
+        return;
+      }
       queueMicrotask(() => {
         if (this.#count === 0) this.onIdle();
       });
@@ -51,8 +59,8 @@ export class SharedByKey<TKey, TValue> {
     return [...this.#entries.values()].map((e) => e.value)[Symbol.iterator]();
   }
 
-  /** Holds `key`'s value (making it if needed) until `release` is called. */
-  acquire(key: TKey): { value: TValue; release: () => void } {
+  /** Holds `key`'s value (making it if needed) until `release` is called (see `RefCount.acquire`). */
+  acquire(key: TKey): { value: TValue; release: (now?: boolean) => void } {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const value = this.create(key);

@@ -1,5 +1,5 @@
-import type { UserPresence } from '@streampod/protocol';
-import { neverSeen, rollUp, samePresence } from './presence-rules.js';
+import { samePresence, type UserPresence } from '@streampod/protocol';
+import { neverSeen, rollUp } from './presence-rules.js';
 import type { ManualStatus, PresenceChange } from './presence-store.js';
 
 /** What a store keeps per user, in memory or in Redis: the facts the roll-up rule reads. */

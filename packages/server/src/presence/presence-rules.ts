@@ -34,14 +34,6 @@ export function rollUp(facts: PresenceFacts): UserPresence {
   return { userId: facts.userId, status, lastSeen: devices === 0 ? facts.lastSeen : null, devices };
 }
 
-export function samePresence(a: UserPresence, b: UserPresence): boolean {
-  return (
-    a.status === b.status &&
-    a.devices === b.devices &&
-    (a.lastSeen?.getTime() ?? null) === (b.lastSeen?.getTime() ?? null)
-  );
-}
-
 /** A user never seen: offline, no last seen. */
 export function neverSeen(userId: number): UserPresence {
   return { userId, status: 'offline', lastSeen: null, devices: 0 };

@@ -6,9 +6,9 @@ import {
   type StreamSession,
   type Logger,
 } from '@streampod/framework';
-import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
 import type { LastSeenStore } from './last-seen.js';
-import { neverSeen, samePresence } from './presence-rules.js';
+import { neverSeen } from './presence-rules.js';
 import type { VersionedPresence } from './presence-store.js';
 
 /** What travels on a user's presence topic. */
