@@ -16,7 +16,7 @@ export type {
   CallProcedure,
   StreamProcedure,
 } from './runtime/index.js';
-export { PresenceTracker, formatLastSeen } from './presence/index.js';
+export { PresenceTracker, trackerOf, formatLastSeen } from './presence/index.js';
 export type {
   PresenceHandler,
   PresenceSource,

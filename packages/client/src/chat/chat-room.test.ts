@@ -1,19 +1,11 @@
 import type { ChatStreamMessage } from '@streampod/protocol';
-import { openDatabase, type Database } from '@streampod/server';
 import { Recorder } from '@streampod/framework/testing';
-import { startChatTestServer } from '@streampod/server/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
+import { describe, expect } from 'vitest';
 import { createChatRoom } from './chat-room.js';
 import { getChatStreamHub } from './chat-stream-hub.js';
-import { chatPair, contents, untilSnapshot } from './test-chat.case.js';
+import { chatPair, contents, untilSnapshot } from './test-chat.fixture.js';
 import type { ChatClient, ChatRoomSnapshot } from './types.js';
-
-// One in-memory database for the file: opening one costs more than a whole test.
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
 
 const loaded = (s: ChatRoomSnapshot) => !s.isLoading;
 
@@ -23,7 +15,7 @@ function withSendMessage(client: ChatClient, sendMessage: ChatClient['chat']['se
 }
 
 describe('ChatRoomView', () => {
-  it('shows the history, then live messages, in id order', async () => {
+  it('shows the history, then live messages, in id order', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
@@ -48,7 +40,7 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('shares one chat.stream between the rooms of a client', async () => {
+  it('shares one chat.stream between the rooms of a client', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const other = await t.a.chat.createRoom({ name: 'random', memberIds: [t.bob.id] });
@@ -67,7 +59,9 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('shows a sent message as pending, then stored, never twice although the stream brings it too', async () => {
+  it('shows a sent message as pending, then stored, never twice although the stream brings it too', async ({
+    database,
+  }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const view = createChatRoom(t.a, t.room.id);
@@ -106,7 +100,7 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('retries a send whose answer got lost with the same clientMessageId, storing it once', async () => {
+  it('retries a send whose answer got lost with the same clientMessageId, storing it once', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const calls: string[] = [];
@@ -136,7 +130,7 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('marks a send failed after its attempts, and retry sends it again with the same id', async () => {
+  it('marks a send failed after its attempts, and retry sends it again with the same id', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const calls: string[] = [];
@@ -173,7 +167,7 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('acknowledges delivery by itself, and shows read receipts and reactions', async () => {
+  it('acknowledges delivery by itself, and shows read receipts and reactions', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const aliceView = createChatRoom(t.a, t.room.id);
@@ -201,7 +195,9 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('ends with every message exactly once when the client reconnects while the other user sends', async () => {
+  it('ends with every message exactly once when the client reconnects while the other user sends', async ({
+    database,
+  }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
@@ -229,7 +225,7 @@ describe('ChatRoomView', () => {
     }
   });
 
-  it('keeps following a room after a reconnect, a release of every view and a new view', async () => {
+  it('keeps following a room after a reconnect, a release of every view and a new view', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;

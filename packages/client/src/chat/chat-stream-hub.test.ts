@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createChatRoom } from './chat-room.js';
 import { getChatStreamHub } from './chat-stream-hub.js';
-import { flush, message, messageEvent, scriptedClient } from './scripted-client.case.js';
+import { flush, message, messageEvent, scriptedClient } from './scripted-client.fixture.js';
 
 const error = (code: string) => Object.assign(new Error(code), { data: { code } });
 

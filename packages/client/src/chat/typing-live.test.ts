@@ -1,19 +1,12 @@
-import { openDatabase, type Database } from '@streampod/server';
-import { startChatTestServer } from '@streampod/server/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
+import { describe, expect } from 'vitest';
 import { createChatRoom } from './chat-room.js';
-import { chatPair, untilSnapshot } from './test-chat.case.js';
+import { chatPair, untilSnapshot } from './test-chat.fixture.js';
 import { createTypingNotifier, formatTyping } from './typing.js';
-
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
 
 describe('typing, against a server', () => {
   // A long server timeout: typing that disappears here was ended by us, not by the clock.
-  it('shows who types on the other side, until they stop or send', async () => {
+  it('shows who types on the other side, until they stop or send', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 10_000 });
     await using t = await chatPair(server.url);
     const aliceView = createChatRoom(t.a, t.room.id);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getChatStreamHub } from './chat-stream-hub.js';
-import { scriptedClient } from './scripted-client.case.js';
+import { scriptedClient } from './scripted-client.fixture.js';
 import { createTypingNotifier, formatTyping } from './typing.js';
 
 describe('formatTyping', () => {

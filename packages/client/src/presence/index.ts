@@ -1,4 +1,4 @@
-export { PresenceTracker } from './presence-tracker.js';
+export { PresenceTracker, trackerOf } from './presence-tracker.js';
 export type { PresenceHandler, PresenceSource, PresenceTrackerOptions, OnPresenceOptions } from './presence-tracker.js';
 export type { PresenceView, PresenceWatch } from './presence-view.js';
 export { formatLastSeen } from './last-seen.js';

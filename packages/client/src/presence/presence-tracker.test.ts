@@ -1,19 +1,11 @@
 import type { UserPresence } from '@streampod/protocol';
 import { FreezableProxy, Recorder } from '@streampod/framework/testing';
-import { startChatTestServer } from '@streampod/server/testing';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
 import { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { openDatabase, type Database } from '@streampod/server';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
 import { PresenceTracker, type PresenceSource } from './presence-tracker.js';
-import { connectDevice, everyoneShares, registerUser, testClient, untilPresence } from './test-users.case.js';
-
-// One in-memory database for the file: opening one costs more than a whole test.
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
+import { connectDevice, everyoneShares, registerUser, testClient, untilPresence } from './test-users.fixture.js';
 
 /** A presence source that records every server subscription it opens. */
 function countingSource(client: PresenceSource) {
@@ -30,7 +22,7 @@ function countingSource(client: PresenceSource) {
 }
 
 describe('PresenceTracker', () => {
-  it('gives a handler the snapshot, then every change of the watched user', async () => {
+  it('gives a handler the snapshot, then every change of the watched user', async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -62,7 +54,7 @@ describe('PresenceTracker', () => {
     off();
   });
 
-  it('tells a handler nothing about ids it did not ask for, even when another watch has them', async () => {
+  it('tells a handler nothing about ids it did not ask for, even when another watch has them', async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -89,7 +81,7 @@ describe('PresenceTracker', () => {
     expect(tracker.list()).toEqual([]);
   });
 
-  it('shares one server subscription per id set and stops it when the last handler leaves', async () => {
+  it('shares one server subscription per id set and stops it when the last handler leaves', async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -129,7 +121,7 @@ describe('PresenceTracker', () => {
     expect(opened.entries).toHaveLength(1);
   });
 
-  it('reports FORBIDDEN to the handler, the tracker and the view when no room is shared', async () => {
+  it('reports FORBIDDEN to the handler, the tracker and the view when no room is shared', async ({ database }) => {
     await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -161,7 +153,7 @@ describe('PresenceTracker', () => {
     tracker.clearPresenceHandlers();
   });
 
-  it('lets the fresh snapshot after a reconnect replace what was missed while disconnected', async () => {
+  it('lets the fresh snapshot after a reconnect replace what was missed while disconnected', async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
     const alice = await registerUser(server.url, 'alice');

@@ -149,3 +149,12 @@ export class PresenceTracker {
     for (const id of set.userIds) if (!stillWatched.has(id)) this.#latest.delete(id);
   }
 }
+
+const trackers = new WeakMap<PresenceSource, PresenceTracker>();
+
+/** The client's shared tracker (one per client object, made on first use): what hooks use unless given one. */
+export function trackerOf(client: PresenceSource): PresenceTracker {
+  let tracker = trackers.get(client);
+  if (tracker === undefined) trackers.set(client, (tracker = new PresenceTracker(client)));
+  return tracker;
+}

@@ -1,7 +1,13 @@
 /** React bindings: `@streampod/client/react`. */
-export { StreampodProvider, useStreampodClient, usePresenceTracker } from './streampod-provider.js';
+export { StreampodProvider, useStreampodClient } from './streampod-provider.js';
 export type { StreampodProviderProps } from './streampod-provider.js';
-export { usePresence } from './use-presence.js';
+// Any streampod app.
+export { useSubscription, useConnectionState } from './use-subscription.js';
+export type { UseSubscriptionOptions } from './use-subscription.js';
+export type { SubscriptionState, SubscriptionStatus } from '../runtime/live-state.js';
+export type { ConnectionState } from '../runtime/client.js';
+// The chat server's presence and rooms.
+export { usePresence, usePresenceTracker } from './use-presence.js';
 export type { PresenceView } from '../presence/presence-view.js';
 export { useChatRoom } from './use-chat-room.js';
 export type { ChatRoomState } from './use-chat-room.js';

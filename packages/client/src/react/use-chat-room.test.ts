@@ -1,12 +1,11 @@
 // @vitest-environment happy-dom
-import { openDatabase, type Database } from '@streampod/server';
-import { startChatTestServer } from '@streampod/server/testing';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
 import { act, createElement, type ReactElement } from 'react';
-import { render } from './render.case.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { render } from './render.fixture.js';
+import { describe, expect } from 'vitest';
 import { watchChatRoom } from '../chat/chat-room-watch.js';
 import { getChatStreamHub } from '../chat/chat-stream-hub.js';
-import { chatPair, untilSnapshot } from '../chat/test-chat.case.js';
+import { chatPair, untilSnapshot } from '../chat/test-chat.fixture.js';
 import { createTypingNotifier, formatTyping } from '../chat/typing.js';
 import { StreampodProvider } from './streampod-provider.js';
 import { useChatRoom, type ChatRoomState } from './use-chat-room.js';
@@ -14,12 +13,6 @@ import { useTyping, type TypingState } from './use-typing.js';
 
 // Tells React this is a test, so `act` flushes renders and effects.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
 
 /** A room as a chat screen shows it: messages, then pending ones; each render's state goes to `states`. */
 function Room(props: { roomId: number; states?: ChatRoomState[] }): ReactElement {
@@ -37,7 +30,7 @@ function TypingLine(props: { roomId: number; typing: { current?: TypingState } }
 }
 
 describe('useChatRoom (React)', () => {
-  it('renders the history, then a message another user sent, and our own once', async () => {
+  it('renders the history, then a message another user sent, and our own once', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 300 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;
@@ -74,7 +67,7 @@ describe('useChatRoom (React)', () => {
     expect(getChatStreamHub(t.a).streamsOpened).toBe(1);
   });
 
-  it('shows who is typing, and tells the other side when we type', async () => {
+  it('shows who is typing, and tells the other side when we type', async ({ database }) => {
     await using server = await startChatTestServer({ database, typingTimeoutMs: 10_000 });
     await using t = await chatPair(server.url);
     const roomId = t.room.id;

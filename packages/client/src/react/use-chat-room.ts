@@ -3,6 +3,7 @@ import { useMemo, useSyncExternalStore } from 'react';
 import { watchChatRoom } from '../chat/chat-room-watch.js';
 import type { SendOptions } from '../chat/outbox.js';
 import type { ChatRoomSnapshot } from '../chat/types.js';
+import type { StreampodClient } from '../client.js';
 import { useStreampodClient } from './streampod-provider.js';
 
 /** What `useChatRoom` gives: the room's snapshot and its actions. */
@@ -22,7 +23,7 @@ export interface ChatRoomState extends ChatRoomSnapshot {
  * something in it changes; the actions never change for a room.
  */
 export function useChatRoom(roomId: number): ChatRoomState {
-  const client = useStreampodClient();
+  const client = useStreampodClient<StreampodClient>();
   const watch = useMemo(() => watchChatRoom(client, roomId), [client, roomId]);
   const snapshot = useSyncExternalStore(watch.subscribe, watch.getSnapshot, watch.getSnapshot);
   return useMemo(

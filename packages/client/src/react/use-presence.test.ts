@@ -1,24 +1,17 @@
 // @vitest-environment happy-dom
-import { openDatabase, type Database } from '@streampod/server';
 import { Recorder } from '@streampod/framework/testing';
-import { startChatTestServer } from '@streampod/server/testing';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
 import { act, createElement, type ReactElement } from 'react';
-import { render } from './render.case.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { render } from './render.fixture.js';
+import { describe, expect } from 'vitest';
 import type { PresenceView } from '../presence/presence-view.js';
 import { PresenceTracker, type PresenceSource } from '../presence/presence-tracker.js';
-import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.case.js';
-import { StreampodProvider, useStreampodClient, usePresenceTracker } from './streampod-provider.js';
-import { usePresence } from './use-presence.js';
+import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.fixture.js';
+import { StreampodProvider, useStreampodClient } from './streampod-provider.js';
+import { usePresence, usePresenceTracker } from './use-presence.js';
 
 // Tells React this is a test, so `act` flushes renders and effects.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
 
 /** One user's status as a contact list would show it; each render's view goes to `views`. */
 function Status(props: { userIds: readonly number[]; userId: number; views?: PresenceView[] }): ReactElement {
@@ -30,7 +23,7 @@ function Status(props: { userIds: readonly number[]; userId: number; views?: Pre
 }
 
 describe('usePresence (React)', () => {
-  it("shows a contact's status as they come and go", async () => {
+  it("shows a contact's status as they come and go", async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -60,7 +53,9 @@ describe('usePresence (React)', () => {
     expect(tracker?.subscriptionCount).toBe(0);
   });
 
-  it('keeps one subscription and the same object across re-renders with fresh arrays of the same ids', async () => {
+  it('keeps one subscription and the same object across re-renders with fresh arrays of the same ids', async ({
+    database,
+  }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');

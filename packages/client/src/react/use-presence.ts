@@ -1,6 +1,14 @@
 import { useMemo, useSyncExternalStore } from 'react';
+import type { StreampodClient } from '../client.js';
+import { trackerOf, type PresenceTracker } from '../presence/presence-tracker.js';
 import { normalizeIds, type PresenceView } from '../presence/presence-view.js';
-import { usePresenceTracker } from './streampod-provider.js';
+import { useStreampodContext } from './streampod-provider.js';
+
+/** The provider's presence tracker (its own, or the client's shared one), behind every `usePresence`. */
+export function usePresenceTracker(): PresenceTracker {
+  const { client, tracker } = useStreampodContext('usePresenceTracker');
+  return tracker ?? trackerOf(client as StreampodClient);
+}
 
 /**
  * The live presence of `userIds`, from the provider's tracker. Components watching the

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { watchChatRoom } from '../chat/chat-room-watch.js';
 import { createTypingNotifier, type TypingNotifier } from '../chat/typing.js';
+import type { StreampodClient } from '../client.js';
 import { useStreampodClient } from './streampod-provider.js';
 
 /** What `useTyping` gives. */
@@ -20,7 +21,7 @@ export interface TypingState {
  * from the room's shared view (the one `useChatRoom` shows), so using both costs one view.
  */
 export function useTyping(roomId: number): TypingState {
-  const client = useStreampodClient();
+  const client = useStreampodClient<StreampodClient>();
   const watch = useMemo(() => watchChatRoom(client, roomId), [client, roomId]);
   const snapshot = useSyncExternalStore(watch.subscribe, watch.getSnapshot, watch.getSnapshot);
   const notifier = useRef<TypingNotifier | null>(null);

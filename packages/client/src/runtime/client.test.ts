@@ -7,28 +7,8 @@ import {
   type TestServer,
 } from '@streampod/framework/testing';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
-import { createApiClient, type ConnectionState } from './client.js';
-import type { CallProcedure, StreamProcedure } from './procedure-types.js';
-
-/** The probe app's API, as `pnpm generate` would describe it. */
-interface ProbeApi {
-  counter: {
-    add: CallProcedure<'query', { a: number; b: number }, number>;
-    count: StreamProcedure<{ to: number }, number, false>;
-  };
-  probe: {
-    stream: StreamProcedure<{ lastEventId?: string } | undefined, { text: string; at: Date }, true>;
-    sendStreamMessage: CallProcedure<
-      'mutation',
-      { kind: 'echo'; text: string } | { kind: 'stamp'; cursor: string },
-      void
-    >;
-  };
-}
-const probeManifest = {
-  counter: { add: { kind: 'query', tracked: false }, count: { kind: 'subscription', tracked: false } },
-  probe: { stream: { kind: 'subscription', tracked: true }, sendStreamMessage: { kind: 'mutation', tracked: false } },
-} as const;
+import type { ConnectionState } from './client.js';
+import { probeClient } from './probe-client.fixture.js';
 
 let probe: ProbeEndpoint;
 let server: TestServer;
@@ -37,15 +17,6 @@ beforeEach(async () => {
   server = await startProbeServer({ endpoints: { probe, counter: new CounterEndpoint() } });
 });
 afterEach(() => server.close());
-
-/** No WebSocket passed: on Node 20 the runtime loads `ws` by itself. */
-function probeClient(url: string) {
-  return createApiClient<ProbeApi>(probeManifest, {
-    url,
-    reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
-    keepAlive: { intervalMs: 200, pongTimeoutMs: 200 },
-  });
-}
 
 describe('a client for any generated API', () => {
   it('calls and streams, typed, on Node without being given a WebSocket class', async () => {

@@ -21,3 +21,5 @@ export type { BackoffOptions } from './backoff.js';
 export { codeOf, isFinal, toError, Retrier } from './errors.js';
 export type { RetryOptions } from './errors.js';
 export { RefCount, SharedByKey } from './shared.js';
+export { subscriptionStore, connectionStateStore } from './live-state.js';
+export type { ExternalStore, SubscriptionState, SubscriptionStatus } from './live-state.js';

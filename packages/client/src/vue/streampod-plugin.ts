@@ -1,15 +1,17 @@
 import { inject, provide, type App, type InjectionKey } from 'vue';
 import type { StreampodClient } from '../client.js';
-import { PresenceTracker } from '../presence/presence-tracker.js';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { ClientConnection } from '../runtime/client.js';
 
-/** What `provideStreampod` and the plugin make available to `usePresence`. */
+/** What `provideStreampod` and the plugin make available to the composables. */
 export interface StreampodContext {
-  readonly client: StreampodClient;
-  readonly tracker: PresenceTracker;
+  readonly client: ClientConnection;
+  /** The presence tracker given, if any (else the client's shared one is used). */
+  readonly tracker: PresenceTracker | undefined;
 }
 
 export interface StreampodProvideOptions {
-  /** Shares one tracker with code outside Vue. @default a tracker of its own for the client */
+  /** Shares one presence tracker with code outside Vue. @default one of its own per client, made on first use */
   tracker?: PresenceTracker;
 }
 
@@ -20,24 +22,21 @@ export interface StreampodPlugin extends StreampodContext {
 
 const streampodKey: InjectionKey<StreampodContext> = Symbol('streampod');
 
-function contextOf(client: StreampodClient, options: StreampodProvideOptions): StreampodContext {
-  return { client, tracker: options.tracker ?? new PresenceTracker(client) };
-}
-
-/** Provides `client` (and one presence tracker) to the components below; call it inside `setup`. */
-export function provideStreampod(client: StreampodClient, options: StreampodProvideOptions = {}): StreampodContext {
-  const context = contextOf(client, options);
+/** Provides `client` (any streampod client) to the components below; call it inside `setup`. */
+export function provideStreampod(client: ClientConnection, options: StreampodProvideOptions = {}): StreampodContext {
+  const context = { client, tracker: options.tracker };
   provide(streampodKey, context);
   return context;
 }
 
-/** Provides `client` (and one presence tracker) to the whole app. */
-export function createStreampod(client: StreampodClient, options: StreampodProvideOptions = {}): StreampodPlugin {
-  const context = contextOf(client, options);
+/** Provides `client` (any streampod client) to the whole app. */
+export function createStreampod(client: ClientConnection, options: StreampodProvideOptions = {}): StreampodPlugin {
+  const context = { client, tracker: options.tracker };
   return { ...context, install: (app) => void app.provide(streampodKey, context) };
 }
 
-function useStreampodContext(composable: string): StreampodContext {
+/** @internal the provided context */
+export function useStreampodContext(composable: string): StreampodContext {
   // The `null` default keeps Vue from warning before we throw a clearer error.
   const context = inject(streampodKey, null);
   if (context === null) {
@@ -48,12 +47,7 @@ function useStreampodContext(composable: string): StreampodContext {
   return context;
 }
 
-/** The provided client. */
-export function useStreampodClient(): StreampodClient {
-  return useStreampodContext('useStreampodClient').client;
-}
-
-/** The provided presence tracker, shared by every `usePresence`. */
-export function usePresenceTracker(): PresenceTracker {
-  return useStreampodContext('usePresenceTracker').tracker;
+/** The provided client, typed as you say it is (the chat's client by default). */
+export function useStreampodClient<TClient extends ClientConnection = StreampodClient>(): TClient {
+  return useStreampodContext('useStreampodClient').client as TClient;
 }

@@ -1,22 +1,13 @@
 // @vitest-environment happy-dom
-import { openDatabase, type Database } from '@streampod/server';
-import { startChatTestServer } from '@streampod/server/testing';
-import type { Document as HappyDocument } from 'happy-dom';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, defineComponent, h, nextTick, ref, type Component } from 'vue';
+import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
+import { describe, expect } from 'vitest';
+import { defineComponent, h, nextTick, ref, type Component } from 'vue';
 import type { StreampodClient } from '../client.js';
-import type { PresenceTracker } from '../presence/presence-tracker.js';
-import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.case.js';
+import { trackerOf, type PresenceTracker } from '../presence/presence-tracker.js';
+import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.fixture.js';
 import { createStreampod, provideStreampod, useStreampodClient } from './streampod-plugin.js';
-import { usePresence } from './use-presence.js';
-
-const { document } = globalThis as unknown as { document: HappyDocument };
-
-let database: Database;
-beforeAll(async () => {
-  database = await openDatabase({ dataDir: 'memory' });
-});
-afterAll(() => database.close());
+import { mount } from './mount.fixture.js';
+import { usePresence, usePresenceTracker } from './use-presence.js';
 
 /** The status of the first of `userIds`, as a contact list would show it. */
 function contact(userIds: () => readonly number[]): Component {
@@ -32,22 +23,6 @@ function contact(userIds: () => readonly number[]): Component {
   });
 }
 
-/** Mounts `root` into a fresh container; unmounts on dispose. */
-function mount(root: Component, setup: (app: ReturnType<typeof createApp>) => void = () => undefined) {
-  const container = document.createElement('div');
-  document.body.appendChild(container);
-  const app = createApp(root);
-  setup(app);
-  app.mount(container);
-  return {
-    text: () => container.textContent,
-    [Symbol.dispose]: () => {
-      app.unmount();
-      container.remove();
-    },
-  };
-}
-
 /** Resolves once the tracker has `userId` in `status` and Vue has rendered it. */
 async function until(tracker: PresenceTracker, opts: { userIds: number[]; userId: number; status: string }) {
   await untilPresence(tracker, { ...opts, test: (p) => p.status === opts.status });
@@ -55,14 +30,14 @@ async function until(tracker: PresenceTracker, opts: { userIds: number[]; userId
 }
 
 describe('usePresence (Vue)', () => {
-  it("follows a contact's status, and re-watches when the ids change", async () => {
+  it("follows a contact's status, and re-watches when the ids change", async ({ database }) => {
     await using server = await startChatTestServer({ database, membership: everyoneShares, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
     const carol = await registerUser(server.url, 'carol');
     await using a = await connectDevice(server.url, alice.token);
     const plugin = createStreampod(a);
-    const { tracker } = plugin;
+    const tracker = trackerOf(a);
     const ids = ref<number[]>([bob.id]);
     const view = mount(
       contact(() => ids.value),
@@ -98,7 +73,9 @@ describe('usePresence (Vue)', () => {
     expect(tracker.subscriptionCount).toBe(0);
   });
 
-  it('works with provideStreampod in a parent setup, and shows FORBIDDEN when no room is shared', async () => {
+  it('works with provideStreampod in a parent setup, and shows FORBIDDEN when no room is shared', async ({
+    database,
+  }) => {
     await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
     const alice = await registerUser(server.url, 'alice');
     const bob = await registerUser(server.url, 'bob');
@@ -108,13 +85,14 @@ describe('usePresence (Vue)', () => {
     const Contact = contact(() => [bob.id]);
     const Parent = defineComponent({
       setup() {
-        tracker = provideStreampod(a).tracker;
+        provideStreampod(a);
+        tracker = usePresenceTracker();
         return () => h(Contact);
       },
     });
     const Probe = defineComponent({
       setup() {
-        client = useStreampodClient();
+        client = useStreampodClient<StreampodClient>();
         return () => h('i');
       },
     });

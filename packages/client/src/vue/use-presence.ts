@@ -1,7 +1,10 @@
 import type { UserPresence } from '@streampod/protocol';
-import { computed, shallowRef, toValue, watch, type MaybeRefOrGetter, type Ref } from 'vue';
+import { computed, shallowRef, toValue, type MaybeRefOrGetter, type Ref } from 'vue';
+import type { StreampodClient } from '../client.js';
+import { trackerOf, type PresenceTracker } from '../presence/presence-tracker.js';
 import { loadingView, normalizeIds } from '../presence/presence-view.js';
-import { usePresenceTracker } from './streampod-plugin.js';
+import { useStreampodContext } from './streampod-plugin.js';
+import { followStore } from './use-subscription.js';
 
 export interface UsePresenceResult {
   /** The current presence of each watched user, by id; empty until the snapshot arrives. */
@@ -10,6 +13,12 @@ export interface UsePresenceResult {
   readonly isLoading: Readonly<Ref<boolean>>;
   /** Why the presence stream failed (e.g. FORBIDDEN: no shared room). */
   readonly error: Readonly<Ref<Error | null>>;
+}
+
+/** The provided presence tracker (or the client's shared one), behind every `usePresence`. */
+export function usePresenceTracker(): PresenceTracker {
+  const { client, tracker } = useStreampodContext('usePresenceTracker');
+  return tracker ?? trackerOf(client as StreampodClient);
 }
 
 /**
@@ -24,20 +33,14 @@ export function usePresence(userIds: MaybeRefOrGetter<readonly number[]>): UsePr
   const isLoading = shallowRef(loadingView.isLoading);
   const error = shallowRef(loadingView.error);
   const key = computed(() => normalizeIds(toValue(userIds)).join(','));
-  watch(
-    key,
-    (_key, _previous, onCleanup) => {
-      const presenceWatch = tracker.watch(toValue(userIds));
-      const sync = () => {
-        const view = presenceWatch.getSnapshot();
-        presences.value = view.presences;
-        isLoading.value = view.isLoading;
-        error.value = view.error;
-      };
-      onCleanup(presenceWatch.subscribe(sync));
-      sync();
+  followStore(
+    () => key.value,
+    () => tracker.watch(toValue(userIds)),
+    (view) => {
+      presences.value = view.presences;
+      isLoading.value = view.isLoading;
+      error.value = view.error;
     },
-    { immediate: true },
   );
   return { presences, isLoading, error };
 }

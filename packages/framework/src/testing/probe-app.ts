@@ -113,7 +113,7 @@ export class CounterEndpoint extends sp.Endpoint {
     },
   );
 
-  /** Records `ticker:finally` when a ticker's generator is torn down. */
+  /** Records `ticker:finally` when a ticker's generator is torn down, `watch:opened` and `watch:closed` for `watch`. */
   readonly events = new Recorder<string>();
 
   /** Yields forever (one value per macrotask) until stopped. */
@@ -162,6 +162,7 @@ export class CounterEndpoint extends sp.Endpoint {
   readonly watchers = new Set<StreamSession<ProbeContext, string>>();
   watch = this.subscription({ output: z.string(), public: true }, (session) => {
     this.watchers.add(session);
+    this.events.push('watch:opened');
     session.onClosed(() => {
       this.watchers.delete(session);
       this.events.push('watch:closed');

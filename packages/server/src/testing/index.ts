@@ -1,5 +1,6 @@
 /** Test helpers for the chat server: a real server per test, chat and presence clients, Postgres and Redis. */
 export { startChatTestServer } from './test-server.js';
+export { itWithDatabase } from './database-fixture.js';
 export type { ChatTestServer, ChatTestServerOptions } from './test-server.js';
 export { createTestPostgres } from './postgres.js';
 export type { TestPostgres } from './postgres.js';

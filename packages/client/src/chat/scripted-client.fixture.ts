@@ -2,7 +2,7 @@ import type { ChatMessage, ChatStreamMessage } from '@streampod/protocol';
 import type { SubscriptionHandlers } from '../runtime/subscription.js';
 import type { ChatClient } from './types.js';
 
-// A chat client whose stream and answers the test drives by hand (`.case.ts`: kept out of
+// A chat client whose stream and answers the test drives by hand (`.fixture.ts`: kept out of
 // the build). The transport is not the subject of these tests (the others use a server).
 
 export interface ScriptedStream {

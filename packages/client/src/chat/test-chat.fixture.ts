@@ -1,10 +1,10 @@
 import type { ChatRoom } from '@streampod/protocol';
-import { registerUser, testClient, type TestClient } from '../presence/test-users.case.js';
+import { registerUser, testClient, type TestClient } from '../presence/test-users.fixture.js';
 import type { ChatRoomWatch } from './chat-room-watch.js';
 import type { ChatRoomView } from './chat-room.js';
 import type { ChatRoomSnapshot } from './types.js';
 
-// Helpers shared by the chat tests (`.case.ts`: kept out of the build).
+// Helpers shared by the chat tests (`.fixture.ts`: test helpers, kept out of the build).
 
 export interface ChatPair extends AsyncDisposable {
   readonly alice: { id: number; token: string };

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { createStreampodClient, type StreampodClient, type StreampodClientOptions } from '../client.js';
 import type { PresenceTracker } from './presence-tracker.js';
 
-// Helpers shared by the presence, React and Vue tests (`.case.ts`: kept out of the build).
+// Helpers shared by the presence, React and Vue tests (`.fixture.ts`: test helpers, kept out of the build).
 
 /** Everybody shares a room with everybody: rooms are not the subject here. */
 export const everyoneShares: NonNullable<ChatTestServerOptions['membership']> = {
