@@ -2,6 +2,23 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** What `packages/framework` may not import. */
+function frameworkImports({ allowWs }) {
+  return {
+    patterns: [
+      {
+        group: ['@streampod/*', '!@streampod/framework', '!@streampod/framework/*'],
+        message: 'the framework imports no app: apps import the framework',
+      },
+      {
+        group: ['kysely', 'ioredis', 'pg', '@electric-sql/*', 'jose'],
+        message: 'the framework knows no database, Redis or token format: apps bring their own',
+      },
+      ...(allowWs ? [] : [{ group: ['ws'], message: 'only adapters/ws.ts opens sockets (and the test helpers)' }]),
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.data/**', '**/.turbo/**', 'contract/**', 'coverage/**'] },
   js.configs.recommended,
@@ -24,6 +41,16 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // The framework stands alone: nothing of the chat app, its database or Redis. Only the
+  // ws adapter (and the test helpers' clients) touch `ws`.
+  {
+    files: ['packages/framework/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', frameworkImports({ allowWs: false })] },
+  },
+  {
+    files: ['packages/framework/src/adapters/ws.ts', 'packages/framework/src/testing/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', frameworkImports({ allowWs: true })] },
+  },
   {
     files: ['**/*.test.ts', '**/testing/**/*.ts'],
     rules: {

@@ -18,6 +18,7 @@ export default defineConfig({
       project('server', 'packages/server'),
       project('client', 'packages/client'),
       project('chat-server', 'apps/chat-server'),
+      project('example-live-counter', 'examples/live-counter'),
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,

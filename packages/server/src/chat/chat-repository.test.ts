@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase } from '../db/database.js';
 import { createTestPostgres } from '../testing/postgres.js';
 import type { TestPostgres } from '../testing/postgres.js';
-import { chatRepositoryCases } from './chat-repository.case.js';
-import { messageRepositoryCases } from './message-repository.case.js';
+import { chatRepositoryCases } from '../testing/chat-repository.case.js';
+import { messageRepositoryCases } from '../testing/message-repository.case.js';
 
 describe('chat repositories', () => {
   chatRepositoryCases('ChatRepository on PGlite in memory', () => openDatabase({ dataDir: 'memory' }));

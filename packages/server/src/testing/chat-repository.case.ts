@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { chatDatabase, NO_SUCH_ID, uniqueName } from '../testing/chat-db.js';
-import { ChatInputError, UnknownUsersError } from './chat-repository.js';
+import { chatDatabase, NO_SUCH_ID, uniqueName } from './chat-db.js';
+import { ChatInputError, UnknownUsersError } from '../chat/chat-repository.js';
 
 /**
  * ChatRepository behaviour every engine must share (rooms, members, cursors, reactions). The

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { chatDatabase, NO_SUCH_ID } from '../testing/chat-db.js';
-import { ChatInputError } from './message-repository.js';
+import { chatDatabase, NO_SUCH_ID } from './chat-db.js';
+import { ChatInputError } from '../chat/message-repository.js';
 
 /**
  * MessageRepository behaviour every engine must share. `postgresUrl` (PostgreSQL only) lets
