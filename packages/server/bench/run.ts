@@ -1,8 +1,13 @@
 /** `pnpm bench [name…]`: runs the named benchmarks (all when none is named). */
 import { runClusterBench } from './cluster.js';
 import { runPresenceBench } from './presence.js';
+import { runStorageBench } from './storage.js';
 
-const benches: Record<string, () => Promise<boolean>> = { presence: runPresenceBench, cluster: runClusterBench };
+const benches: Record<string, () => Promise<boolean>> = {
+  presence: runPresenceBench,
+  cluster: runClusterBench,
+  storage: runStorageBench,
+};
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {

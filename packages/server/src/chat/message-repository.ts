@@ -76,10 +76,10 @@ export class MessageRepository {
    * Resolves undefined for an unknown room. The caller checks that the sender is a member.
    */
   async insert(input: NewMessage): Promise<(StoredMessage & { created: boolean }) | undefined> {
-    // Idempotency first: a retry is answered even if its reply target would now be refused.
-    const stored = await findByClientId(this.#db, input);
-    if (stored !== undefined) return { ...toStored(stored), created: false };
     if (input.replyToMessageId !== undefined) {
+      // Idempotency first: a retry is answered even if its reply target would now be refused.
+      const stored = await findByClientId(this.#db, input);
+      if (stored !== undefined) return { ...toStored(stored), created: false };
       // Messages are never moved or deleted, so this check cannot go stale before the insert.
       const target = await this.#db
         .selectFrom('messages')
@@ -91,15 +91,27 @@ export class MessageRepository {
         throw new ChatInputError(`replyToMessageId: message ${input.replyToMessageId} is not in this room`);
       }
     }
-    // One statement, one round trip: the UPDATE locks the room's counter until commit, so the
-    // next insert into this room reads this seq and commits after it. Two racing retries of
-    // one message can leave a seq unused (the loser's); readers take gaps as they come.
+    // One statement, one round trip, for a new message: the UPDATE takes the room's next seq
+    // and locks its counter until commit, so the next insert into this room reads this seq
+    // and commits after it. A retry (its client id already stored) moves no counter and
+    // inserts nothing, and is answered by the lookup below. Two racing first sends of one
+    // message can leave a seq unused (the loser's); readers take gaps as they come.
     const row = await this.#db
       .with('room', (db) =>
         db
           .updateTable('roomSequences')
           .set((eb) => ({ lastSeq: eb('lastSeq', '+', 1) }))
           .where('roomId', '=', input.roomId)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('messages')
+                  .select('id')
+                  .where('senderId', '=', input.senderId)
+                  .where('clientMessageId', '=', input.clientMessageId),
+              ),
+            ),
+          )
           .returning('lastSeq'),
       )
       .insertInto('messages')
@@ -132,8 +144,8 @@ export class MessageRepository {
       .returning(messageColumns)
       .executeTakeFirst();
     if (row !== undefined) return { ...toStored(row), created: true };
-    const winner = await findByClientId(this.#db, input);
-    return winner === undefined ? undefined : { ...toStored(winner), created: false };
+    const stored = await findByClientId(this.#db, input);
+    return stored === undefined ? undefined : { ...toStored(stored), created: false };
   }
 
   /** The message, or undefined. */
