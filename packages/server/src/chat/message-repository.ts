@@ -102,10 +102,11 @@ export class MessageRepository {
           .updateTable('roomSequences')
           .set((eb) => ({ lastSeq: eb('lastSeq', '+', 1) }))
           .where('roomId', '=', input.roomId)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('messages')
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('messages')
                   .select('id')
                   .where('senderId', '=', input.senderId)
                   .where('clientMessageId', '=', input.clientMessageId),
