@@ -19,6 +19,7 @@ export default defineConfig({
       project('client', 'packages/client'),
       project('chat-server', 'apps/chat-server'),
       project('example-live-counter', 'examples/live-counter'),
+      { extends: true as const, test: { name: 'benchmarks', root: 'benchmarks', include: ['*.test.ts'] } },
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,

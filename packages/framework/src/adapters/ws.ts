@@ -102,7 +102,8 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
           ws.terminate();
           return;
         }
-        ws.send(frame);
+        // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
+        ws.send(frame, { binary: false });
       },
       close(code, reason) {
         ws.close(code, reason);

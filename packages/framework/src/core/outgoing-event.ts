@@ -6,7 +6,16 @@ export interface Serializer {
 interface Forms {
   untracked?: string;
   tracked?: { dataJson: string; meta: string };
+  /** Whole frames as UTF-8, by prefix and event id: the same bytes for every subscriber that shares both. */
+  frames?: Map<string, Uint8Array>;
 }
+
+/**
+ * Distinct frames kept per event. Stock clients number requests from 1, so one or two
+ * prefixes cover nearly every subscriber; streams whose event ids differ per subscriber
+ * would only churn a bigger cache.
+ */
+const MAX_CACHED_FRAMES = 4;
 
 /**
  * One event on its way to subscribers. However many subscribers get it, its value is
@@ -55,6 +64,27 @@ export class OutgoingEvent<T = unknown> {
     }
     const id = JSON.stringify(eventId);
     return `{"json":{"id":${id},"data":${forms.tracked.dataJson}}${forms.tracked.meta}}`;
+  }
+
+  /**
+   * The whole frame of this event for one subscription, as UTF-8: `prefix` is the frame up
+   * to the result's fields (it names the subscription), `eventId` its tracked id. Subscribers
+   * that share both share the bytes, so an event going to thousands of sockets is
+   * serialized once and encoded once.
+   */
+  frame(serializer: Serializer, prefix: string, eventId: string | undefined): Uint8Array {
+    const forms = this.#formsOf(serializer);
+    const key = eventId === undefined ? prefix : `${prefix}\u0000${eventId}`;
+    const cached = forms.frames?.get(key);
+    if (cached !== undefined) return cached;
+    const text =
+      eventId === undefined
+        ? `${prefix},"data":${this.untrackedData(serializer)}}}`
+        : `${prefix},"id":${JSON.stringify(eventId)},"data":${this.trackedData(serializer, eventId)}}}`;
+    const bytes = Buffer.from(text, 'utf8');
+    forms.frames ??= new Map();
+    if (forms.frames.size < MAX_CACHED_FRAMES) forms.frames.set(key, bytes);
+    return bytes;
   }
 
   #formsOf(serializer: Serializer): Forms {

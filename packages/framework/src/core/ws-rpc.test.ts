@@ -13,7 +13,7 @@ import { WsRpc } from './ws-rpc.js';
 function backloggedSocket() {
   const frames = new Recorder<string>();
   const socket: TransportSocket & { bufferedBytes: number } = {
-    send: (frame) => void frames.push(frame),
+    send: (frame) => void frames.push(typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8')),
     close: () => undefined,
     isOpen: true,
     bufferedBytes: 0,
@@ -52,5 +52,69 @@ describe('a slow reader', () => {
     ).toEqual(['message', 'typing again']);
     expect(rpc.droppedEvents).toBe(1);
     await rpc.close();
+  });
+});
+
+describe('one event to many subscribers', () => {
+  it('is serialized once and encoded once: every socket is handed the same bytes', async () => {
+    const counter = new CounterEndpoint();
+    let serializations = 0;
+    const superjson = new SuperJSON();
+    const counting = {
+      serialize: (value: unknown) => {
+        serializations++;
+        return superjson.serialize(value);
+      },
+      deserialize: (value: unknown) => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
+    };
+    const router = compileRouter({
+      trpc: createTrpc(counting),
+      procedures: describeEndpoints({ counter }),
+      runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
+    });
+    const sent: (string | Uint8Array)[] = [];
+    const rpcs = Array.from({ length: 100 }, (_, i) => {
+      const socket: TransportSocket = {
+        send: (frame) => void sent.push(frame),
+        close: () => undefined,
+        isOpen: true,
+        bufferedBytes: 0,
+      };
+      const rpc = new WsRpc({
+        router,
+        connection: new Connection('ws', '127.0.0.1', socket),
+        expectConnectionParams: false,
+        authenticate: () => Promise.resolve(null),
+      });
+      // Stock clients number their requests from 1; a few use other ids.
+      rpc.handleFrame(
+        JSON.stringify({ id: i < 90 ? 1 : 7, method: 'subscription', params: { path: 'counter.watch' } }),
+      );
+      return rpc;
+    });
+    await counter.events.until((all) => all.filter((e) => e === 'watch:opened').length === 100);
+    await new Promise((resolve) => setImmediate(resolve)); // the `started` frames
+    sent.length = 0;
+    serializations = 0;
+
+    const event = new OutgoingEvent({ text: 'to everyone', at: new Date(0) });
+    for (const watcher of counter.watchers) watcher.send(event);
+
+    expect(sent).toHaveLength(100);
+    expect(serializations).toBe(1);
+    // Two subscription ids, so two distinct frames, each one object handed to every socket.
+    expect(new Set(sent).size).toBe(2);
+    expect(sent.every((frame) => frame instanceof Uint8Array)).toBe(true);
+    expect(JSON.parse(Buffer.from(sent[0] as Uint8Array).toString('utf8'))).toEqual({
+      id: 1,
+      result: {
+        type: 'data',
+        data: {
+          json: { text: 'to everyone', at: '1970-01-01T00:00:00.000Z' },
+          meta: { values: { at: ['Date'] }, v: 1 },
+        },
+      },
+    });
+    await Promise.all(rpcs.map((rpc) => rpc.close()));
   });
 });

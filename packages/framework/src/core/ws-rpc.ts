@@ -268,11 +268,7 @@ export class WsRpc {
         this.#dropped++;
         return;
       }
-      this.#send(
-        eventId === undefined
-          ? `${framePrefix},"data":${event.untrackedData(this.#serializer)}}}`
-          : `${framePrefix},"id":${JSON.stringify(eventId)},"data":${event.trackedData(this.#serializer, eventId)}}}`,
-      );
+      this.#send(event.frame(this.#serializer, framePrefix, eventId));
     };
     const finish = () => {
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
@@ -363,7 +359,7 @@ export class WsRpc {
     await sub.handle?.close();
   }
 
-  #send(frame: string): void {
+  #send(frame: string | Uint8Array): void {
     const socket = this.#opts.connection.socket;
     if (socket !== null && socket.isOpen) socket.send(frame);
   }

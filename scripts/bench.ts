@@ -1,0 +1,31 @@
+/**
+ * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` is in benchmarks/ (each
+ * server its own pinned process); `presence`, `cluster` and `storage` are the chat server's
+ * own, in packages/server/bench. No name runs them all.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const homes: Record<string, string> = {
+  fanout: 'benchmarks',
+  presence: 'packages/server',
+  cluster: 'packages/server',
+  storage: 'packages/server',
+};
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = names.filter((n) => !(n in homes));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(homes).join(', ')}`);
+  process.exit(2);
+}
+let failed = false;
+for (const home of new Set((names.length > 0 ? names : Object.keys(homes)).map((n) => homes[n]!))) {
+  const mine = names.filter((n) => homes[n] === home);
+  const source = ['--conditions=@streampod/source', '--import', 'tsx'];
+  const args = home === 'benchmarks' ? [...source, 'run.ts'] : ['--expose-gc', ...source, 'bench/run.ts', ...mine];
+  const result = spawnSync(process.execPath, args, { cwd: resolve(root, home), stdio: 'inherit' });
+  failed ||= result.status !== 0;
+}
+process.exit(failed ? 1 : 0);
