@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { runMemoryBench } from './memory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env['BENCH_SUBSCRIBERS'] ?? '500,2000').split(',').map(Number);
@@ -207,4 +208,10 @@ export async function runFanoutBench(): Promise<boolean> {
   return true;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = (await runFanoutBench()) ? 0 : 1;
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const names = process.argv.slice(2);
+  const runs: Record<string, () => Promise<boolean>> = { fanout: runFanoutBench, memory: () => runMemoryBench() };
+  let ok = true;
+  for (const name of names.length > 0 ? names : Object.keys(runs)) ok = (await runs[name]!()) && ok;
+  process.exitCode = ok ? 0 : 1;
+}

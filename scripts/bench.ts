@@ -1,7 +1,7 @@
 /**
- * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` is in benchmarks/ (each
- * server its own pinned process); `presence`, `cluster` and `storage` are the chat server's
- * own, in packages/server/bench. No name runs them all.
+ * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` (each server its own
+ * pinned process) and `memory` are in benchmarks/; `presence`, `cluster` and `storage` are
+ * the chat server's own, in packages/server/bench. No name runs them all.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const homes: Record<string, string> = {
   fanout: 'benchmarks',
+  memory: 'benchmarks',
   presence: 'packages/server',
   cluster: 'packages/server',
   storage: 'packages/server',
@@ -24,7 +25,7 @@ let failed = false;
 for (const home of new Set((names.length > 0 ? names : Object.keys(homes)).map((n) => homes[n]!))) {
   const mine = names.filter((n) => homes[n] === home);
   const source = ['--conditions=@streampod/source', '--import', 'tsx'];
-  const args = home === 'benchmarks' ? [...source, 'run.ts'] : ['--expose-gc', ...source, 'bench/run.ts', ...mine];
+  const args = ['--expose-gc', ...source, home === 'benchmarks' ? 'run.ts' : 'bench/run.ts', ...mine];
   const result = spawnSync(process.execPath, args, { cwd: resolve(root, home), stdio: 'inherit' });
   failed ||= result.status !== 0;
 }
