@@ -46,6 +46,8 @@ export interface WsAdapterOptions {
   accept(socket: TransportSocket, req: IncomingMessage): WsConnectionHandlers;
   onSlowConsumer?(req: IncomingMessage): void;
   gate?: ConnectionGate;
+  /** Negotiate permessage-deflate with clients that offer it. */
+  perMessageDeflate?: boolean;
 }
 
 interface Client {
@@ -59,7 +61,12 @@ interface Client {
  * liveness costs no timer per connection.
  */
 export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayloadBytes,
+    clientTracking: false,
+    perMessageDeflate: opts.perMessageDeflate ?? false,
+  });
   const clients = new Set<Client>();
   const emptyWaiters = new Set<() => void>();
   let accepting = true;

@@ -182,3 +182,23 @@ describe('connection limits, answered per request', () => {
     expect(await raw.frame(7)).toEqual({ id: 7, result: { type: 'started' } });
   });
 });
+
+describe('permessage-deflate', () => {
+  /** The extensions the server agreed to, for a client that offers deflate. */
+  async function negotiated(perMessageDeflate: boolean | undefined): Promise<string> {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      ...(perMessageDeflate === undefined ? {} : { perMessageDeflate }),
+    });
+    const client = await RawWsClient.connect(test.wsUrl, undefined, { perMessageDeflate: true });
+    const { extensions } = client;
+    client.close();
+    await client.closed;
+    return extensions;
+  }
+
+  it('is off unless asked for, and negotiated when it is', async () => {
+    expect(await negotiated(undefined)).toBe('');
+    expect(await negotiated(true)).toMatch(/^permessage-deflate/);
+  });
+});

@@ -69,6 +69,13 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
    * @default 1_000
    */
   shutdownHandoffMs?: number;
+  /**
+   * Compress WebSocket frames (permessage-deflate) for clients that offer it. It saves
+   * bandwidth on slow links at a CPU cost per frame and per socket (a compressed frame is
+   * no longer the same bytes for every subscriber), so it is off unless asked for.
+   * @default false
+   */
+  perMessageDeflate?: boolean;
   /** Folder of a built web app, served at `/` when given. */
   staticDir?: string;
   /** More for `/healthz`: `degraded: true` says a dependency is unreachable while the server still serves. */
@@ -154,6 +161,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       presenceTimeoutMs: opts.presenceTimeoutMs ?? 30_000,
       maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
       ...(opts.connectionGate === undefined ? {} : { gate: opts.connectionGate }),
+      perMessageDeflate: opts.perMessageDeflate ?? false,
       accept: (socket, req) => this.#accept(socket, req),
       onSlowConsumer: (req) => this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off'),
     });

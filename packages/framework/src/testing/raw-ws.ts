@@ -23,9 +23,16 @@ export class RawWsClient implements AsyncDisposable {
   }
 
   /** Opens a socket; with `token`, sends it as tRPC connectionParams first. */
-  static async connect(wsUrl: string, token?: string, options: { origin?: string } = {}): Promise<RawWsClient> {
+  static async connect(
+    wsUrl: string,
+    token?: string,
+    options: { origin?: string; perMessageDeflate?: boolean } = {},
+  ): Promise<RawWsClient> {
     const url = token === undefined ? wsUrl : `${wsUrl}${wsUrl.includes('?') ? '&' : '?'}connectionParams=1`;
-    const ws = new WebSocket(url, options.origin === undefined ? {} : { origin: options.origin });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: options.perMessageDeflate ?? false,
+      ...(options.origin === undefined ? {} : { origin: options.origin }),
+    });
     ws.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -34,6 +41,11 @@ export class RawWsClient implements AsyncDisposable {
     const client = new RawWsClient(ws);
     if (token !== undefined) client.send({ method: 'connectionParams', data: { token } });
     return client;
+  }
+
+  /** The extensions the server agreed to (e.g. `permessage-deflate`), or `''`. */
+  get extensions(): string {
+    return this.#ws.extensions;
   }
 
   send(message: unknown): void {
