@@ -7,7 +7,7 @@ import {
   startProbeServer,
   type TestServer,
 } from '@streampod/framework/testing';
-import { act, createElement, type ReactElement } from 'react';
+import { act, createElement, StrictMode, type ReactElement } from 'react';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { probeClient, type ProbeApi } from '../runtime/probe-client.fixture.js';
@@ -112,5 +112,28 @@ it('useConnectionState follows the connection: connecting, connected, reconnecti
   await act(async () => proxy.cut());
   await until(seen, (s) => s === 'reconnecting');
   await until(seen, (s) => s === 'connected');
+  await act(() => client.close());
+});
+
+it('useSubscription under StrictMode (mount, unmount, mount at once) keeps one stream on the server', async () => {
+  const client = probeClient(server.url, { WebSocket });
+  const seen = new Recorder<SubscriptionState<string>>();
+  function Watch(): ReactElement {
+    const api = useStreampodClient<ApiClient<ProbeApi>>();
+    return createElement(Probe<SubscriptionState<string>>, {
+      hook: () => useSubscription(api.counter.watch, undefined),
+      seen,
+    });
+  }
+  const app = await render(
+    createElement(StrictMode, null, createElement(StreampodProvider, { client }, createElement(Watch))),
+  );
+  await until(seen, (s) => s.data === 'watching');
+  await client.counter.add({ a: 1, b: 1 }); // a round trip: any second subscription has reached the server by now
+  expect(counter.events.entries.filter((e) => e === 'watch:opened')).toHaveLength(1);
+  expect(counter.watchers.size).toBe(1);
+  await app[Symbol.asyncDispose]();
+  await counter.events.untilCount('watch:closed');
+  expect(counter.watchers.size).toBe(0);
   await act(() => client.close());
 });

@@ -43,6 +43,8 @@ export function subscriptionStore<TEvent>(
   let stop: (() => void) | undefined;
   const refs = new RefCount(
     () => {
+      // Back before the last one's release took effect (React StrictMode): still open.
+      if (stop !== undefined) return;
       state = Object.freeze({ status: 'pending', data: undefined, error: null });
       stop = open().listen({
         onStarted: () => state.status !== 'live' && set({ status: 'live' }),
