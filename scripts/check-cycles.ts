@@ -41,16 +41,24 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-const packageDirs = groups.flatMap((group) => {
-  const dir = join(root, group);
-  try {
-    return readdirSync(dir)
-      .map((name) => join(dir, name))
-      .filter((path) => statSync(join(path, 'package.json'), { throwIfNoEntry: false }) !== undefined);
-  } catch {
-    return [];
-  }
-});
+/** Folders that are one package themselves rather than a group of them. */
+const singles = ['benchmarks'];
+
+const packageDirs = [
+  ...groups.flatMap((group) => {
+    const dir = join(root, group);
+    try {
+      return readdirSync(dir)
+        .map((name) => join(dir, name))
+        .filter((path) => statSync(join(path, 'package.json'), { throwIfNoEntry: false }) !== undefined);
+    } catch {
+      return [];
+    }
+  }),
+  ...singles
+    .map((name) => join(root, name))
+    .filter((dir) => statSync(join(dir, 'package.json'), { throwIfNoEntry: false }) !== undefined),
+];
 
 const problems: string[] = [];
 
