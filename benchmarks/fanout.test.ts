@@ -1,6 +1,9 @@
 import { expect, it } from 'vitest';
 import { measure, subjects } from './run.js';
 
+// Tests run on source; `pnpm bench` builds the framework first and runs the built one.
+process.env['BENCH_FROM_SOURCE'] = '1';
+
 // The short version CI runs: every server of the fan-out benchmark starts, takes its
 // subscribers and delivers every message to every one of them (a missing frame hangs the
 // count and fails the test). The figures are `pnpm bench fanout`'s subject, not this test's.

@@ -57,14 +57,10 @@ class ServerProcess {
   }
 
   static async start(subject: Subject): Promise<{ server: ServerProcess; port: number }> {
-    const node = [
-      process.execPath,
-      '--conditions=@streampod/source',
-      '--import',
-      'tsx',
-      join(here, subject.file),
-      ...(subject.args ?? []),
-    ];
+    // The framework as it ships (built by `pnpm bench`): run from source, tsx's keep-names
+    // helper adds a property to every function it creates, which costs CPU and heap per closure.
+    const source = process.env['BENCH_FROM_SOURCE'] === '1' ? ['--conditions=@streampod/source'] : [];
+    const node = [process.execPath, ...source, '--import', 'tsx', join(here, subject.file), ...(subject.args ?? [])];
     const child = spawn(pinned ? 'taskset' : node[0]!, pinned ? ['-c', '0', ...node] : node.slice(1), {
       cwd: here,
       stdio: ['pipe', 'pipe', 'inherit'],
