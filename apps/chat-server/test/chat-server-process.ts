@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { dirname, resolve } from 'node:path';
@@ -78,4 +78,14 @@ export class ChatServerProcess implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
   }
+}
+
+/**
+ * pnpm as the test runner was started with, else the one on PATH, else the one the README's
+ * commands fetch (`npx -y pnpm@10`, which does not pass signals on to pnpm).
+ */
+export function pnpmCommand(args: string[]): [string, string[]] {
+  const execPath = process.env['npm_execpath'];
+  if (execPath !== undefined && /pnpm/.test(execPath)) return [process.execPath, [execPath, ...args]];
+  return spawnSync('pnpm', ['--version']).status === 0 ? ['pnpm', args] : ['npx', ['-y', 'pnpm@10', ...args]];
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { pnpmCommand } from './chat-server-process.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +23,7 @@ beforeAll(async () => {
   project = await mkdtemp(join(tmpdir(), 'streampod-consumer-'));
   const packs = join(project, 'packs');
   for (const name of published) {
-    const [command, args] = pnpm(['pack', '--pack-destination', packs]);
+    const [command, args] = pnpmCommand(['pack', '--pack-destination', packs]);
     await run(command, args, { cwd: join(repo, 'packages', name) });
   }
   const tarballs = (await readdir(packs)).map((file) => `./packs/${file}`);
@@ -73,14 +74,6 @@ beforeAll(async () => {
   );
 }, 300_000);
 afterAll(() => (project === undefined ? undefined : rm(project, { recursive: true, force: true })));
-
-/** pnpm as the test runner was started with, else the one the README's commands use. */
-function pnpm(args: string[]): [string, string[]] {
-  const execPath = process.env['npm_execpath'];
-  return execPath !== undefined && /pnpm/.test(execPath)
-    ? [process.execPath, [execPath, ...args]]
-    : ['npx', ['-y', 'pnpm@10', ...args]];
-}
 
 async function tsc(config: string): Promise<string> {
   try {

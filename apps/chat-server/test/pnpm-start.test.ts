@@ -6,17 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { pnpmCommand } from './chat-server-process.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** pnpm as the test runner was started with it, else from PATH. */
-function pnpm(args: string[]): [string, string[]] {
-  const execPath = process.env['npm_execpath'];
-  return execPath !== undefined && /pnpm/.test(execPath) ? [process.execPath, [execPath, ...args]] : ['pnpm', args];
-}
-
 it('`pnpm start` from the root builds, serves, and stops cleanly on SIGTERM', { timeout: 180_000 }, async () => {
-  const [command, args] = pnpm(['start']);
+  const [command, args] = pnpmCommand(['start']);
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: await mkdtemp(join(tmpdir(), 'streampod-start-')) },
