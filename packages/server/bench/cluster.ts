@@ -23,6 +23,7 @@ import { createTestPostgres } from '../src/testing/postgres.js';
 import { connectDevice, registerUser, type ServerAddress } from '../src/testing/presence-helpers.js';
 import { Recorder, type StockWsClient } from '@streampod/framework/testing';
 import { startTestRedis } from '../src/testing/redis-server.js';
+import { median } from './stats.js';
 
 const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/chat-server');
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 2_000);
@@ -72,7 +73,6 @@ interface Run {
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Sends MESSAGES messages over `rooms` rooms; each room has one reader per node. */
 async function measure(nodes: Node[], rooms: number, redisUrl: string | undefined): Promise<Run> {

@@ -14,6 +14,7 @@ import { TokenService } from '../src/auth/tokens.js';
 import { createAppServices } from '../src/app/services.js';
 import { openDatabase, type Database, type DB } from '../src/db/index.js';
 import { createTestPostgres } from '../src/testing/postgres.js';
+import { median } from './stats.js';
 
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 1_000);
 const ROUNDS = 3;
@@ -64,8 +65,6 @@ async function measure(count: number, inFlight: number, one: (i: number) => Prom
 function plainInsert(db: Kysely<DB>, roomId: number, content: string) {
   return sql`insert into bench_rows (room_id, content) values (${roomId}, ${content})`.execute(db);
 }
-
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 async function run(label: string, database: Database, opts: { rooms: number; inFlight: number }) {
   const { app, sender, roomIds } = await setUp(database, opts.rooms);
