@@ -42,17 +42,27 @@ async function until<T>(seen: Recorder<T>, test: (value: T) => boolean): Promise
   return seen.entries.at(-1)!;
 }
 
+/**
+ * Renders `hook` under a provider for `client` (given the provider's client, as a component
+ * gets it), each result into `opts.seen`; `opts.strict` wraps it in React StrictMode.
+ */
+function renderHook<T>(
+  client: ApiClient<ProbeApi>,
+  hook: (api: ApiClient<ProbeApi>) => T,
+  opts: { seen: Recorder<T>; strict?: boolean },
+) {
+  function Component(): ReactElement {
+    const api = useStreampodClient<ApiClient<ProbeApi>>();
+    return createElement(Probe<T>, { hook: () => hook(api), seen: opts.seen });
+  }
+  const tree = createElement(StreampodProvider, { client }, createElement(Component));
+  return render(opts.strict === true ? createElement(StrictMode, null, tree) : tree);
+}
+
 it('useSubscription by method: pending, then each event as data, then ended; typed from the method', async () => {
   const client = probeClient(server.url, { WebSocket });
   const seen = new Recorder<SubscriptionState<number>>();
-  function Count(): ReactElement {
-    const api = useStreampodClient<ApiClient<ProbeApi>>();
-    return createElement(Probe<SubscriptionState<number>>, {
-      hook: () => useSubscription(api.counter.count, { to: 3 }),
-      seen,
-    });
-  }
-  await using app = await render(createElement(StreampodProvider, { client }, createElement(Count)));
+  await using app = await renderHook(client, (api) => useSubscription(api.counter.count, { to: 3 }), { seen });
   expect(seen.entries[0]).toEqual({ status: 'pending', data: undefined, error: null });
   const ended = await until(seen, (s) => s.status === 'ended');
   expect(ended).toEqual({ status: 'ended', data: 3, error: null });
@@ -85,14 +95,7 @@ it('useSubscription by path, disabled until enabled, a push stream the server he
 it('useSubscription shows a refusal as error, with the server’s message', async () => {
   const client = probeClient(server.url, { WebSocket });
   const seen = new Recorder<SubscriptionState<number>>();
-  function Count(): ReactElement {
-    const api = useStreampodClient<ApiClient<ProbeApi>>();
-    return createElement(Probe<SubscriptionState<number>>, {
-      hook: () => useSubscription(api.counter.count, { to: 1000 }),
-      seen,
-    });
-  }
-  await using _app = await render(createElement(StreampodProvider, { client }, createElement(Count)));
+  await using _app = await renderHook(client, (api) => useSubscription(api.counter.count, { to: 1000 }), { seen });
   const failed = await until(seen, (s) => s.status === 'error');
   expect(failed.error?.message).toMatch(/to/);
   await client.close();
@@ -102,10 +105,7 @@ it('useConnectionState follows the connection: connecting, connected, reconnecti
   await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
   const client = probeClient(`http://127.0.0.1:${proxy.port}`, { WebSocket });
   const seen = new Recorder<string>();
-  function State(): ReactElement {
-    return createElement(Probe<string>, { hook: useConnectionState, seen });
-  }
-  await using _app = await render(createElement(StreampodProvider, { client }, createElement(State)));
+  await using _app = await renderHook(client, () => useConnectionState(), { seen });
   expect(seen.entries[0]).toBe('connecting');
   await act(async () => void (await client.counter.add({ a: 1, b: 2 })));
   await until(seen, (s) => s === 'connected');
@@ -118,16 +118,10 @@ it('useConnectionState follows the connection: connecting, connected, reconnecti
 it('useSubscription under StrictMode (mount, unmount, mount at once) keeps one stream on the server', async () => {
   const client = probeClient(server.url, { WebSocket });
   const seen = new Recorder<SubscriptionState<string>>();
-  function Watch(): ReactElement {
-    const api = useStreampodClient<ApiClient<ProbeApi>>();
-    return createElement(Probe<SubscriptionState<string>>, {
-      hook: () => useSubscription(api.counter.watch, undefined),
-      seen,
-    });
-  }
-  const app = await render(
-    createElement(StrictMode, null, createElement(StreampodProvider, { client }, createElement(Watch))),
-  );
+  const app = await renderHook(client, (api) => useSubscription(api.counter.watch, undefined), {
+    seen,
+    strict: true,
+  });
   await until(seen, (s) => s.data === 'watching');
   await client.counter.add({ a: 1, b: 1 }); // a round trip: any second subscription has reached the server by now
   expect(counter.events.entries.filter((e) => e === 'watch:opened')).toHaveLength(1);

@@ -36,18 +36,24 @@ const connection = (userId: number, id: string) =>
     PresenceManager['connectionOpened']
   >[0];
 
+/** Node `a`'s manager on a memory store and bus, and the backend other nodes publish through. */
+function nodeA(batchMs: number) {
+  const backend = new MemoryFanoutBackend();
+  const store = new MemoryPresenceStore();
+  const here = new PresenceManager({
+    store,
+    bus: new MemoryFanoutBus(backend),
+    lastSeen: noLastSeen,
+    log,
+    nodeId: 'a',
+    batchMs,
+  });
+  return { backend, store, here };
+}
+
 describe('PresenceManager', () => {
   it("one watcher's snapshot never hides a change from the watchers already there", async () => {
-    const backend = new MemoryFanoutBackend();
-    const store = new MemoryPresenceStore();
-    const here = new PresenceManager({
-      store,
-      bus: new MemoryFanoutBus(backend),
-      lastSeen: noLastSeen,
-      log,
-      nodeId: 'a',
-      batchMs: 5,
-    });
+    const { backend, store, here } = nodeA(5);
     const first = watcher();
     await here.watch(first.session, [7]);
     // Another node changes user 7; its note is still on the way here…
@@ -63,16 +69,7 @@ describe('PresenceManager', () => {
   });
 
   it('offline and online again within one batching window reach a watcher as nothing at all', async () => {
-    const backend = new MemoryFanoutBackend();
-    const store = new MemoryPresenceStore();
-    const here = new PresenceManager({
-      store,
-      bus: new MemoryFanoutBus(backend),
-      lastSeen: noLastSeen,
-      log,
-      nodeId: 'a',
-      batchMs: 30,
-    });
+    const { backend, store, here } = nodeA(30);
     const elsewhere = new MemoryFanoutBus(backend);
     const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
       const { after, version } = await change;
