@@ -44,21 +44,12 @@ function filesUnder(dir: string): string[] {
 /** Folders that are one package themselves rather than a group of them. */
 const singles = ['benchmarks'];
 
-const packageDirs = [
-  ...groups.flatMap((group) => {
-    const dir = join(root, group);
-    try {
-      return readdirSync(dir)
-        .map((name) => join(dir, name))
-        .filter((path) => statSync(join(path, 'package.json'), { throwIfNoEntry: false }) !== undefined);
-    } catch {
-      return [];
-    }
-  }),
-  ...singles
-    .map((name) => join(root, name))
-    .filter((dir) => statSync(join(dir, 'package.json'), { throwIfNoEntry: false }) !== undefined),
-];
+const isPackage = (dir: string) => statSync(join(dir, 'package.json'), { throwIfNoEntry: false }) !== undefined;
+const children = (group: string) => {
+  const dir = join(root, group);
+  return statSync(dir, { throwIfNoEntry: false }) === undefined ? [] : readdirSync(dir).map((name) => join(dir, name));
+};
+const packageDirs = [...groups.flatMap(children), ...singles.map((name) => join(root, name))].filter(isPackage);
 
 const problems: string[] = [];
 
