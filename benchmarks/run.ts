@@ -22,29 +22,61 @@ const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
 const pinned = spawnSync('taskset', ['-V']).status === 0;
+/** `BENCH_ONLY=chat,socket`: only the subjects whose names hold one of these. */
+const ONLY = process.env['BENCH_ONLY']?.toLowerCase().split(',');
 
 interface Subject {
   readonly name: string;
   readonly file: string;
-  readonly args?: string[];
-  /** The frame that subscribes, if the server needs one; its answer counts as the first frame. */
-  readonly subscribe?: string;
+  /** Arguments for the server; `n` is the number of subscribers. */
+  readonly args?: (n: number) => string[];
+  /** The WebSocket path (and query). */
+  readonly path?: string;
+  /** Frames a socket sends once open; `token` is its own, when the server issued tokens. */
+  readonly hello?: (token: string | undefined) => string[];
+  /** The server prints one token per subscriber (`tokens a,b,…`) for them to sign in with. */
+  readonly issuesTokens?: boolean;
+  /** A frame holding this marks its socket subscribed; by default, any first frame does. */
+  readonly ready?: string;
 }
+
+const trpcSubscription = (path: string) => `{"id":1,"method":"subscription","params":{"path":"${path}","input":{}}}`;
 
 export const subjects: Subject[] = [
   { name: 'raw ws, frame built once', file: 'servers/raw-ws.ts' },
-  { name: 'raw ws, stringify per socket', file: 'servers/raw-ws.ts', args: ['--stringify'] },
+  { name: 'raw ws, stringify per socket', file: 'servers/raw-ws.ts', args: () => ['--stringify'] },
+  {
+    name: 'Socket.IO 4 room',
+    file: 'servers/socketio.ts',
+    path: '/socket.io/?EIO=4&transport=websocket',
+    hello: () => ['40'],
+    ready: '40{"sid"',
+  },
   {
     name: 'plain tRPC v11 subscription',
     file: 'servers/trpc.ts',
-    subscribe: '{"id":1,"method":"subscription","params":{"path":"onMessage","input":{}}}',
+    path: '/trpc',
+    hello: () => [trpcSubscription('onMessage')],
   },
   {
     name: 'streampod push subscription',
     file: 'servers/streampod.ts',
-    subscribe: '{"id":1,"method":"subscription","params":{"path":"feed.onMessage","input":{}}}',
+    path: '/trpc',
+    hello: () => [trpcSubscription('feed.onMessage')],
+  },
+  {
+    name: 'streampod chat.stream (+ storing)',
+    file: 'servers/chat.ts',
+    args: (n) => ['--users', String(n)],
+    issuesTokens: true,
+    path: '/trpc?connectionParams=1',
+    hello: (token) => [`{"method":"connectionParams","data":{"token":"${token}"}}`, trpcSubscription('chat.stream')],
+    ready: '"started"',
   },
 ];
+
+/** What every server's message frame holds (the message content), whatever its framing. */
+const MESSAGE_MARK = 'quick brown fox';
 
 class ServerProcess {
   readonly #lines: string[] = [];
@@ -56,18 +88,27 @@ class ServerProcess {
     });
   }
 
-  static async start(subject: Subject): Promise<{ server: ServerProcess; port: number }> {
+  static async start(subject: Subject, n: number): Promise<{ server: ServerProcess; port: number; tokens: string[] }> {
     // The framework as it ships (built by `pnpm bench`): run from source, tsx's keep-names
     // helper adds a property to every function it creates, which costs CPU and heap per closure.
     const source = process.env['BENCH_FROM_SOURCE'] === '1' ? ['--conditions=@streampod/source'] : [];
-    const node = [process.execPath, ...source, '--import', 'tsx', join(here, subject.file), ...(subject.args ?? [])];
+    const node = [
+      process.execPath,
+      ...source,
+      '--import',
+      'tsx',
+      join(here, subject.file),
+      ...(subject.args?.(n) ?? []),
+    ];
     const child = spawn(pinned ? 'taskset' : node[0]!, pinned ? ['-c', '0', ...node] : node.slice(1), {
       cwd: here,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const server = new ServerProcess(child);
     const line = await server.next((l) => l.startsWith('port '));
-    return { server, port: Number(line.slice(5)) };
+    const tokens =
+      subject.issuesTokens === true ? (await server.next((l) => l.startsWith('tokens '))).slice(7).split(',') : [];
+    return { server, port: Number(line.slice(5)), tokens };
   }
 
   async next(test: (line: string) => boolean): Promise<string> {
@@ -102,47 +143,58 @@ class ServerProcess {
   }
 }
 
-/** N sockets counting frames; resolves `until(total)` when that many have arrived in all. */
-async function connect(port: number, n: number, subscribe: string | undefined) {
+/**
+ * One socket per token (`''` where the server issues none), each subscribed as `subject`
+ * says, counting the frames that carry a message
+ * (a byte search, no decoding); `until(total)` resolves once that many have arrived in all.
+ */
+async function connect(port: number, subject: Subject, tokens: string[]) {
+  const n = tokens.length;
   let frames = 0;
+  let messages = 0;
   let target = Infinity;
   let reached: (() => void) | undefined;
   const sockets: WebSocket[] = [];
-  const opened: Promise<void>[] = [];
+  const subscribed: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/${subscribe === undefined ? '' : 'trpc'}`, {
-      perMessageDeflate: false,
-    });
-    socket.on('message', () => {
-      if (++frames >= target && reached !== undefined) {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${subject.path ?? '/'}`, { perMessageDeflate: false });
+    let ready: (() => void) | undefined;
+    socket.on('message', (data: Buffer) => {
+      frames++;
+      if (ready !== undefined && (subject.ready === undefined || data.includes(subject.ready))) {
+        ready();
+        ready = undefined;
+      }
+      if (data.includes(MESSAGE_MARK) && ++messages >= target && reached !== undefined) {
         const wake = reached;
         reached = undefined;
         wake();
       }
     });
-    opened.push(
+    subscribed.push(
       new Promise((resolve, reject) => {
+        ready = resolve;
         socket.once('open', () => {
-          if (subscribe !== undefined) socket.send(subscribe);
-          resolve();
+          for (const frame of subject.hello?.(tokens[i]) ?? []) socket.send(frame);
         });
         socket.once('error', reject);
       }),
     );
     sockets.push(socket);
     // A few at a time: a burst of thousands of handshakes overflows the listen backlog.
-    if (i % 100 === 99) await Promise.all(opened.slice(-100));
+    if (i % 100 === 99) await Promise.all(subscribed.slice(-100));
   }
-  await Promise.all(opened);
+  await Promise.all(subscribed);
   const until = (total: number) =>
-    frames >= total ? Promise.resolve() : new Promise<void>((resolve) => ((target = total), (reached = resolve)));
-  return {
-    until,
-    get frames() {
-      return frames;
-    },
-    close: () => sockets.forEach((s) => s.terminate()),
+    messages >= total ? Promise.resolve() : new Promise<void>((resolve) => ((target = total), (reached = resolve)));
+  /** Resolves once no frame has come for `quietMs` (presence news of everyone joining, say). */
+  const settled = async (quietMs = 300) => {
+    for (let seen = -1; seen !== frames;) {
+      seen = frames;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+    }
   };
+  return { until, settled, close: () => sockets.forEach((s) => s.terminate()) };
 }
 
 interface Sample {
@@ -152,13 +204,13 @@ interface Sample {
 
 /** One server, N subscribers, `messages` messages: its CPU per delivery and RSS per connection. */
 export async function measure(subject: Subject, n: number, messages = MESSAGES): Promise<Sample> {
-  const { server, port } = await ServerProcess.start(subject);
+  const { server, port, tokens } = await ServerProcess.start(subject, n);
   try {
     const rssBefore = server.rssKb();
-    const clients = await connect(port, n, subject.subscribe);
-    await clients.until(n); // every subscription confirmed
+    const clients = await connect(port, subject, subject.issuesTokens === true ? tokens : Array<string>(n).fill(''));
+    await clients.settled();
     const rssAfter = server.rssKb();
-    let expected = n;
+    let expected = 0;
     await server.publish(20); // warm-up
     await clients.until((expected += 20 * n));
     const cpu = server.cpuUs();
@@ -180,18 +232,19 @@ export async function runFanoutBench(): Promise<boolean> {
     `fanout: one room, ${MESSAGES} messages to N subscribers, ${ROUNDS} rounds interleaved (median); ` +
       `servers ${pinned ? 'pinned to core 0, generator to core 1' : 'not pinned (no taskset)'}\n`,
   );
+  const chosen = subjects.filter((s) => ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o)));
   for (const n of SIZES) {
-    const samples = new Map<Subject, Sample[]>(subjects.map((s) => [s, []]));
+    const samples = new Map<Subject, Sample[]>(chosen.map((s) => [s, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+      const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const subject of order) {
         process.stdout.write(`  N=${n} round ${round + 1}/${ROUNDS}: ${subject.name}…\r`);
         samples.get(subject)!.push(await measure(subject, n));
       }
     }
-    const baseline = median(samples.get(subjects[0]!)!.map((s) => s.cpuUsPerDelivery));
+    const baseline = median(samples.get(chosen[0]!)!.map((s) => s.cpuUsPerDelivery));
     console.log(`N = ${n}`.padEnd(60));
-    for (const subject of subjects) {
+    for (const subject of chosen) {
       const runs = samples.get(subject)!;
       const cpu = median(runs.map((s) => s.cpuUsPerDelivery));
       const rss = median(runs.map((s) => s.rssKbPerConnection));

@@ -26,13 +26,15 @@ for (const home of new Set((names.length > 0 ? names : Object.keys(homes)).map((
   const mine = names.filter((n) => homes[n] === home);
   let args: string[];
   if (home === 'benchmarks') {
-    // The framework as it ships, not its sources through tsx (whose keep-names helper costs
-    // CPU and heap per closure): build it, then resolve it to dist/.
-    const built = spawnSync('npx', ['tsc', '-p', 'packages/framework/tsconfig.build.json'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-    if (built.status !== 0) process.exit(1);
+    // The packages as they ship, not their sources through tsx (whose keep-names helper costs
+    // CPU and heap per closure): build them, then resolve them to dist/.
+    for (const pkg of ['framework', 'protocol', 'server']) {
+      const built = spawnSync('npx', ['tsc', '-p', `packages/${pkg}/tsconfig.build.json`], {
+        cwd: root,
+        stdio: 'inherit',
+      });
+      if (built.status !== 0) process.exit(1);
+    }
     args = ['--expose-gc', '--import', 'tsx', 'run.ts', ...mine];
   } else {
     args = ['--expose-gc', '--conditions=@streampod/source', '--import', 'tsx', 'bench/run.ts', ...mine];

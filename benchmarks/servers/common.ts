@@ -14,20 +14,21 @@ export function messageOf(i: number) {
 /**
  * The harness speaks to a server on stdin/stdout: the server prints `port <n>` once
  * listening, then for each `publish <k>` line publishes k messages (one per macrotask, so
- * sockets drain as they would between real sends) and prints `published`.
+ * sockets drain as they would between real sends; one after another when publishing is
+ * asynchronous, as storing a message is) and prints `published`.
  */
-export function serve(port: number, publish: (i: number) => void): void {
+export function serve(port: number, publish: (i: number) => void | Promise<void>): void {
   console.log(`port ${port}`);
   let next = 0;
   createInterface({ input: process.stdin }).on('line', (line) => {
     const [command, count] = line.split(' ');
     if (command !== 'publish') return;
     let left = Number(count);
-    const step = () => {
-      publish(next++);
-      if (--left > 0) setImmediate(step);
+    const step = async () => {
+      await publish(next++);
+      if (--left > 0) setImmediate(() => void step());
       else console.log('published');
     };
-    step();
+    void step();
   });
 }

@@ -19,5 +19,5 @@ const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate:
 applyWSSHandler({ wss, router, keepAlive: { enabled: false } });
 wss.on('listening', () => {
   const { port } = wss.address() as { port: number };
-  serve(port, (i) => events.emit('message', messageOf(i)));
+  serve(port, (i) => void events.emit('message', messageOf(i)));
 });

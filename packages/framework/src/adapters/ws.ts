@@ -50,6 +50,8 @@ export interface WsAdapterOptions {
   perMessageDeflate?: boolean;
 }
 
+const AS_TEXT = { binary: false } as const;
+
 interface Client {
   readonly ws: WebSocket;
   lastHeardAt: number;
@@ -110,7 +112,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
           return;
         }
         // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
-        ws.send(frame, { binary: false });
+        ws.send(frame, AS_TEXT);
       },
       close(code, reason) {
         ws.close(code, reason);

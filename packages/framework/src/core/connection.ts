@@ -13,7 +13,7 @@ export interface Credentials<TUser extends UserLike = UserLike> {
 
 /** What a transport hands the core for one client. The core never sees `ws` itself. */
 export interface TransportSocket {
-  /** Sends one text frame: a string, or its UTF-8 bytes (encoded once for many sockets). */
+  /** Sends one text frame: a string, or its UTF-8 bytes (encoded once for many sockets). Ignored once closed. */
   send(frame: string | Uint8Array): void;
   close(code: number, reason: string): void;
   readonly isOpen: boolean;

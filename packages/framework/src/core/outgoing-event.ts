@@ -6,23 +6,32 @@ export interface Serializer {
 interface Forms {
   untracked?: string;
   tracked?: { dataJson: string; meta: string };
-  /** Whole frames as UTF-8, by prefix and event id: the same bytes for every subscriber that shares both. */
-  frames?: Map<string, Uint8Array>;
+  /**
+   * Whole frames as UTF-8, by event id (`''` for none), then prefix: the same bytes for every
+   * subscriber that shares both. Two lookups of strings the caller keeps (their hashes are
+   * cached), rather than one of a key built per subscriber.
+   */
+  frames?: Map<string, Map<string, Uint8Array>>;
+  cachedFrames?: number;
 }
 
 /**
  * Distinct frames kept per event. Stock clients number requests from 1, so one or two
- * prefixes cover nearly every subscriber; streams whose event ids differ per subscriber
- * would only churn a bigger cache.
+ * prefixes cover nearly every subscriber, and streams in the same place share an event id;
+ * where ids differ per subscriber, more would only churn a bigger cache.
  */
-const MAX_CACHED_FRAMES = 4;
+const MAX_CACHED_FRAMES = 16;
 
 /**
  * One event on its way to subscribers. However many subscribers get it, its value is
  * serialized at most once per wire form; every frame reuses that string.
  */
 export class OutgoingEvent<T = unknown> {
-  readonly #forms = new WeakMap<Serializer, Forms>();
+  // Nearly always one serializer per event: it is kept beside the map, so the common case
+  // costs a comparison per subscriber rather than a WeakMap lookup.
+  #serializer: Serializer | undefined;
+  #serializerForms: Forms | undefined;
+  #forms: WeakMap<Serializer, Forms> | undefined;
 
   /**
    * @param value the event
@@ -74,20 +83,29 @@ export class OutgoingEvent<T = unknown> {
    */
   frame(serializer: Serializer, prefix: string, eventId: string | undefined): Uint8Array {
     const forms = this.#formsOf(serializer);
-    const key = eventId === undefined ? prefix : `${prefix}\u0000${eventId}`;
-    const cached = forms.frames?.get(key);
+    const byPrefix = forms.frames?.get(eventId ?? '');
+    const cached = byPrefix?.get(prefix);
     if (cached !== undefined) return cached;
     const text =
       eventId === undefined
         ? `${prefix},"data":${this.untrackedData(serializer)}}}`
         : `${prefix},"id":${JSON.stringify(eventId)},"data":${this.trackedData(serializer, eventId)}}}`;
     const bytes = Buffer.from(text, 'utf8');
-    forms.frames ??= new Map();
-    if (forms.frames.size < MAX_CACHED_FRAMES) forms.frames.set(key, bytes);
+    if ((forms.cachedFrames ?? 0) < MAX_CACHED_FRAMES) {
+      forms.cachedFrames = (forms.cachedFrames ?? 0) + 1;
+      if (byPrefix !== undefined) byPrefix.set(prefix, bytes);
+      else (forms.frames ??= new Map()).set(eventId ?? '', new Map([[prefix, bytes]]));
+    }
     return bytes;
   }
 
   #formsOf(serializer: Serializer): Forms {
+    if (serializer === this.#serializer) return this.#serializerForms!;
+    if (this.#serializer === undefined) {
+      this.#serializer = serializer;
+      return (this.#serializerForms = {});
+    }
+    this.#forms ??= new WeakMap();
     let forms = this.#forms.get(serializer);
     if (forms === undefined) this.#forms.set(serializer, (forms = {}));
     return forms;

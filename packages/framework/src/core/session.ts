@@ -82,6 +82,8 @@ export class StreamSession<
   TInput = unknown,
 > extends Session<TCtx> {
   readonly #abort = new AbortController();
+  /** The signal's `aborted`, as a plain field: read once per event sent. */
+  #closing = false;
   readonly #sink: StreamSink;
   readonly #tracked: boolean;
   readonly #closeCallbacks: (() => MaybePromise<void>)[] = [];
@@ -123,7 +125,7 @@ export class StreamSession<
   }
 
   get isOpen(): boolean {
-    return !this.#abort.signal.aborted;
+    return !this.#closing;
   }
 
   /** Resolves true once the stream has opened, false when opening failed. */
@@ -215,6 +217,7 @@ export class StreamSession<
    */
   closeOnce(afterClosed?: () => void): Promise<void> {
     this.#closed ??= (async () => {
+      this.#closing = true;
       this.#abort.abort();
       if (await this.#opened) {
         for (const callback of this.#closeCallbacks) {

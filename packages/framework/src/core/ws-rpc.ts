@@ -360,8 +360,8 @@ export class WsRpc {
   }
 
   #send(frame: string | Uint8Array): void {
-    const socket = this.#opts.connection.socket;
-    if (socket !== null && socket.isOpen) socket.send(frame);
+    // A closed socket ignores what it is sent (`TransportSocket.send`).
+    this.#opts.connection.socket?.send(frame);
   }
 
   #respond(message: TRPCResponseMessage): void {

@@ -3,6 +3,7 @@ import type { ChatStreamMessage } from '@streampod/protocol';
 import type { CatchUpInput, RoomsSnapshot } from './message-repository.js';
 import { FILL_PAGE, RoomChannel, type RoomChannelDeps, type RoomEvent } from './room-channel.js';
 import {
+  deliveryOf,
   freshPosition,
   StreamFollower,
   type ChatSession,
@@ -215,8 +216,7 @@ export class ChatHub {
       id: undefined,
     };
     for (const e of result.events) {
-      follower.position.rooms.set(e.event.conversationId, e.seq!);
-      follower.position.id = undefined;
+      follower.moveTo(e.event.conversationId, e.seq!);
       follower.session.send(new OutgoingEvent({ ...e.event, isCatchup: true } as ChatStreamMessage), follower.id());
     }
     return result.snapshot;
@@ -266,8 +266,7 @@ export class ChatHub {
         await this.#addToRoom(follower, roomId);
         const snapshot = await this.#loader.snapshot([roomId]);
         const lastSeq = snapshot.rooms.get(roomId)?.lastSeq ?? 0;
-        follower.position.rooms.set(roomId, joinedSeq);
-        follower.position.id = undefined;
+        follower.moveTo(roomId, joinedSeq);
         const channel = this.#channels.get(roomId)!;
         channel.start(lastSeq);
         const uptoSeq = Math.max(lastSeq, channel.next! - 1);
@@ -370,9 +369,10 @@ export class ChatHub {
   #fanout(roomId: number, event: RoomEvent): void {
     const followers = this.#rooms.get(roomId);
     if (followers === undefined) return;
+    const delivery = deliveryOf(event);
     for (const follower of followers) {
       if (follower.buffer !== undefined) follower.buffer.push([roomId, event]);
-      else follower.offer(roomId, event);
+      else follower.offer(roomId, event, delivery);
     }
   }
 }

@@ -12,11 +12,43 @@ export interface Membership {
   readonly joinedSeq: number;
 }
 
-/** A mutable stream position (see `stream-position.ts`), with its id cached until it moves. */
+/**
+ * A stream position (see `stream-position.ts`) with its id, encoded once when first asked
+ * for. Never changed once made: streams in the same place share one, so an event that
+ * moves them all computes the next position (and its id) once, and they send the same bytes.
+ */
 export interface Position {
-  base: number;
-  readonly rooms: Map<number, number>;
+  readonly base: number;
+  readonly rooms: ReadonlyMap<number, number>;
   id: string | undefined;
+}
+
+/** `position` with `roomId` up to `seq`. */
+function advance(position: Position, roomId: number, seq: number): Position {
+  return { base: position.base, rooms: new Map(position.rooms).set(roomId, seq), id: undefined };
+}
+
+/**
+ * What every stream on this node that receives one room event shares: its outgoing form
+ * (serialized once), and the positions it moves streams to, by the id they move from.
+ */
+export class Delivery {
+  readonly outgoing: OutgoingEvent<ChatStreamMessage>;
+  readonly advanced = new Map<string, Position>();
+  /** Positions with their base dropped (see `StreamFollower.emit`), by the one they replace. */
+  readonly canonical = new Map<Position, Position>();
+  constructor(event: RoomEvent) {
+    this.outgoing = new OutgoingEvent(event.event);
+  }
+}
+
+const deliveries = new WeakMap<RoomEvent, Delivery>();
+
+/** The one `Delivery` of a room event, however many streams (and paths) it goes through. */
+export function deliveryOf(event: RoomEvent): Delivery {
+  let delivery = deliveries.get(event);
+  if (delivery === undefined) deliveries.set(event, (delivery = new Delivery(event)));
+  return delivery;
 }
 
 /** What a follower needs from the hub: a fresh snapshot to fold its position with. */
@@ -66,14 +98,14 @@ export class StreamFollower {
   }
 
   /** Sends a channel event, unless the stream is reading the room on its own (then the event waits). */
-  offer(roomId: number, event: RoomEvent): void {
+  offer(roomId: number, event: RoomEvent, delivery?: Delivery): void {
     const waiting = this.reading.get(roomId);
     if (waiting !== undefined) waiting.push(event);
-    else this.send(roomId, event);
+    else this.send(roomId, event, delivery);
   }
 
   /** Sends a channel event, unless the stream already has it. */
-  send(roomId: number, event: RoomEvent): void {
+  send(roomId: number, event: RoomEvent, delivery = deliveryOf(event)): void {
     if (event.seq !== undefined) {
       const skip = this.skip.get(roomId);
       if (skip !== undefined) {
@@ -81,19 +113,39 @@ export class StreamFollower {
         this.skip.delete(roomId);
       }
     }
-    this.emit(roomId, event);
+    this.emit(roomId, event, delivery);
   }
 
   /** Moves the position past a message, and sends the event with it. */
-  emit(roomId: number, event: RoomEvent): void {
+  emit(roomId: number, event: RoomEvent, delivery = deliveryOf(event)): void {
     if (event.seq !== undefined) {
       // A muted room's messages move the position too: the stream chose not to hear them.
-      this.position.rooms.set(roomId, event.seq);
-      this.position.id = undefined;
-      if (this.position.rooms.size > this.#compactAbove) this.#compact();
+      const from = this.id();
+      let next = delivery.advanced.get(from);
+      if (next === undefined) delivery.advanced.set(from, (next = advance(this.position, roomId, event.seq)));
+      // Once every room the stream follows is listed, the base says nothing more (rooms
+      // joined later start at their join point either way): dropped, so streams opened at
+      // different moments but now in the same place hand out the same id, and the same bytes.
+      if (next.base !== 0 && next.rooms.size >= this.rooms.size && this.reading.size === 0 && this.#listsAll(next)) {
+        let canonical = delivery.canonical.get(next);
+        if (canonical === undefined) delivery.canonical.set(next, (canonical = { ...next, base: 0, id: undefined }));
+        next = canonical;
+      }
+      this.position = next;
+      if (next.rooms.size > this.#compactAbove) this.#compact();
     }
     if (this.muted.has(roomId) || event.exceptUserId === this.userId) return;
-    this.session.send(outgoingOf(event), this.id());
+    this.session.send(delivery.outgoing, this.id());
+  }
+
+  #listsAll(position: Position): boolean {
+    for (const roomId of this.rooms) if (!position.rooms.has(roomId)) return false;
+    return true;
+  }
+
+  /** Moves the position to `roomId` up to `seq`, without sending anything. */
+  moveTo(roomId: number, seq: number): void {
+    this.position = advance(this.position, roomId, seq);
   }
 
   /**
@@ -146,16 +198,4 @@ export function freshPosition(snapshot: RoomsSnapshot): Position {
   const rooms = new Map<number, number>();
   for (const [roomId, room] of snapshot.rooms) if (room.busy) rooms.set(roomId, room.lastSeq);
   return { base: snapshot.maxId, rooms, id: undefined };
-}
-
-const outgoingCache = new WeakMap<RoomEvent, OutgoingEvent<ChatStreamMessage>>();
-
-/** The shared outgoing form of a room event: serialized once for every stream. */
-function outgoingOf(event: RoomEvent): OutgoingEvent<ChatStreamMessage> {
-  let outgoing = outgoingCache.get(event);
-  if (outgoing === undefined) {
-    outgoing = new OutgoingEvent(event.event);
-    outgoingCache.set(event, outgoing);
-  }
-  return outgoing;
 }

@@ -20,6 +20,10 @@
  * before the user joined the room), so nothing is missed and nothing repeated; streams in
  * the same place hand out the same id.
  *
+ * A position that lists every room its stream follows has base 0: the base would only
+ * speak for rooms joined later, which a resume replays from the join point anyway. So
+ * streams that opened at different moments converge on one id, and one frame per event.
+ *
  * Encoding: `c` + base, then `_` + room + `.` + seq per listed room by room id, all in
  * base 36: `c2s_1.9_4.t` is base 100, room 1 up to seq 9, room 4 up to seq 29. A legacy id
  * (`"120"` or `"120~3"`, from before per-room order) reads as base 120.
