@@ -1,7 +1,8 @@
 /**
- * Storing a message: server CPU per `chat.sendMessage` (membership check, idempotent insert
- * with the room's next seq, the broadcast) on the embedded database, and stored-and-
- * broadcast messages per second on PostgreSQL across 100 rooms. The baseline, in the same
+ * Storing a message: server CPU per `chat.sendMessage` (one statement for the membership
+ * check and the idempotent insert with the room's next seq, shared by sends that come at
+ * once; then the broadcast), and stored-and-broadcast messages per second, on the embedded
+ * database and on PostgreSQL, one room and 100 rooms. The baseline, in the same
  * run on the same database, is the floor: a plain one-row INSERT of the same content.
  *
  * In-process (PGlite runs in this process, so process CPU is the server's), without the
@@ -25,6 +26,7 @@ async function setUp(database: Database, rooms: number) {
     db: database.db,
     log: createLogger('silent'),
     tokens: new TokenService({ secret: new Uint8Array(32) }),
+    concurrentWrites: database.kind === 'pglite' ? 1 : 4,
   });
   const users: number[] = [];
   for (let i = 0; i < 2; i++) {
@@ -99,6 +101,7 @@ export async function runStorageBench(): Promise<boolean> {
   console.log(`storage: ${MESSAGES} messages per round, ${ROUNDS} rounds (median), baseline a plain one-row INSERT\n`);
   const embedded = await openDatabase({ dataDir: 'memory' });
   await run('PGlite, one room, one at a time', embedded, { rooms: 1, inFlight: 1 });
+  await run('PGlite, 100 rooms, 32 in flight', embedded, { rooms: 100, inFlight: 32 });
   await embedded.close();
   await using pg = await createTestPostgres();
   const postgres = await openDatabase({ url: pg.url });

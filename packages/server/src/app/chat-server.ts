@@ -62,6 +62,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       idleAfterMs: config.IDLE_AFTER_MS,
       presenceBatchMs: config.PRESENCE_BATCH_MS,
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
+      concurrentWrites: database.kind === 'pglite' ? 1 : 4,
     });
     const server = sp.server({
       endpoints: appEndpoints,

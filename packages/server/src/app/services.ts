@@ -44,6 +44,8 @@ export interface AppServicesOptions {
   typingTimeoutMs?: number;
   /** Most messages a resuming chat stream replays. @default 1_000 */
   maxCatchUp?: number;
+  /** Message inserts running at once, beyond which sends are stored together (1 for the embedded database). @default 4 */
+  concurrentWrites?: number;
 }
 
 /** The chat server's services and the connection hooks that feed presence, built once per server. */
@@ -74,6 +76,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     log: opts.log,
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
+    ...(opts.concurrentWrites === undefined ? {} : { concurrentWrites: opts.concurrentWrites }),
   });
   const presence = new PresenceManager({
     store,

@@ -1,6 +1,7 @@
 import type { ChatMessage, ContentType } from '@streampod/protocol';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { DB, MessageRow } from '../db/schema.js';
+import { GroupCommit } from '../util/group-commit.js';
 import type { StreamPosition } from './stream-position.js';
 
 /** Input the repository refuses; the message starts with the offending field's name. */
@@ -44,6 +45,69 @@ export interface RoomsSnapshot {
   readonly rooms: ReadonlyMap<number, { readonly lastSeq: number; readonly busy: boolean }>;
 }
 
+/**
+ * A new message: the UPDATE takes the room's next seq and locks its counter until commit,
+ * so the next insert into this room reads this seq and commits after it. Only a member's
+ * message is stored (the check is part of the statement, so no membership can go stale
+ * between a check and the insert). A retry (its client id already stored) moves no counter
+ * and inserts nothing. Two racing first sends of one message can leave a seq unused (the
+ * loser's); readers take gaps as they come. Typed casts: a bare parameter in a select list
+ * would be taken for text. $1 room, $2 sender, $3 content, $4 content type, $5 reply-to,
+ * $6 media URL, $7 client message id.
+ */
+const INSERT_MESSAGE = `
+with room as (
+  update room_sequences set last_seq = last_seq + 1
+  where room_id = $1
+    and exists (select 1 from room_members where room_id = $1 and user_id = $2)
+    and not exists (select 1 from messages where sender_id = $2 and client_message_id = $7)
+  returning last_seq
+)
+insert into messages (room_id, sender_id, content, content_type, reply_to_message_id, media_url, client_message_id, seq)
+select $1::integer, $2::integer, $3::text, $4::text, $5::integer, $6::text, $7::text, room.last_seq from room
+on conflict (sender_id, client_message_id) do nothing
+returning id, room_id, seq, sender_id, content, content_type, reply_to_message_id, media_url, client_message_id, created_at`;
+
+/** Most messages one statement stores. */
+const MAX_BATCH = 64;
+
+/**
+ * Many new messages, as INSERT_MESSAGE does one (the same checks, per message), for rooms
+ * and senders of all kinds: the rooms' counters are locked in room order, so two such
+ * statements never deadlock, then each room's messages take its next seqs in the order
+ * they came, and get their ids in that order too. The first of two with one client id wins.
+ * No replies (they go one by one). Arrays: $1 room, $2 sender, $3 content, $4 content type,
+ * $5 media URL, $6 client message id.
+ */
+const INSERT_MESSAGES = `
+with input as (
+  select * from unnest($1::integer[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::text[])
+    with ordinality as t(room_id, sender_id, content, content_type, media_url, client_message_id, n)
+),
+accepted as (
+  select i.* from input i
+  where exists (select 1 from room_members m where m.room_id = i.room_id and m.user_id = i.sender_id)
+    and not exists (select 1 from messages x where x.sender_id = i.sender_id and x.client_message_id = i.client_message_id)
+    and not exists (select 1 from input j where j.sender_id = i.sender_id and j.client_message_id = i.client_message_id and j.n < i.n)
+),
+counts as (select room_id, count(*)::integer as added from accepted group by room_id),
+locked as (
+  select room_id from room_sequences where room_id in (select room_id from counts) order by room_id for update
+),
+rooms as (
+  update room_sequences s set last_seq = s.last_seq + c.added
+  from counts c
+  where s.room_id = c.room_id and s.room_id in (select room_id from locked)
+  returning s.room_id, s.last_seq - c.added as before_seq
+)
+insert into messages (room_id, sender_id, content, content_type, media_url, client_message_id, seq)
+select a.room_id, a.sender_id, a.content, a.content_type, a.media_url, a.client_message_id,
+  r.before_seq + row_number() over (partition by a.room_id order by a.n)
+from accepted a join rooms r on r.room_id = a.room_id
+order by a.n
+on conflict (sender_id, client_message_id) do nothing
+returning id, room_id, seq, sender_id, content, content_type, reply_to_message_id, media_url, client_message_id, created_at`;
+
 const messageColumns = [
   'id',
   'roomId',
@@ -65,15 +129,58 @@ const messageColumns = [
 export class MessageRepository {
   readonly #db: Kysely<DB>;
 
-  constructor(db: Kysely<DB>) {
+  readonly #writes: GroupCommit<NewMessage, MessageRow | undefined>;
+
+  /**
+   * @param opts.concurrentWrites inserts running at once; more wait and go as one statement
+   *   (1 on the embedded database, which runs one statement at a time anyway)
+   */
+  constructor(db: Kysely<DB>, opts: { concurrentWrites?: number } = {}) {
     this.#db = db;
+    this.#writes = new GroupCommit({
+      write: (inputs) => this.#insert(inputs),
+      maxInFlight: opts.concurrentWrites ?? 4,
+      maxBatch: MAX_BATCH,
+    });
+  }
+
+  /** Stores new messages (statements written out, not built per call: building cost more CPU than running them). */
+  async #insert(inputs: readonly NewMessage[]): Promise<(MessageRow | undefined)[]> {
+    if (inputs.length === 1) {
+      const input = inputs[0]!;
+      const { rows } = await this.#db.executeQuery<MessageRow>(
+        CompiledQuery.raw(INSERT_MESSAGE, [
+          input.roomId,
+          input.senderId,
+          input.content,
+          input.messageType,
+          input.replyToMessageId ?? null,
+          input.mediaUrl ?? null,
+          input.clientMessageId,
+        ]),
+      );
+      return [rows[0]];
+    }
+    const { rows } = await this.#db.executeQuery<MessageRow>(
+      CompiledQuery.raw(INSERT_MESSAGES, [
+        inputs.map((i) => i.roomId),
+        inputs.map((i) => i.senderId),
+        inputs.map((i) => i.content),
+        inputs.map((i) => i.messageType),
+        inputs.map((i) => i.mediaUrl ?? null),
+        inputs.map((i) => i.clientMessageId),
+      ]),
+    );
+    const stored = new Map(rows.map((r) => [`${r.senderId}\u0000${r.clientMessageId}`, r]));
+    return inputs.map((i) => stored.get(`${i.senderId}\u0000${i.clientMessageId}`));
   }
 
   /**
    * Stores a message, idempotent on (senderId, clientMessageId): a retry, even one naming
    * another room or content, returns the stored message with created:false and stores
    * nothing. A replyToMessageId must be a message of the same room, else ChatInputError.
-   * Resolves undefined for an unknown room. The caller checks that the sender is a member.
+   * Stores nothing, and resolves undefined, when the sender is not a member of the room (or
+   * there is no such room).
    */
   async insert(input: NewMessage): Promise<(StoredMessage & { created: boolean }) | undefined> {
     if (input.replyToMessageId !== undefined) {
@@ -91,59 +198,9 @@ export class MessageRepository {
         throw new ChatInputError(`replyToMessageId: message ${input.replyToMessageId} is not in this room`);
       }
     }
-    // One statement, one round trip, for a new message: the UPDATE takes the room's next seq
-    // and locks its counter until commit, so the next insert into this room reads this seq
-    // and commits after it. A retry (its client id already stored) moves no counter and
-    // inserts nothing, and is answered by the lookup below. Two racing first sends of one
-    // message can leave a seq unused (the loser's); readers take gaps as they come.
-    const row = await this.#db
-      .with('room', (db) =>
-        db
-          .updateTable('roomSequences')
-          .set((eb) => ({ lastSeq: eb('lastSeq', '+', 1) }))
-          .where('roomId', '=', input.roomId)
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('messages')
-                  .select('id')
-                  .where('senderId', '=', input.senderId)
-                  .where('clientMessageId', '=', input.clientMessageId),
-              ),
-            ),
-          )
-          .returning('lastSeq'),
-      )
-      .insertInto('messages')
-      .columns([
-        'roomId',
-        'senderId',
-        'content',
-        'contentType',
-        'replyToMessageId',
-        'mediaUrl',
-        'clientMessageId',
-        'seq',
-      ])
-      .expression((eb) =>
-        eb
-          .selectFrom('room')
-          // Typed casts: a bare parameter in a select list would be taken for text.
-          .select([
-            sql<number>`${input.roomId}::integer`.as('roomId'),
-            sql<number>`${input.senderId}::integer`.as('senderId'),
-            sql<string>`${input.content}::text`.as('content'),
-            sql<ContentType>`${input.messageType}::text`.as('contentType'),
-            sql<number | null>`${input.replyToMessageId ?? null}::integer`.as('replyToMessageId'),
-            sql<string | null>`${input.mediaUrl ?? null}::text`.as('mediaUrl'),
-            sql<string>`${input.clientMessageId}::text`.as('clientMessageId'),
-            'room.lastSeq',
-          ]),
-      )
-      .onConflict((oc) => oc.columns(['senderId', 'clientMessageId']).doNothing())
-      .returning(messageColumns)
-      .executeTakeFirst();
+    // One statement for a new message, and one for many sent at once (group commit).
+    const row =
+      input.replyToMessageId === undefined ? await this.#writes.submit(input) : (await this.#insert([input]))[0];
     if (row !== undefined) return { ...toStored(row), created: true };
     const stored = await findByClientId(this.#db, input);
     return stored === undefined ? undefined : { ...toStored(stored), created: false };

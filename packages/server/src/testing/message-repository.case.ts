@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { chatDatabase, NO_SUCH_ID } from './chat-db.js';
+import { chatDatabase, NO_SUCH_ID, uniqueName } from './chat-db.js';
 import { ChatInputError } from '../chat/message-repository.js';
 
 /**
@@ -74,6 +74,36 @@ export function messageRepositoryCases(name: string, open: () => Promise<Databas
       expect(bySeq.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       const ids = bySeq.map((r) => r.message.id);
       expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    });
+
+    it('sends at once to several rooms go as a few statements: each room 1…n, ids grow with seq, a non-member and a bad one refused alone', async () => {
+      const [a = 0, b = 0, outsider = 0] = await users(3);
+      const rooms = await Promise.all(
+        [0, 1, 2].map((i) => repo().createRoom({ name: `g${i}`, creatorId: a, memberIds: [b] })),
+      );
+      const key = uniqueName('g');
+      const sends = Array.from({ length: 90 }, (_, i) =>
+        messages().insert(
+          message({ roomId: rooms[i % 3]!.id, senderId: i % 2 === 0 ? a : b, clientMessageId: `${key}-${i}` }),
+        ),
+      );
+      // Among them: the same message again (to another room), a non-member's, and one the
+      // database refuses (a NUL character).
+      const again = messages().insert(message({ roomId: rooms[0]!.id, senderId: a, clientMessageId: `${key}-2` }));
+      const outsiders = messages().insert(message({ roomId: rooms[0]!.id, senderId: outsider }));
+      const bad = messages().insert(message({ roomId: rooms[1]!.id, senderId: a, content: 'nul \u0000 here' }));
+      const results = await Promise.all(sends);
+      await expect(bad).rejects.toThrow();
+      expect(await outsiders).toBeUndefined();
+      expect(await again).toEqual({ ...results[2]!, created: false });
+      expect(results.every((r) => r?.created === true)).toBe(true);
+      for (const room of rooms) {
+        const mine = results.filter((r) => r!.message.chatRoomId === room.id).sort((x, y) => x!.seq - y!.seq);
+        expect(mine.map((r) => r!.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        const ids = mine.map((r) => r!.message.id);
+        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+        expect((await messages().history({ roomId: room.id, limit: 50 })).map((m) => m.id)).toEqual(ids);
+      }
     });
 
     it('a retry returns the stored message, created:false, and stores one row', async () => {

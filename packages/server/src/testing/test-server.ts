@@ -78,6 +78,7 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     ...(opts.presenceBatchMs === undefined ? {} : { presenceBatchMs: opts.presenceBatchMs }),
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
+    concurrentWrites: database.kind === 'pglite' ? 1 : 4,
   });
   const server = sp.server({
     endpoints: appEndpoints,
