@@ -14,12 +14,14 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { runChatMemoryBench } from './chat-memory.js';
 import { runMemoryBench } from './memory.js';
+import { machine, writeReport, type SizeResult, type SubjectResult } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SIZES = (process.env['BENCH_SUBSCRIBERS'] ?? '500,2000').split(',').map(Number);
+const SIZES = (process.env['BENCH_SUBSCRIBERS'] ?? '100,1000,2000').split(',').map(Number);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
 const pinned = spawnSync('taskset', ['-V']).status === 0;
 /** `BENCH_ONLY=chat,socket`: only the subjects whose names hold one of these. */
@@ -36,6 +38,8 @@ interface Subject {
   readonly hello?: (token: string | undefined) => string[];
   /** The server prints one token per subscriber (`tokens a,b,…`) for them to sign in with. */
   readonly issuesTokens?: boolean;
+  /** Whether RSS per connection means anything (not with an embedded database growing beside). */
+  readonly noRss?: boolean;
   /** A frame holding this marks its socket subscribed; by default, any first frame does. */
   readonly ready?: string;
 }
@@ -69,6 +73,7 @@ export const subjects: Subject[] = [
     file: 'servers/chat.ts',
     args: (n) => ['--users', String(n)],
     issuesTokens: true,
+    noRss: true,
     path: '/trpc?connectionParams=1',
     hello: (token) => [`{"method":"connectionParams","data":{"token":"${token}"}}`, trpcSubscription('chat.stream')],
     ready: '"started"',
@@ -226,40 +231,80 @@ export async function measure(subject: Subject, n: number, messages = MESSAGES):
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function runFanoutBench(): Promise<boolean> {
+/** Enough messages that a run lasts long enough for /proc's 10 ms CPU ticks to be exact to ~1%. */
+const messagesFor = (n: number) => Math.max(MESSAGES, Math.ceil(400_000 / n));
+
+/** With `--report`, the results go to docs/bench/ as JSON, Markdown and SVG. */
+export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<boolean> {
   if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
   console.log(
-    `fanout: one room, ${MESSAGES} messages to N subscribers, ${ROUNDS} rounds interleaved (median); ` +
+    `fanout: one room, N subscribers, ${ROUNDS} rounds interleaved (median); ` +
       `servers ${pinned ? 'pinned to core 0, generator to core 1' : 'not pinned (no taskset)'}\n`,
   );
   const chosen = subjects.filter((s) => ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o)));
+  const baseline = chosen[0]!;
+  const sizes: SizeResult[] = [];
   for (const n of SIZES) {
+    const messages = messagesFor(n);
     const samples = new Map<Subject, Sample[]>(chosen.map((s) => [s, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const subject of order) {
-        process.stdout.write(`  N=${n} round ${round + 1}/${ROUNDS}: ${subject.name}…\r`);
-        samples.get(subject)!.push(await measure(subject, n));
+        process.stdout.write(`  N=${n} round ${round + 1}/${ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
+        samples.get(subject)!.push(await measure(subject, n, messages));
       }
     }
-    const baseline = median(samples.get(chosen[0]!)!.map((s) => s.cpuUsPerDelivery));
-    console.log(`N = ${n}`.padEnd(60));
-    for (const subject of chosen) {
+    const base = samples.get(baseline)!;
+    const results = chosen.map((subject): SubjectResult => {
       const runs = samples.get(subject)!;
-      const cpu = median(runs.map((s) => s.cpuUsPerDelivery));
-      const rss = median(runs.map((s) => s.rssKbPerConnection));
+      const ratios = runs.map((s, i) => s.cpuUsPerDelivery / base[i]!.cpuUsPerDelivery);
+      return {
+        subject: subject.name,
+        cpuUsPerDelivery: median(runs.map((s) => s.cpuUsPerDelivery)),
+        runs: runs.map((s) => s.cpuUsPerDelivery),
+        ratio: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+        rssKbPerConnection: subject.noRss === true ? null : median(runs.map((s) => s.rssKbPerConnection)),
+      };
+    });
+    sizes.push({ subscribers: n, messages, subjects: results });
+    console.log(`N = ${n}, ${messages} messages`.padEnd(78));
+    for (const r of results) {
       console.log(
-        `  ${subject.name.padEnd(30)} ${cpu.toFixed(2).padStart(6)} µs CPU/delivery  ×${(cpu / baseline).toFixed(2)} raw ws  ` +
-          `(runs ${runs.map((s) => s.cpuUsPerDelivery.toFixed(1)).join('/')})  ${rss.toFixed(1)} KB RSS/connection`,
+        `  ${r.subject.padEnd(34)} ${r.cpuUsPerDelivery.toFixed(2).padStart(6)} µs CPU/delivery  ` +
+          `×${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}) ${baseline.name}  ` +
+          (r.rssKbPerConnection === null ? '' : `${r.rssKbPerConnection.toFixed(1)} KB RSS/connection`),
       );
     }
+  }
+  summarize(sizes);
+  if (opts.report === true) {
+    const dir = join(here, '..', 'docs', 'bench');
+    writeReport(dir, { machine: machine(pinned), rounds: ROUNDS, baseline: baseline.name, sizes });
+    console.log(`\nreport: ${dir}/fanout.{json,md,svg}`);
   }
   return true;
 }
 
+/** One line per ratio the goals name: streampod's streams against each baseline, per N (medians of per-round ratios). */
+export function summarize(sizes: readonly SizeResult[]): void {
+  console.log('');
+  for (const size of sizes) {
+    for (const ours of size.subjects.filter((s) => s.subject.startsWith('streampod'))) {
+      const against = size.subjects
+        .filter((s) => !s.subject.startsWith('streampod'))
+        .map((s) => `×${median(ours.runs.map((r, i) => r / s.runs[i]!)).toFixed(2)} ${s.subject}`);
+      console.log(`N=${size.subscribers} ${ours.subject}: ${against.join(', ')}`);
+    }
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const names = process.argv.slice(2);
-  const runs: Record<string, () => Promise<boolean>> = { fanout: runFanoutBench, memory: () => runMemoryBench() };
+  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const report = process.argv.includes('--report');
+  const runs: Record<string, () => Promise<boolean>> = {
+    fanout: () => runFanoutBench({ report }),
+    memory: async () => (await runMemoryBench()) && (await runChatMemoryBench()),
+  };
   let ok = true;
   for (const name of names.length > 0 ? names : Object.keys(runs)) ok = (await runs[name]!()) && ok;
   process.exitCode = ok ? 0 : 1;

@@ -16,6 +16,8 @@ const homes: Record<string, string> = {
   storage: 'packages/server',
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Flags go to every benchmark (`--report`: the fan-out benchmark writes docs/bench/).
+const flags = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const unknown = names.filter((n) => !(n in homes));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(homes).join(', ')}`);
@@ -35,9 +37,9 @@ for (const home of new Set((names.length > 0 ? names : Object.keys(homes)).map((
       });
       if (built.status !== 0) process.exit(1);
     }
-    args = ['--expose-gc', '--import', 'tsx', 'run.ts', ...mine];
+    args = ['--expose-gc', '--import', 'tsx', 'run.ts', ...mine, ...flags];
   } else {
-    args = ['--expose-gc', '--conditions=@streampod/source', '--import', 'tsx', 'bench/run.ts', ...mine];
+    args = ['--expose-gc', '--conditions=@streampod/source', '--import', 'tsx', 'bench/run.ts', ...mine, ...flags];
   }
   const result = spawnSync(process.execPath, args, { cwd: resolve(root, home), stdio: 'inherit' });
   failed ||= result.status !== 0;

@@ -81,8 +81,9 @@ export class StreamSession<
   TEvent = unknown,
   TInput = unknown,
 > extends Session<TCtx> {
-  readonly #abort = new AbortController();
-  /** The signal's `aborted`, as a plain field: read once per event sent. */
+  /** Made when first asked for (`signal`): an AbortController costs ~0.8 KB, and most streams never ask. */
+  #abort: AbortController | undefined;
+  /** Whether the stream has begun closing: read once per event sent. */
   #closing = false;
   readonly #sink: StreamSink;
   readonly #tracked: boolean;
@@ -121,6 +122,10 @@ export class StreamSession<
 
   /** Aborted once the stream has begun closing. */
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#closing) this.#abort.abort();
+    }
     return this.#abort.signal;
   }
 
@@ -218,7 +223,7 @@ export class StreamSession<
   closeOnce(afterClosed?: () => void): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true;
-      this.#abort.abort();
+      this.#abort?.abort();
       if (await this.#opened) {
         for (const callback of this.#closeCallbacks) {
           try {

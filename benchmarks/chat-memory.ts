@@ -1,0 +1,99 @@
+/**
+ * `pnpm bench memory` (second part): the chat server's heap per idle authenticated
+ * connection holding one `chat.stream`, and per further subscription on it
+ * (`presence.subscribeToPresence` of the user's room-mates), after GC. In-process sockets,
+ * as in memory.ts: what `ws` holds per socket comes on top, and is the same for any server.
+ * Users are in rooms of 10, as in Centrifugo's million-connection load mix.
+ */
+import { createLogger, type TransportSocket } from '@streampod/framework';
+import { appEndpoints, createAppServices, openDatabase, sp, TokenService } from '@streampod/server';
+
+export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIONS'] ?? 5_000)): Promise<boolean> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc (pnpm bench memory does)');
+  const database = await openDatabase({ dataDir: 'memory' });
+  const log = createLogger('silent');
+  const tokens = new TokenService({ secret: new TextEncoder().encode('bench-secret-bench-secret-bench-secret') });
+  const app = await createAppServices({ nodeId: 'bench', db: database.db, log, tokens, concurrentWrites: 1 });
+  const server = sp.server({
+    endpoints: appEndpoints,
+    services: app.services,
+    authenticate: (token) => tokens.verify(token),
+    hooks: app.hooks,
+    logger: log,
+    heartbeatIntervalMs: 3_600_000,
+  });
+  const rows = await database.db
+    .insertInto('users')
+    .values(
+      Array.from({ length: n }, (_, i) => ({
+        username: `u${i}`,
+        usernameKey: `u${i}`,
+        displayName: `User ${i}`,
+        passwordHash: 'x',
+      })),
+    )
+    .returning(['id', 'username'])
+    .execute();
+  for (let i = 0; i < n; i += 10) {
+    const group = rows.slice(i, i + 10);
+    await app.services.chat.createRoom(group[0]!.id, {
+      name: `room ${i / 10}`,
+      memberIds: group.slice(1).map((u) => u.id),
+    });
+  }
+  const issued = await Promise.all(rows.map((u) => tokens.issue({ id: u.id, username: u.username })));
+
+  let started = 0;
+  let wake: (() => void) | undefined;
+  let want = 0;
+  const socket: TransportSocket = {
+    send(frame) {
+      const text = typeof frame === 'string' ? frame : '';
+      if (text.includes('"started"') && ++started >= want) wake?.();
+    },
+    close: () => undefined,
+    isOpen: true,
+    bufferedBytes: 0,
+  };
+  const until = (count: number) =>
+    started >= count ? Promise.resolve() : new Promise<void>((resolve) => ((want = count), (wake = resolve)));
+  const settle = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+
+  const base = await settle();
+  const connections = rows.map((_, i) => {
+    const c = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
+    c.onText(JSON.stringify({ method: 'connectionParams', data: { token: issued[i] } }));
+    return c;
+  });
+  for (const c of connections) c.onText('{"id":1,"method":"subscription","params":{"path":"chat.stream","input":{}}}');
+  await until(n);
+  const withStream = await settle();
+  connections.forEach((c, i) => {
+    const mates = rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id);
+    c.onText(
+      JSON.stringify({
+        id: 2,
+        method: 'subscription',
+        params: { path: 'presence.subscribeToPresence', input: { json: { userIds: mates } } },
+      }),
+    );
+  });
+  await until(2 * n);
+  const withTwo = await settle();
+  console.log(
+    `chat memory: ${n} connections in rooms of 10, heap after GC: ${((withStream - base) / n / 1024).toFixed(2)} KB per ` +
+      `authenticated connection with one chat.stream (connection, presence, stream), ` +
+      `${((withTwo - withStream) / n / 1024).toFixed(2)} KB per further subscription (a presence watch of 10)`,
+  );
+  for (const c of connections) c.onClose();
+  await server.close();
+  await app.close();
+  await database.close();
+  return true;
+}
