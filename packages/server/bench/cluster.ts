@@ -52,7 +52,7 @@ async function startNode(env: Record<string, string>): Promise<Node> {
   const url = await new Promise<string>((resolveUrl, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'chat server listening' && entry.url !== undefined) resolveUrl(entry.url);
+      if (entry.msg?.startsWith('chat server listening') === true && entry.url !== undefined) resolveUrl(entry.url);
     });
     child.once('exit', (code) => reject(new Error(`a bench node exited with ${code}`)));
   });
