@@ -22,7 +22,8 @@ interface Watcher {
   readonly session: StreamSession<AppContext, PresenceBatch, unknown>;
   /** user id → what the stream has been sent of that user (its snapshot, then changes) */
   readonly sent: Map<number, PresenceNote>;
-  readonly pending: Map<number, PresenceNote>;
+  /** Made when a change first waits (most watchers are idle most of the time). */
+  pending: Map<number, PresenceNote> | undefined;
   /** Its snapshot has gone out: changes may follow (never before it). */
   ready: boolean;
 }
@@ -56,6 +57,8 @@ export class PresenceWatchers {
   readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;
   /** The newest change of each watched user this node has heard of (snapshots do not count). */
   readonly #latest = new Map<number, PresenceNote>();
+  /** The latest snapshot note of each watched user, shared by the watchers given it (see `#shared`). */
+  readonly #snapshots = new Map<number, PresenceNote>();
   readonly #dirty = new Set<Watcher>();
   readonly #stopResync: () => void;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -81,7 +84,7 @@ export class PresenceWatchers {
    */
   async watch(session: StreamSession<AppContext, PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
     const ids = [...new Set(userIds)];
-    const watcher: Watcher = { session, sent: new Map(), pending: new Map(), ready: false };
+    const watcher: Watcher = { session, sent: new Map(), pending: undefined, ready: false };
     let snapshot: Map<number, VersionedPresence>;
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
@@ -94,7 +97,7 @@ export class PresenceWatchers {
     session.onClosed(() => this.#unwatch(watcher, ids));
     const updates = ids.map((id) => {
       const known = snapshot.get(id);
-      const note = { presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 };
+      const note = this.#shared({ presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 });
       // Only this watcher's view: another watcher may not have had this version yet.
       watcher.sent.set(id, note);
       return note.presence;
@@ -102,8 +105,24 @@ export class PresenceWatchers {
     session.sendStreamMessage({ snapshot: true, updates });
     // Changes that came in while the snapshot was read go next, minus what it already had.
     watcher.ready = true;
-    for (const [id, note] of watcher.pending) if (!isNews(watcher.sent.get(id), note)) watcher.pending.delete(id);
-    if (watcher.pending.size > 0) this.#scheduleFlush();
+    const pending = watcher.pending;
+    if (pending !== undefined) {
+      for (const [id, note] of pending) if (!isNews(watcher.sent.get(id), note)) pending.delete(id);
+      if (pending.size > 0) this.#scheduleFlush();
+    }
+  }
+
+  /**
+   * One note object per user and state on this node: watchers of a user keep (in `sent`) the
+   * snapshot they were given, and most were given the same one, so they share it.
+   */
+  #shared(note: PresenceNote): PresenceNote {
+    const userId = note.presence.userId;
+    const known = this.#snapshots.get(userId);
+    if (known !== undefined && known.version === note.version && samePresence(known.presence, note.presence))
+      return known;
+    this.#snapshots.set(userId, note);
+    return note;
   }
 
   /** Users watched on this node, for leak checks. */
@@ -116,6 +135,7 @@ export class PresenceWatchers {
     this.#stopResync();
     this.#watchers.clear();
     this.#latest.clear();
+    this.#snapshots.clear();
   }
 
   #deliver(note: PresenceNote): void {
@@ -128,7 +148,7 @@ export class PresenceWatchers {
     for (const watcher of watchers) {
       if (!watcher.ready) {
         // Sorted out against the snapshot once it is out.
-        watcher.pending.set(userId, note);
+        (watcher.pending ??= new Map()).set(userId, note);
         this.#dirty.add(watcher);
         continue;
       }
@@ -136,10 +156,10 @@ export class PresenceWatchers {
       if (sent !== undefined && note.version <= sent.version) continue;
       if (sent !== undefined && samePresence(sent.presence, note.presence)) {
         // Back to what the watcher has (offline and online again within a window): no flicker.
-        watcher.pending.delete(userId);
+        watcher.pending?.delete(userId);
         continue;
       }
-      watcher.pending.set(userId, note);
+      (watcher.pending ??= new Map()).set(userId, note);
       this.#dirty.add(watcher);
     }
     this.#scheduleFlush();
@@ -188,8 +208,8 @@ export class PresenceWatchers {
       // Not yet snapshotted: its changes wait (it stays dirty) until the snapshot is out.
       if (!watcher.ready) continue;
       this.#dirty.delete(watcher);
-      const notes = [...watcher.pending.values()];
-      watcher.pending.clear();
+      const notes = [...(watcher.pending?.values() ?? [])];
+      watcher.pending = undefined;
       if (notes.length === 0) continue;
       for (const note of notes) watcher.sent.set(note.presence.userId, note);
       const only = notes.length === 1 ? notes[0] : undefined;
@@ -206,7 +226,10 @@ export class PresenceWatchers {
     this.#dirty.delete(watcher);
     for (const id of ids) {
       this.#watchers.remove(id, watcher);
-      if (this.#watchers.get(id) === undefined) this.#latest.delete(id);
+      if (this.#watchers.get(id) === undefined) {
+        this.#latest.delete(id);
+        this.#snapshots.delete(id);
+      }
     }
   }
 }
