@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { measure, subjects } from './run.js';
+import { measure, measureLatency, subjects } from './run.js';
 
 // Tests run on source; `pnpm bench` builds the framework first and runs the built one.
 process.env['BENCH_FROM_SOURCE'] = '1';
@@ -14,3 +14,12 @@ it.each(subjects.map((s) => [s.name, s] as const))(
     expect(Number.isFinite(sample.cpuUsPerDelivery)).toBe(true);
   },
 );
+
+// And the latency benchmark's timed path: messages on a schedule, every one stamped and
+// delivered, with a subscriber that stopped reading beside the others.
+it('the latency run delivers every timed message to every reading subscriber, a stalled one aside', async () => {
+  const push = subjects.find((s) => s.name.startsWith('streampod push'))!;
+  const latency = await measureLatency(push, { n: 10, rate: 100, seconds: 0.2, stalled: true });
+  expect(latency.p50).toBeGreaterThan(0);
+  expect(latency.max).toBeGreaterThanOrEqual(latency.p99);
+});

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { runChatMemoryBench } from './chat-memory.js';
+import { clock } from './servers/common.js';
 import { runMemoryBench } from './memory.js';
 import { machine, writeReport, type SizeResult, type SubjectResult } from './report.js';
 
@@ -124,6 +125,12 @@ class ServerProcess {
     }
   }
 
+  /** Publishes `count` messages, `rate` per second on a fixed schedule. */
+  async publishTimed(rate: number, count: number): Promise<void> {
+    this.child.stdin!.write(`timed ${rate} ${count}\n`);
+    await this.next((l) => l === 'published');
+  }
+
   async publish(count: number): Promise<void> {
     this.child.stdin!.write(`publish ${count}\n`);
     await this.next((l) => l === 'published');
@@ -155,6 +162,8 @@ class ServerProcess {
  */
 async function connect(port: number, subject: Subject, tokens: string[]) {
   const n = tokens.length;
+  /** In a timed run, each delivery's latency from when its message was due (ms). */
+  let latencies: number[] | undefined;
   let frames = 0;
   let messages = 0;
   let target = Infinity;
@@ -170,7 +179,12 @@ async function connect(port: number, subject: Subject, tokens: string[]) {
         ready();
         ready = undefined;
       }
-      if (data.includes(MESSAGE_MARK) && ++messages >= target && reached !== undefined) {
+      if (!data.includes(MESSAGE_MARK)) return;
+      if (latencies !== undefined) {
+        const at = data.lastIndexOf(64); // '@', then when the message was due
+        latencies.push(clock() - parseFloat(data.toString('latin1', at + 1, at + 18)));
+      }
+      if (++messages >= target && reached !== undefined) {
         const wake = reached;
         reached = undefined;
         wake();
@@ -199,7 +213,15 @@ async function connect(port: number, subject: Subject, tokens: string[]) {
       await new Promise((resolve) => setTimeout(resolve, quietMs));
     }
   };
-  return { until, settled, close: () => sockets.forEach((s) => s.terminate()) };
+  return {
+    until,
+    settled,
+    /** Latencies of what arrives from now on. */
+    record: () => (latencies = []),
+    /** Stops reading one socket, as a stalled client would: the server's queue to it grows. */
+    stall: () => sockets.at(-1)!.pause(),
+    close: () => sockets.forEach((s) => s.terminate()),
+  };
 }
 
 interface Sample {
@@ -285,6 +307,91 @@ export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<b
   return true;
 }
 
+const LATENCY_SUBSCRIBERS = Number(process.env['BENCH_LATENCY_SUBSCRIBERS'] ?? 1_000);
+const RATES = (process.env['BENCH_RATES'] ?? '25,50').split(',').map(Number);
+const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 5);
+
+interface Latency {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+const quantile = (sorted: Float64Array, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
+
+/**
+ * Delivery latency at a fixed offered load: messages published on a schedule, latency from
+ * when each was due (exact percentiles over every delivery), with N subscribers, and again
+ * with one more subscriber that stops reading.
+ */
+export async function measureLatency(
+  subject: Subject,
+  opts: { n: number; rate: number; seconds: number; stalled: boolean },
+): Promise<Latency> {
+  const total = opts.n + (opts.stalled ? 1 : 0);
+  const { server, port, tokens } = await ServerProcess.start(subject, total);
+  try {
+    const clients = await connect(
+      port,
+      subject,
+      subject.issuesTokens === true ? tokens : Array<string>(total).fill(''),
+    );
+    await clients.settled();
+    if (opts.stalled) clients.stall();
+    await server.publish(20); // warm-up
+    await clients.until(20 * opts.n);
+    const latencies = clients.record();
+    const count = Math.round(opts.rate * opts.seconds);
+    await server.publishTimed(opts.rate, count);
+    await clients.until((20 + count) * opts.n);
+    clients.close();
+    const sorted = Float64Array.from(latencies).sort();
+    return {
+      p50: quantile(sorted, 0.5),
+      p99: quantile(sorted, 0.99),
+      p999: quantile(sorted, 0.999),
+      max: sorted.at(-1)!,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function runLatencyBench(): Promise<boolean> {
+  if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
+  const chosen = subjects.filter((s) => !s.name.includes('stringify'));
+  console.log(
+    `latency: ${LATENCY_SUBSCRIBERS} subscribers of one room, messages on a fixed schedule for ${LATENCY_SECONDS} s, ` +
+      `latency from when each was due (every delivery, exact percentiles), then with one stalled subscriber more\n`,
+  );
+  for (const rate of RATES) {
+    console.log(`${rate} messages/s (${rate * LATENCY_SUBSCRIBERS} deliveries/s)`);
+    for (const subject of chosen) {
+      process.stdout.write(`  ${subject.name}…\r`);
+      const quiet = await measureLatency(subject, {
+        n: LATENCY_SUBSCRIBERS,
+        rate,
+        seconds: LATENCY_SECONDS,
+        stalled: false,
+      });
+      const stalled = await measureLatency(subject, {
+        n: LATENCY_SUBSCRIBERS,
+        rate,
+        seconds: LATENCY_SECONDS,
+        stalled: true,
+      });
+      const ms = (x: number) => x.toFixed(2).padStart(7);
+      console.log(
+        `  ${subject.name.padEnd(34)} p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  p99.9 ${ms(quiet.p999)}  max ${ms(quiet.max)} ms` +
+          `   with a stalled reader: p99 ${ms(stalled.p99)} ms (×${(stalled.p99 / quiet.p99).toFixed(2)})`,
+      );
+    }
+  }
+  return true;
+}
+
 /** One line per ratio the goals name: streampod's streams against each baseline, per N (medians of per-round ratios). */
 export function summarize(sizes: readonly SizeResult[]): void {
   console.log('');
@@ -304,6 +411,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const runs: Record<string, () => Promise<boolean>> = {
     fanout: () => runFanoutBench({ report }),
     memory: async () => (await runMemoryBench()) && (await runChatMemoryBench()),
+    latency: runLatencyBench,
   };
   let ok = true;
   for (const name of names.length > 0 ? names : Object.keys(runs)) ok = (await runs[name]!()) && ok;

@@ -1,6 +1,6 @@
 /**
- * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` (each server its own
- * pinned process) and `memory` are in benchmarks/; `presence`, `cluster` and `storage` are
+ * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` and `latency` (each server
+ * its own pinned process) and `memory` are in benchmarks/; `presence`, `cluster` and `storage` are
  * the chat server's own, in packages/server/bench. No name runs them all.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const homes: Record<string, string> = {
   fanout: 'benchmarks',
   memory: 'benchmarks',
+  latency: 'benchmarks',
   presence: 'packages/server',
   cluster: 'packages/server',
   storage: 'packages/server',
