@@ -1,12 +1,15 @@
 /**
  * `pnpm bench fanout`: server CPU per delivery of one room's messages to N subscribers,
- * streampod against raw `ws` (frame built once, and stringified per socket) and plain tRPC
- * v11, and resident memory per idle subscribed connection.
+ * streampod (a push subscription, and the chat server's `chat.stream`) against raw `ws`
+ * (frame built once, and stringified per socket), Socket.IO 4 and plain tRPC v11, and
+ * resident memory per subscribed connection. `pnpm bench latency`: delivery latency at a
+ * fixed offered load, with and without a stalled subscriber.
  *
  * Each server is its own process pinned to core 0 (`taskset`); this process, pinned to core
  * 1, is the load generator: raw sockets that count frames without decoding them. CPU comes
  * from /proc/<pid>/stat, so the figure is the server's own work, whatever the client costs.
- * Baselines run in the same run, interleaved over rounds; ratios are of medians.
+ * Baselines run in the same run, interleaved over rounds; ratios are taken per round, then
+ * the median.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -39,7 +42,7 @@ interface Subject {
   readonly hello?: (token: string | undefined) => string[];
   /** The server prints one token per subscriber (`tokens a,b,…`) for them to sign in with. */
   readonly issuesTokens?: boolean;
-  /** Whether RSS per connection means anything (not with an embedded database growing beside). */
+  /** RSS per connection means nothing here (an embedded database grows beside the connections). */
   readonly noRss?: boolean;
   /** A frame holding this marks its socket subscribed; by default, any first frame does. */
   readonly ready?: string;
