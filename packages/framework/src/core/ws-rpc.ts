@@ -291,7 +291,9 @@ export class WsRpc {
         let held: (() => void)[] | undefined = [];
         const hold = (action: () => void) => (held === undefined ? action() : held.push(action));
         sub.handle = await result.open({
-          send: (event, eventId) => hold(() => sendEvent(event, eventId)),
+          // Once open, an event goes straight out: no closure made per event.
+          send: (event, eventId) =>
+            held === undefined ? sendEvent(event, eventId) : held.push(() => sendEvent(event, eventId)),
           end: () => hold(finish),
           error: (cause) => hold(() => fail(cause)),
         });

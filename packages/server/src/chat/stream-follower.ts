@@ -23,6 +23,9 @@ export interface Position {
   id: string | undefined;
 }
 
+/** The rooms of a position that lists none: one for all (positions are never changed). */
+const NO_ROOMS: ReadonlyMap<number, number> = new Map();
+
 /** `position` with `roomId` up to `seq`. */
 function advance(position: Position, roomId: number, seq: number): Position {
   return { base: position.base, rooms: new Map(position.rooms).set(roomId, seq), id: undefined };
@@ -71,16 +74,16 @@ export class StreamFollower {
   readonly session: ChatSession;
   readonly userId: number;
   readonly rooms = new Set<number>();
-  readonly muted = new Set<number>();
-  position: Position = { base: 0, rooms: new Map(), id: undefined };
+  position: Position = { base: 0, rooms: NO_ROOMS, id: undefined };
   /** Until the stream has caught up, live events wait here, in order. */
   buffer: [number, RoomEvent][] | undefined = [];
   /** Rooms joined while catching up, followed once it is done. */
   joins: Membership[] | undefined = [];
-  /** Rooms the stream is reading from the database on its own; their live events wait. */
-  readonly reading = new Map<number, RoomEvent[]>();
-  /** room → seq: the stream is ahead of this node's channel up to there (it read them itself). */
-  readonly skip = new Map<number, number>();
+  // The collections below are made when first needed: most streams never mute a room and
+  // are rarely reading one on their own, and an empty Map or Set still costs its table.
+  #muted: Set<number> | undefined;
+  #reading: Map<number, RoomEvent[]> | undefined;
+  #skip: Map<number, number> | undefined;
   readonly #deps: FollowerDeps;
   #compacting = false;
   #compactAbove: number;
@@ -92,6 +95,21 @@ export class StreamFollower {
     this.#compactAbove = opts.deps.maxListed;
   }
 
+  /** Rooms this stream does not deliver (it still moves past their messages). */
+  get muted(): Set<number> {
+    return (this.#muted ??= new Set());
+  }
+
+  /** Rooms the stream is reading from the database on its own; their live events wait. */
+  get reading(): Map<number, RoomEvent[]> {
+    return (this.#reading ??= new Map());
+  }
+
+  /** room → seq: the stream is ahead of this node's channel up to there (it read them itself). */
+  get skip(): Map<number, number> {
+    return (this.#skip ??= new Map());
+  }
+
   /** The tracked id of where the stream is now. */
   id(): string {
     return (this.position.id ??= encodePosition(this.position));
@@ -99,7 +117,7 @@ export class StreamFollower {
 
   /** Sends a channel event, unless the stream is reading the room on its own (then the event waits). */
   offer(roomId: number, event: RoomEvent, delivery?: Delivery): void {
-    const waiting = this.reading.get(roomId);
+    const waiting = this.#reading?.get(roomId);
     if (waiting !== undefined) waiting.push(event);
     else this.send(roomId, event, delivery);
   }
@@ -107,10 +125,10 @@ export class StreamFollower {
   /** Sends a channel event, unless the stream already has it. */
   send(roomId: number, event: RoomEvent, delivery = deliveryOf(event)): void {
     if (event.seq !== undefined) {
-      const skip = this.skip.get(roomId);
+      const skip = this.#skip?.get(roomId);
       if (skip !== undefined) {
         if (event.seq <= skip) return;
-        this.skip.delete(roomId);
+        this.#skip!.delete(roomId);
       }
     }
     this.emit(roomId, event, delivery);
@@ -126,7 +144,12 @@ export class StreamFollower {
       // Once every room the stream follows is listed, the base says nothing more (rooms
       // joined later start at their join point either way): dropped, so streams opened at
       // different moments but now in the same place hand out the same id, and the same bytes.
-      if (next.base !== 0 && next.rooms.size >= this.rooms.size && this.reading.size === 0 && this.#listsAll(next)) {
+      if (
+        next.base !== 0 &&
+        next.rooms.size >= this.rooms.size &&
+        (this.#reading?.size ?? 0) === 0 &&
+        this.#listsAll(next)
+      ) {
         let canonical = delivery.canonical.get(next);
         if (canonical === undefined) delivery.canonical.set(next, (canonical = { ...next, base: 0, id: undefined }));
         next = canonical;
@@ -134,7 +157,7 @@ export class StreamFollower {
       this.position = next;
       if (next.rooms.size > this.#compactAbove) this.#compact();
     }
-    if (this.muted.has(roomId) || event.exceptUserId === this.userId) return;
+    if (this.#muted?.has(roomId) === true || event.exceptUserId === this.userId) return;
     this.session.send(delivery.outgoing, this.id());
   }
 
@@ -163,7 +186,7 @@ export class StreamFollower {
       return;
     }
     // A room being read on its own is not settled yet: fold later.
-    if (this.#compacting || this.reading.size > 0) return;
+    if (this.#compacting || (this.#reading?.size ?? 0) > 0) return;
     this.#compacting = true;
     const oldBase = this.position.base;
     this.#deps.snapshot([...this.rooms], oldBase).then(
@@ -195,7 +218,7 @@ export class StreamFollower {
 
 /** The position of a stream that starts at `snapshot`: its base, and the rooms with an insert in flight. */
 export function freshPosition(snapshot: RoomsSnapshot): Position {
-  const rooms = new Map<number, number>();
-  for (const [roomId, room] of snapshot.rooms) if (room.busy) rooms.set(roomId, room.lastSeq);
-  return { base: snapshot.maxId, rooms, id: undefined };
+  let rooms: Map<number, number> | undefined;
+  for (const [roomId, room] of snapshot.rooms) if (room.busy) (rooms ??= new Map()).set(roomId, room.lastSeq);
+  return { base: snapshot.maxId, rooms: rooms ?? NO_ROOMS, id: undefined };
 }
