@@ -5,39 +5,24 @@
  * as in memory.ts: what `ws` holds per socket comes on top, and is the same for any server.
  * Users are in rooms of 10, as in Centrifugo's million-connection load mix.
  */
-import { createLogger, type TransportSocket } from '@streampod/framework';
-import { appEndpoints, createAppServices, openDatabase, sp, TokenService } from '@streampod/server';
+import type { TransportSocket } from '@streampod/framework';
+import { benchChatServer } from './chat-app.js';
+import { settledHeap } from './memory.js';
 
 export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIONS'] ?? 5_000)): Promise<boolean> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc (pnpm bench memory does)');
-  const database = await openDatabase({ dataDir: 'memory' });
-  const log = createLogger('silent');
-  const tokens = new TokenService({ secret: new TextEncoder().encode('bench-secret-bench-secret-bench-secret') });
-  const app = await createAppServices({ nodeId: 'bench', db: database.db, log, tokens, concurrentWrites: 1 });
-  const server = sp.server({
-    endpoints: appEndpoints,
-    services: app.services,
-    authenticate: (token) => tokens.verify(token),
-    hooks: app.hooks,
-    logger: log,
+  const {
+    server,
+    services,
+    tokens,
+    users: rows,
+    close,
+  } = await benchChatServer({
+    users: n,
     heartbeatIntervalMs: 3_600_000,
   });
-  const rows = await database.db
-    .insertInto('users')
-    .values(
-      Array.from({ length: n }, (_, i) => ({
-        username: `u${i}`,
-        usernameKey: `u${i}`,
-        displayName: `User ${i}`,
-        passwordHash: 'x',
-      })),
-    )
-    .returning(['id', 'username'])
-    .execute();
   for (let i = 0; i < n; i += 10) {
     const group = rows.slice(i, i + 10);
-    await app.services.chat.createRoom(group[0]!.id, {
+    await services.chat.createRoom(group[0]!.id, {
       name: `room ${i / 10}`,
       memberIds: group.slice(1).map((u) => u.id),
     });
@@ -58,12 +43,7 @@ export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIO
   };
   const until = (count: number) =>
     started >= count ? Promise.resolve() : new Promise<void>((resolve) => ((want = count), (wake = resolve)));
-  const settle = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
+  const settle = () => settledHeap(200);
 
   const base = await settle();
   const connections = rows.map((_, i) => {
@@ -92,8 +72,6 @@ export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIO
       `${((withTwo - withStream) / n / 1024).toFixed(2)} KB per further subscription (a presence watch of 10)`,
   );
   for (const c of connections) c.onClose();
-  await server.close();
-  await app.close();
-  await database.close();
+  await close();
   return true;
 }

@@ -11,9 +11,17 @@ interface Ctx {
   user: { id: string };
 }
 
-export async function runMemoryBench(n = Number(process.env['BENCH_CONNECTIONS'] ?? 5_000)): Promise<boolean> {
+/** Heap in use once the process has settled for `waitMs` and two full GCs have run (needs --expose-gc). */
+export async function settledHeap(waitMs: number): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc (pnpm bench memory does)');
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+export async function runMemoryBench(n = Number(process.env['BENCH_CONNECTIONS'] ?? 5_000)): Promise<boolean> {
   const sp = initStreampod.context<Ctx>().create();
   const watchers = new Set<StreamSession<Ctx, number>>();
   class FeedEndpoint extends sp.Endpoint {
@@ -24,12 +32,7 @@ export async function runMemoryBench(n = Number(process.env['BENCH_CONNECTIONS']
   }
   const server = sp.server({ endpoints: { feed: new FeedEndpoint() }, services: {}, logger: createLogger('silent') });
   const socket: TransportSocket = { send: () => undefined, close: () => undefined, isOpen: true, bufferedBytes: 0 };
-  const settle = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
+  const settle = () => settledHeap(50);
   const base = await settle();
   const connections = Array.from({ length: n }, () => server.acceptSocket(socket, { remoteAddress: '127.0.0.1' }));
   const connected = await settle();
