@@ -214,7 +214,8 @@ function openStream(
       await session.closeOnce();
       throw error;
     }
-    return { close: () => session.closeOnce(() => sink.end()) };
+    // The session is its own handle: nothing more is kept per subscriber.
+    return session;
   }, signal);
 }
 

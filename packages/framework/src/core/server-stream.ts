@@ -5,7 +5,7 @@ import type { StreamSink } from './session.js';
 /** The open end of a push stream, for the transport that opened it. */
 export interface StreamHandle {
   /** Ends the stream from the client side (stop or disconnect); resolves once closed. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 const PUSH_STREAM = Symbol.for('streampod.push-stream');
@@ -63,7 +63,7 @@ export class PushStream<T> implements AsyncIterable<T> {
       ended = true;
       notify();
       opened.then(
-        (handle) => handle.close(),
+        (handle) => handle.stop(),
         () => undefined,
       );
     };
@@ -80,7 +80,7 @@ export class PushStream<T> implements AsyncIterable<T> {
       },
       async return(): Promise<IteratorResult<T>> {
         ended = true;
-        await (await opened).close();
+        await (await opened).stop();
         return { done: true, value: undefined };
       },
     };

@@ -70,6 +70,11 @@ export interface StreamSink {
 const CURSOR_SEPARATOR = '~';
 
 type MaybePromise<T> = T | Promise<T>;
+type CloseCallback = () => MaybePromise<void>;
+
+/** Every opened stream's `opened`, once it has opened; and every failed one's. */
+const OPENED = Promise.resolve(true);
+const NOT_OPENED = Promise.resolve(false);
 
 /**
  * A session that lives as long as its stream: from the moment it opens (`streamOpened`, or
@@ -87,11 +92,12 @@ export class StreamSession<
   #closing = false;
   readonly #sink: StreamSink;
   readonly #tracked: boolean;
-  readonly #closeCallbacks: (() => MaybePromise<void>)[] = [];
+  /** One callback, or several: most streams register one, and an array costs 150 bytes. */
+  #closeCallbacks: CloseCallback | CloseCallback[] | undefined;
   #cursor: string | undefined;
   #seq = 0;
   #opening = false;
-  #opened: Promise<boolean> = Promise.resolve(true);
+  #opened: Promise<boolean> = OPENED;
   #closed: Promise<void> | undefined;
 
   constructor(opts: {
@@ -184,8 +190,11 @@ export class StreamSession<
    * Runs `callback` once when the stream closes, if it opened: cleanup for whatever the
    * stream registered (a watcher, a subscription). Callbacks run in registration order.
    */
-  onClosed(callback: () => MaybePromise<void>): void {
-    this.#closeCallbacks.push(callback);
+  onClosed(callback: CloseCallback): void {
+    const callbacks = this.#closeCallbacks;
+    if (callbacks === undefined) this.#closeCallbacks = callback;
+    else if (typeof callbacks === 'function') this.#closeCallbacks = [callbacks, callback];
+    else callbacks.push(callback);
   }
 
   /**
@@ -208,11 +217,22 @@ export class StreamSession<
     const opening = Promise.resolve().then(run);
     this.#opening = true;
     this.#opened = opening.then(
-      () => true,
-      () => false,
+      () => this.#settleOpening(OPENED),
+      () => this.#settleOpening(NOT_OPENED),
     );
-    void this.#opened.then(() => (this.#opening = false));
     return opening;
+  }
+
+  /** Once opened (or not), the shared settled promise stands in for this stream's own. */
+  #settleOpening(outcome: Promise<boolean>): Promise<boolean> {
+    this.#opening = false;
+    this.#opened = outcome;
+    return outcome;
+  }
+
+  /** @internal the transport's handle (see `StreamHandle`): the client stopped or went away. */
+  stop(): Promise<void> {
+    return this.closeOnce(() => this.#sink.end());
   }
 
   /**
@@ -224,8 +244,11 @@ export class StreamSession<
     this.#closed ??= (async () => {
       this.#closing = true;
       this.#abort?.abort();
-      if (await this.#opened) {
-        for (const callback of this.#closeCallbacks) {
+      // Read once opened: the opening step may register callbacks while this waits.
+      const opened = await this.#opened;
+      const callbacks = this.#closeCallbacks;
+      if (opened && callbacks !== undefined) {
+        for (const callback of typeof callbacks === 'function' ? [callbacks] : callbacks) {
           try {
             await callback();
           } catch (error) {

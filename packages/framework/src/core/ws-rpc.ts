@@ -13,22 +13,64 @@ import type { TRPCClientOutgoingMessage, TRPCErrorShape, TRPCResponseMessage } f
 import type { Connection, Credentials } from './connection.js';
 import { OutgoingEvent, type Serializer } from './outgoing-event.js';
 import type { RequestContext, StreampodRouter } from './router.js';
+import type { StreamSink } from './session.js';
 import { isPushStream, type StreamHandle } from './server-stream.js';
 
 type RequestId = number | string;
 type Reply = { id: RequestId; jsonrpc: '2.0' | undefined };
 
-interface Subscription {
+/**
+ * One subscription of a connection. Once a push stream opens, this object is its sink:
+ * methods on one object instead of closures per subscription (which, with their contexts,
+ * cost a kilobyte per subscriber).
+ */
+class Subscription implements StreamSink {
   /**
    * The procedure's signal. Let go of once a push stream has opened (it only serves the
    * iterating path, and an AbortController costs ~0.8 KB): `stopped` says the same after.
    */
-  abort: AbortController | undefined;
-  stopped: boolean;
+  abort: AbortController | undefined = new AbortController();
+  stopped = false;
   /** Set once a push stream has opened. */
   handle: StreamHandle | undefined;
   /** Settles when setup is over (push stream) or iteration has ended (async iterable); then let go of. */
   done: Promise<void> | undefined;
+  /**
+   * While the stream opens, what it sends waits here, in order: `started` goes out once it
+   * has opened, so a client that sees it knows the stream is live.
+   */
+  held: (() => void)[] | undefined = [];
+
+  readonly reply: Reply;
+  readonly path: string;
+  readonly input: unknown;
+  /** The start of every data frame of this subscription: its request id. */
+  readonly framePrefix: string;
+
+  constructor(
+    readonly rpc: WsRpc,
+    request: { reply: Reply; path: string; input: unknown },
+  ) {
+    this.reply = request.reply;
+    this.path = request.path;
+    this.input = request.input;
+    this.framePrefix = `{"id":${JSON.stringify(request.reply.id)}${request.reply.jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data"`;
+  }
+
+  send(event: OutgoingEvent, eventId: string | undefined): void {
+    if (this.held === undefined) this.rpc.sendEvent(this, event, eventId);
+    else this.held.push(() => this.rpc.sendEvent(this, event, eventId));
+  }
+
+  end(): void {
+    if (this.held === undefined) this.rpc.finishSubscription(this);
+    else this.held.push(() => this.rpc.finishSubscription(this));
+  }
+
+  error(cause: unknown): void {
+    if (this.held === undefined) this.rpc.failSubscription(this, cause);
+    else this.held.push(() => this.rpc.failSubscription(this, cause));
+  }
 }
 
 export interface WsRpcOptions {
@@ -257,67 +299,64 @@ export class WsRpc {
       return;
     }
     let settle = () => {};
-    const abort = new AbortController();
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const sub: Subscription = { abort, stopped: false, handle: undefined, done };
-    const { signal } = abort;
+    const sub = new Subscription(this, { reply, path, input });
+    sub.done = done;
+    const { signal } = sub.abort!;
     // Registered before any await, so a stop or a disconnect during setup cancels it.
     this.#subscriptions.set(id, sub);
     this.#opts.connection.trackSetup(done);
-    const framePrefix = `{"id":${JSON.stringify(id)}${reply.jsonrpc === undefined ? '' : ',"jsonrpc":"2.0"'},"result":{"type":"data"`;
-    const sendEvent = (event: OutgoingEvent, eventId: string | undefined) => {
-      // A slow reader loses what is worth less than its connection first.
-      if (event.droppable && (this.#opts.connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
-        this.#dropped++;
-        return;
-      }
-      this.#send(event.frame(this.#serializer, framePrefix, eventId));
-    };
-    const finish = () => {
-      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
-      if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
-    };
-    const fail = (cause: unknown) => {
-      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      if (!this.#closed) this.#respondError({ reply, path, cause, type: 'subscription', input });
-    };
     try {
       const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
-        if (signal.aborted) return finish();
-        // `started` goes out once the stream has opened, so a client that sees it knows the
-        // stream is live; what the opening step sent waits, in order, until then.
-        let held: (() => void)[] | undefined = [];
-        const hold = (action: () => void) => (held === undefined ? action() : held.push(action));
-        sub.handle = await result.open({
-          // Once open, an event goes straight out: no closure made per event.
-          send: (event, eventId) =>
-            held === undefined ? sendEvent(event, eventId) : held.push(() => sendEvent(event, eventId)),
-          end: () => hold(finish),
-          error: (cause) => hold(() => fail(cause)),
-        });
+        if (signal.aborted) return this.finishSubscription(sub);
+        sub.handle = await result.open(sub);
         sub.abort = undefined;
         this.#respond({ ...reply, result: { type: 'started' } });
-        const actions = held;
-        held = undefined;
+        const actions = sub.held!;
+        sub.held = undefined;
         for (const action of actions) action();
         // Stopped while opening: now that it is open, close it (its hooks run once).
-        if (sub.stopped) await sub.handle.close();
+        if (sub.stopped) await sub.handle.stop();
         return;
       }
       if (!isAsyncIterable(result)) {
         throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${path} did not return an async iterable` });
       }
+      sub.held = undefined;
       if (!signal.aborted) this.#respond({ ...reply, result: { type: 'started' } });
-      await this.#iterate(result, signal, sendEvent);
-      finish();
+      await this.#iterate(result, signal, sub);
+      this.finishSubscription(sub);
     } catch (cause) {
       if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
       if (!sub.stopped) this.#respondError({ reply, path, cause, type: 'subscription', input });
     } finally {
       sub.done = undefined;
       settle();
+    }
+  }
+
+  /** @internal one event to a subscription's client: a slow reader loses what is worth less than its connection first. */
+  sendEvent(sub: Subscription, event: OutgoingEvent, eventId: string | undefined): void {
+    if (event.droppable && (this.#opts.connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
+      this.#dropped++;
+      return;
+    }
+    this.#send(event.frame(this.#serializer, sub.framePrefix, eventId));
+  }
+
+  /** @internal the stream ended: the client is told it stopped. */
+  finishSubscription(sub: Subscription): void {
+    if (this.#subscriptions.get(sub.reply.id) === sub) this.#subscriptions.delete(sub.reply.id);
+    // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
+    if (!this.#closed) this.#respond({ ...sub.reply, result: { type: 'stopped' } });
+  }
+
+  /** @internal the stream failed: the client is told why. */
+  failSubscription(sub: Subscription, cause: unknown): void {
+    if (this.#subscriptions.get(sub.reply.id) === sub) this.#subscriptions.delete(sub.reply.id);
+    if (!this.#closed) {
+      this.#respondError({ reply: sub.reply, path: sub.path, cause, type: 'subscription', input: sub.input });
     }
   }
 
@@ -336,11 +375,7 @@ export class WsRpc {
     return result;
   }
 
-  async #iterate(
-    iterable: AsyncIterable<unknown>,
-    signal: AbortSignal,
-    send: (event: OutgoingEvent, eventId: string | undefined) => void,
-  ): Promise<void> {
+  async #iterate(iterable: AsyncIterable<unknown>, signal: AbortSignal, sink: StreamSink): Promise<void> {
     const iterator = iterable[Symbol.asyncIterator]();
     // Resolves at once for a subscription stopped before it started.
     const aborted = new Promise<'abort'>((resolve) => {
@@ -352,8 +387,8 @@ export class WsRpc {
         const next = await Promise.race([iterator.next(), aborted]);
         if (next === 'abort' || next.done === true) break;
         const value: unknown = next.value;
-        if (isTrackedEnvelope(value)) send(new OutgoingEvent(value[1]), String(value[0]));
-        else send(new OutgoingEvent(value), undefined);
+        if (isTrackedEnvelope(value)) sink.send(new OutgoingEvent(value[1]), String(value[0]));
+        else sink.send(new OutgoingEvent(value), undefined);
       }
     } finally {
       await iterator.return?.();
@@ -364,7 +399,7 @@ export class WsRpc {
     sub.stopped = true;
     sub.abort?.abort();
     await sub.done;
-    await sub.handle?.close();
+    await sub.handle?.stop();
   }
 
   #send(frame: string | Uint8Array): void {
