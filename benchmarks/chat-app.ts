@@ -3,14 +3,12 @@
  * `users` users made directly (no password hashing), and the server over them, not listening.
  */
 import { createLogger } from '@streampod/framework';
-import { appEndpoints, createAppServices, openDatabase, sp, TokenService } from '@streampod/server';
+import { createChatApp, openDatabase, TokenService } from '@streampod/server';
 
 export async function benchChatServer(opts: { users: number; heartbeatIntervalMs?: number }) {
   const database = await openDatabase({ dataDir: 'memory' });
   const log = createLogger('silent');
   const tokens = new TokenService({ secret: new TextEncoder().encode('bench-secret-bench-secret-bench-secret') });
-  // The embedded database runs one statement at a time: one writer, as the chat server runs it.
-  const app = await createAppServices({ nodeId: 'bench', db: database.db, log, tokens, concurrentWrites: 1 });
   const users = await database.db
     .insertInto('users')
     .values(
@@ -23,23 +21,22 @@ export async function benchChatServer(opts: { users: number; heartbeatIntervalMs
     )
     .returning(['id', 'username'])
     .execute();
-  const server = sp.server({
-    endpoints: appEndpoints,
-    services: app.services,
-    authenticate: (token) => tokens.verify(token),
-    hooks: app.hooks,
-    logger: log,
-    health: app.health,
-    ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
+  // The embedded database runs one statement at a time: one writer, as the chat server runs it.
+  const { server, services, close } = await createChatApp({
+    nodeId: 'bench',
+    db: database.db,
+    log,
+    tokens,
+    concurrentWrites: 1,
+    server: opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs },
   });
   return {
     server,
-    services: app.services,
+    services,
     tokens,
     users,
     close: async () => {
-      await server.close();
-      await app.close();
+      await close();
       await database.close();
     },
   };

@@ -10,6 +10,8 @@ export type { Database, DatabaseKind, DB } from './db/index.js';
 export { appEndpoints } from './app/endpoints.js';
 export { createAppServices } from './app/services.js';
 export type { AppServicesOptions } from './app/services.js';
+export { createChatApp } from './app/chat-app.js';
+export type { ChatApp, ChatAppOptions } from './app/chat-app.js';
 export { startChatServer } from './app/chat-server.js';
 export type { ChatServer } from './app/chat-server.js';
 export { readConfig, ChatServerConfig } from './app/config.js';

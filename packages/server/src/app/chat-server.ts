@@ -8,9 +8,8 @@ import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { RedisLink } from '../redis/redis-link.js';
 import type { ChatServerConfig } from './config.js';
-import { sp, type ChatContext } from '../endpoints/streampod.js';
-import { appEndpoints } from './endpoints.js';
-import { createAppServices } from './services.js';
+import type { ChatContext } from '../endpoints/streampod.js';
+import { createChatApp } from './chat-app.js';
 
 /** A running chat server and what it owns. */
 export interface ChatServer {
@@ -52,7 +51,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
         .replace(/[^\w.-]/g, '')
         .slice(0, 32) || 'node'
     }-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const app = await createAppServices({
+    const { server, close: closeApp } = await createChatApp({
       db: database.db,
       log,
       tokens,
@@ -63,17 +62,11 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       presenceBatchMs: config.PRESENCE_BATCH_MS,
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
       concurrentWrites: database.kind === 'pglite' ? 1 : 4,
-    });
-    const server = sp.server({
-      endpoints: appEndpoints,
-      services: app.services,
-      authenticate: (token) => tokens.verify(token),
-      hooks: app.hooks,
-      logger: log,
-      heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
-      presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
-      health: app.health,
-      ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
+      server: {
+        heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+        presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
+        ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
+      },
     });
     const { port, url, address } = await server.listen({ port: config.PORT, host: config.HOST });
     log.info(
@@ -93,8 +86,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       port,
       async close() {
         // Streams end and users go offline (last seen saved) before the database closes.
-        await server.close();
-        await app.close();
+        await closeApp();
         await redis?.close();
         await database.close();
       },

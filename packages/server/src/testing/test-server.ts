@@ -1,9 +1,8 @@
 import { createLogger, type FanoutBus, type StreampodServer, type StreampodServerOptions } from '@streampod/framework';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
-import { appEndpoints } from '../app/endpoints.js';
-import { createAppServices } from '../app/services.js';
-import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
+import { createChatApp } from '../app/chat-app.js';
+import type { ChatContext, Services } from '../endpoints/streampod.js';
 import type { Membership } from '../presence/membership.js';
 import type { PresenceStore } from '../presence/presence-store.js';
 import type { TypingStore } from '../chat/typing-store.js';
@@ -63,7 +62,11 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
   const log = createLogger(
     process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
   );
-  const app = await createAppServices({
+  const {
+    server,
+    services,
+    close: closeApp,
+  } = await createChatApp({
     db: database.db,
     log,
     tokens,
@@ -79,31 +82,24 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
     concurrentWrites: database.kind === 'pglite' ? 1 : 4,
-  });
-  const server = sp.server({
-    endpoints: appEndpoints,
-    services: app.services,
-    authenticate: (token) => tokens.verify(token),
-    logger: log,
-    hooks: app.hooks,
-    ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
-    ...(opts.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: opts.presenceTimeoutMs }),
-    ...(opts.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: opts.maxBufferedBytes }),
-    shutdownGraceMs: opts.shutdownGraceMs ?? 500,
-    shutdownHandoffMs: opts.shutdownHandoffMs ?? 0,
-    health: app.health,
+    server: {
+      ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
+      ...(opts.presenceTimeoutMs === undefined ? {} : { presenceTimeoutMs: opts.presenceTimeoutMs }),
+      ...(opts.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: opts.maxBufferedBytes }),
+      shutdownGraceMs: opts.shutdownGraceMs ?? 500,
+      shutdownHandoffMs: opts.shutdownHandoffMs ?? 0,
+    },
   });
   const { url, port } = await server.listen({ port: 0, host: '127.0.0.1' });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await server.close();
-      await app.close();
+      await closeApp();
       if (ownsDatabase) await database.close();
     })());
   return {
     server,
-    services: app.services,
+    services,
     database,
     tokens,
     url,

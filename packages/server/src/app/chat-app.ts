@@ -1,0 +1,49 @@
+import type { ServerHooks, StreampodServer, StreampodServerOptions } from '@streampod/framework';
+import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
+import { appEndpoints } from './endpoints.js';
+import { createAppServices, type AppServicesOptions } from './services.js';
+
+/** What the chat server is, not yet listening: its services and the framework server over them. */
+export interface ChatApp {
+  readonly server: StreampodServer<ChatContext>;
+  readonly services: Services;
+  /** Stops the server (streams end, users go offline), then the services. The database stays open: it is the caller's. */
+  readonly close: () => Promise<void>;
+}
+
+export interface ChatAppOptions extends AppServicesOptions {
+  /** Framework server settings (heartbeats, buffers, shutdown, static files…). */
+  server?: Omit<
+    StreampodServerOptions<ChatContext>,
+    'endpoints' | 'services' | 'authenticate' | 'hooks' | 'logger' | 'health'
+  >;
+  /** Wraps the presence hooks (a benchmark counts connections with it). @default as they are */
+  hooks?: (hooks: ServerHooks<ChatContext>) => ServerHooks<ChatContext>;
+}
+
+/**
+ * The chat server's one composition: services, endpoints, token authentication, presence
+ * hooks and health, on `sp`. The runnable server, the test server and the benchmarks all
+ * build it here, so none of them drifts from what ships.
+ */
+export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
+  const { server: settings, hooks: wrap, ...appOptions } = opts;
+  const app = await createAppServices(appOptions);
+  const server = sp.server({
+    ...settings,
+    endpoints: appEndpoints,
+    services: app.services,
+    authenticate: (token) => opts.tokens.verify(token),
+    hooks: wrap === undefined ? app.hooks : wrap(app.hooks),
+    logger: opts.log,
+    health: app.health,
+  });
+  return {
+    server,
+    services: app.services,
+    close: async () => {
+      await server.close();
+      await app.close();
+    },
+  };
+}
