@@ -4,15 +4,14 @@
  * tRPC WebSocket protocol handler, the router, the presence endpoint and manager, the
  * in-memory store and bus, frame serialization); only the kernel socket is replaced by a
  * counter, so the figure is the server's own work. The goal is a flat cost: 10k/1k ≤ 1.3.
+ * Then a join storm (see `measureJoinStorm`), with the batch window and without.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/index.js';
 import { TokenService } from '../src/auth/tokens.js';
-import { createAppServices } from '../src/app/services.js';
-import { appEndpoints } from '../src/app/endpoints.js';
+import { createChatApp } from '../src/app/chat-app.js';
 import { createLogger, type TransportSocket } from '@streampod/framework';
-import { sp } from '../src/endpoints/streampod.js';
 import type { Membership } from '../src/presence/membership.js';
 
 const WATCHERS_PER_USER = 10;
@@ -33,37 +32,61 @@ function xorshift(seed: number) {
   };
 }
 
-/** One size, measured in this process (the runner gives each size a fresh process). */
-export async function measure(users: number) {
+/**
+ * The chat server over an in-memory database, never listening: each connection is fed its
+ * frames through `acceptSocket`. `online(n)` resolves once n users in all have come online.
+ */
+async function presenceServer(batchMs: number) {
   const database = await openDatabase({ dataDir: 'memory' });
   const log = createLogger({ level: 'silent' });
   const tokens = new TokenService({ secret: new Uint8Array(32) });
-  const app = await createAppServices({
+  let count = 0;
+  let want = Infinity;
+  let wake: (() => void) | undefined;
+  const { server, close } = await createChatApp({
     nodeId: 'bench',
     db: database.db,
     log,
     tokens,
     membership: everyoneShares,
-    presenceBatchMs: 0,
-  });
-  let online = 0;
-  let everyoneOnline!: () => void;
-  const allOnline = new Promise<void>((resolve) => (everyoneOnline = resolve));
-  // The server is never listening: each connection is fed its frames through `acceptSocket`.
-  const server = sp.server({
-    endpoints: appEndpoints,
-    services: app.services,
-    authenticate: (token) => tokens.verify(token),
-    hooks: {
-      ...app.hooks,
-      // Counted, so the run starts once every user is online.
+    presenceBatchMs: batchMs,
+    // Counted, so a run starts once the users it needs are online.
+    hooks: (hooks) => ({
+      ...hooks,
       onConnectionOpen: async (connection) => {
-        await app.hooks.onConnectionOpen?.(connection);
-        if (++online === users) everyoneOnline();
+        await hooks.onConnectionOpen?.(connection);
+        if (++count >= want) wake?.();
       },
-    },
-    logger: log,
+    }),
   });
+  return {
+    server,
+    token: (id: number) => tokens.issue({ id, username: `u${id}` }),
+    /** A connection on `socket` that signs in with `token`. */
+    signIn: (token: string, socket: TransportSocket) => {
+      const rpc = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
+      rpc.onText(JSON.stringify({ method: 'connectionParams', data: { token } }));
+      return rpc;
+    },
+    online: (n: number) =>
+      count >= n ? Promise.resolve() : new Promise<void>((resolve) => ((want = n), (wake = resolve))),
+    close: async () => {
+      await close();
+      await database.close();
+    },
+  };
+}
+
+const watch = (userIds: number[]) =>
+  JSON.stringify({
+    id: 1,
+    method: 'subscription',
+    params: { path: 'presence.subscribeToPresence', input: { json: { userIds } } },
+  });
+
+/** One size, measured in this process (the runner gives each size a fresh process). */
+export async function measure(users: number) {
+  const { token, signIn, online, close } = await presenceServer(0);
 
   let frames = 0;
   let waitFor = 0;
@@ -85,23 +108,11 @@ export async function measure(users: number) {
     frames >= n ? Promise.resolve() : new Promise<void>((resolve) => ((waitFor = n), (wake = resolve)));
 
   const rpcs: { onText(text: string): void; onClose(): void }[] = [];
-  for (let id = 1; id <= users; id++) {
-    const token = await tokens.issue({ id, username: `u${id}` });
-    const rpc = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
-    rpc.onText(JSON.stringify({ method: 'connectionParams', data: { token } }));
-    rpcs.push(rpc);
-  }
-  await allOnline;
+  for (let id = 1; id <= users; id++) rpcs.push(signIn(await token(id), socket));
+  await online(users);
   // Each user watches the next ten, so each user has exactly ten watchers.
   for (let i = 0; i < users; i++) {
-    const userIds = Array.from({ length: WATCHERS_PER_USER }, (_, k) => ((i + k + 1) % users) + 1);
-    rpcs[i]!.onText(
-      JSON.stringify({
-        id: 1,
-        method: 'subscription',
-        params: { path: 'presence.subscribeToPresence', input: { json: { userIds } } },
-      }),
-    );
+    rpcs[i]!.onText(watch(Array.from({ length: WATCHERS_PER_USER }, (_, k) => ((i + k + 1) % users) + 1)));
   }
   await framesReach(users * 2); // `started` + the snapshot, per subscriber
 
@@ -136,14 +147,68 @@ export async function measure(users: number) {
   const wall = performance.now() - started;
 
   for (const r of rpcs) r.onClose();
-  await server.close();
-  await app.close();
-  await database.close();
+  await close();
   return {
     users,
     cpuUsPerChange: (used.user + used.system) / CHANGES,
     wallUsPerChange: (wall * 1000) / CHANGES,
     heapMb: heap / 2 ** 20,
+  };
+}
+
+const STORM_JOINERS = 1_000;
+const STORM_WATCHERS = 100;
+
+/**
+ * A join storm: 1,000 users come online at once while 100 others each watch all of them.
+ * Every watcher must see every joiner online; what it costs is counted: frames to each
+ * watcher, and server CPU per joiner. With the batch window, a watcher gets a few diffs
+ * holding many joiners each, not one frame per joiner.
+ */
+export async function measureJoinStorm(batchMs: number) {
+  const { token, signIn, online, close } = await presenceServer(batchMs);
+  let frames = 0;
+  let updates = 0;
+  let want = Infinity;
+  let wake: (() => void) | undefined;
+  const watcherSocket: TransportSocket = {
+    send(frame) {
+      const text = typeof frame === 'string' ? frame : Buffer.from(frame).toString();
+      if (!text.includes('"updates"')) return;
+      frames++;
+      for (let at = text.indexOf('"userId"'); at !== -1; at = text.indexOf('"userId"', at + 8)) updates++;
+      if (updates >= want) wake?.();
+    },
+    close: () => undefined,
+    isOpen: true,
+    bufferedBytes: 0,
+  };
+  const updatesReach = (n: number) =>
+    updates >= n ? Promise.resolve() : new Promise<void>((resolve) => ((want = n), (wake = resolve)));
+  const nowhere: TransportSocket = { send: () => undefined, close: () => undefined, isOpen: true, bufferedBytes: 0 };
+
+  const joiners = Array.from({ length: STORM_JOINERS }, (_, i) => STORM_WATCHERS + 1 + i);
+  const rpcs: { onText(text: string): void; onClose(): void }[] = [];
+  for (let id = 1; id <= STORM_WATCHERS; id++) rpcs.push(signIn(await token(id), watcherSocket));
+  await online(STORM_WATCHERS);
+  for (const rpc of rpcs) rpc.onText(watch(joiners));
+  await updatesReach(STORM_WATCHERS * STORM_JOINERS); // every watcher's snapshot: all offline
+  const tokens = await Promise.all(joiners.map(token));
+  frames = 0;
+  updates = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (const t of tokens) rpcs.push(signIn(t, nowhere));
+  await updatesReach(STORM_WATCHERS * STORM_JOINERS);
+  const used = process.cpuUsage(cpu);
+  const wallMs = performance.now() - started;
+  for (const r of rpcs) r.onClose();
+  await close();
+  return {
+    batchMs,
+    framesPerWatcher: frames / STORM_WATCHERS,
+    cpuUsPerJoiner: (used.user + used.system) / STORM_JOINERS,
+    wallMs,
   };
 }
 
@@ -155,15 +220,15 @@ interface Result {
 }
 
 /** Runs one size in a fresh process: no JIT warmth or heap carried over from another size. */
-function measureInChild(users: number): Promise<Result> {
+function measureInChild<T = Result>(...args: (string | number)[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(users)], {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args.map(String)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`presence bench child exited with ${code}`)),
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`presence bench child exited with ${code}`)),
     );
   });
 }
@@ -208,12 +273,37 @@ export async function runPresenceBench(): Promise<boolean> {
   console.log(
     `\nratio ${last.users / 1000}k/${first.users / 1000}k: ${ratio.toFixed(2)} (goal ≤ 1.30: ${ok ? 'met' : 'NOT met'})`,
   );
-  return ok;
+
+  console.log(
+    `\njoin storm: ${STORM_JOINERS} users come online at once, ${STORM_WATCHERS} users watching all of them ` +
+      `(fresh process each; the batch window against none)`,
+  );
+  type Storm = Awaited<ReturnType<typeof measureJoinStorm>>;
+  const storms: Storm[] = [];
+  for (const batchMs of [50, 0]) {
+    const storm = await measureInChild<Storm>('storm', batchMs);
+    storms.push(storm);
+    console.log(
+      `  PRESENCE_BATCH_MS=${String(batchMs).padEnd(3)} ${storm.framesPerWatcher.toFixed(1).padStart(7)} frames per watcher  ` +
+        `${storm.cpuUsPerJoiner.toFixed(0).padStart(6)} µs CPU per joiner  all seen in ${storm.wallMs.toFixed(0)} ms`,
+    );
+  }
+  const [batched, unbatched] = storms as [Storm, Storm];
+  const batchedOk = batched.framesPerWatcher <= STORM_JOINERS / 10;
+  console.log(
+    `  batched: ×${(batched.framesPerWatcher / unbatched.framesPerWatcher).toFixed(3)} the frames, ` +
+      `×${(batched.cpuUsPerJoiner / unbatched.cpuUsPerJoiner).toFixed(2)} the CPU of one frame per joiner per watcher ` +
+      `(goal: batched diffs, ≤ 1 frame per 10 joiners: ${batchedOk ? 'met' : 'NOT met'})`,
+  );
+  return ok && batchedOk;
 }
 
-// Child mode: `presence.ts <users>` measures one size and prints the result as JSON.
+// Child mode: `presence.ts <users>` measures one size, `presence.ts storm <batchMs>` a join
+// storm, and prints the result as JSON.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const users = Number(process.argv[2]);
-  process.stdout.write(JSON.stringify(await measure(users)));
+  const [what, arg] = process.argv.slice(2);
+  process.stdout.write(
+    JSON.stringify(what === 'storm' ? await measureJoinStorm(Number(arg)) : await measure(Number(what))),
+  );
   process.exit(0);
 }
