@@ -7,9 +7,10 @@
  */
 import type { TransportSocket } from '@streampod/framework';
 import { benchChatServer } from './chat-app.js';
-import { settledHeap } from './memory.js';
+import { describeMemory, MEMORY_STEPS, settledHeap, slopeKb, type MemoryFigures } from './memory.js';
 
-export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIONS'] ?? 5_000)): Promise<boolean> {
+export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS): Promise<MemoryFigures> {
+  const n = steps.at(-1)!;
   const {
     server,
     services,
@@ -46,14 +47,19 @@ export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIO
   const settle = () => settledHeap(200);
 
   const base = await settle();
-  const connections = rows.map((_, i) => {
-    const c = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
-    c.onText(JSON.stringify({ method: 'connectionParams', data: { token: issued[i] } }));
-    return c;
-  });
-  for (const c of connections) c.onText('{"id":1,"method":"subscription","params":{"path":"chat.stream","input":{}}}');
-  await until(n);
-  const withStream = await settle();
+  const connections: ReturnType<typeof server.acceptSocket>[] = [];
+  const heaps: number[] = [];
+  for (const step of steps) {
+    while (connections.length < step) {
+      const c = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });
+      c.onText(JSON.stringify({ method: 'connectionParams', data: { token: issued[connections.length] } }));
+      c.onText('{"id":1,"method":"subscription","params":{"path":"chat.stream","input":{}}}');
+      connections.push(c);
+    }
+    await until(step);
+    heaps.push(await settle());
+  }
+  const withStream = heaps.at(-1)!;
   connections.forEach((c, i) => {
     const mates = rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id);
     c.onText(
@@ -66,12 +72,23 @@ export async function runChatMemoryBench(n = Number(process.env['BENCH_CONNECTIO
   });
   await until(2 * n);
   const withTwo = await settle();
-  console.log(
-    `chat memory: ${n} connections in rooms of 10, heap after GC: ${((withStream - base) / n / 1024).toFixed(2)} KB per ` +
-      `authenticated connection with one chat.stream (connection, presence, stream), ` +
-      `${((withTwo - withStream) / n / 1024).toFixed(2)} KB per further subscription (a presence watch of 10)`,
-  );
   for (const c of connections) c.onClose();
   await close();
+  return {
+    steps,
+    perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
+    slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (withStream - base) / n / 1024,
+    perSubscriptionKb: (withTwo - withStream) / n / 1024,
+  };
+}
+
+export async function runChatMemoryBench(): Promise<boolean> {
+  console.log(
+    describeMemory(
+      'chat memory, rooms of 10, heap after GC, an authenticated connection with one chat.stream',
+      'further subscription (a presence watch of 10)',
+      await measureChatMemory(),
+    ),
+  );
   return true;
 }
