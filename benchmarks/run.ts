@@ -3,7 +3,8 @@
  * streampod (a push subscription, and the chat server's `chat.stream`) against raw `ws`
  * (frame built once, and stringified per socket), Socket.IO 4 and plain tRPC v11, and
  * resident memory per subscribed connection. `pnpm bench latency`: delivery latency at a
- * fixed offered load, with and without a stalled subscriber.
+ * fixed offered load, one room with and without a stalled subscriber, then 1,000 rooms of
+ * 10 with a personal stream each. `pnpm bench nodes`: one node against two through Redis.
  *
  * Each server is its own process pinned to core 0 (`taskset`); this process, pinned to core
  * 1, is the load generator: raw sockets that count frames without decoding them. CPU comes
@@ -13,17 +14,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
-import { runChatMemoryBench } from './chat-memory.js';
 import { clock } from './servers/common.js';
-import { runMemoryBench } from './memory.js';
 import { machine, writeReport, type SizeResult, type SubjectResult } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SIZES = (process.env['BENCH_SUBSCRIBERS'] ?? '100,1000,2000').split(',').map(Number);
+const SIZES = (process.env['BENCH_SUBSCRIBERS'] ?? '100,1000,2000,5000').split(',').map(Number);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
@@ -31,7 +32,7 @@ const pinned = spawnSync('taskset', ['-V']).status === 0;
 /** `BENCH_ONLY=chat,socket`: only the subjects whose names hold one of these. */
 const ONLY = process.env['BENCH_ONLY']?.toLowerCase().split(',');
 
-interface Subject {
+export interface Subject {
   readonly name: string;
   readonly file: string;
   /** Arguments for the server; `n` is the number of subscribers. */
@@ -87,7 +88,7 @@ export const subjects: Subject[] = [
 /** What every server's message frame holds (the message content), whatever its framing. */
 const MESSAGE_MARK = 'quick brown fox';
 
-class ServerProcess {
+export class ServerProcess {
   readonly #lines: string[] = [];
   readonly #waiters: (() => void)[] = [];
   private constructor(readonly child: ChildProcess) {
@@ -97,7 +98,11 @@ class ServerProcess {
     });
   }
 
-  static async start(subject: Subject, n: number): Promise<{ server: ServerProcess; port: number; tokens: string[] }> {
+  static async start(
+    subject: Subject,
+    n: number,
+    extra: readonly string[] = [],
+  ): Promise<{ server: ServerProcess; port: number; tokens: string[] }> {
     // The framework as it ships (built by `pnpm bench`): run from source, tsx's keep-names
     // helper adds a property to every function it creates, which costs CPU and heap per closure.
     const source = process.env['BENCH_FROM_SOURCE'] === '1' ? ['--conditions=@streampod/source'] : [];
@@ -108,6 +113,7 @@ class ServerProcess {
       'tsx',
       join(here, subject.file),
       ...(subject.args?.(n) ?? []),
+      ...extra,
     ];
     const child = spawn(pinned ? 'taskset' : node[0]!, pinned ? ['-c', '0', ...node] : node.slice(1), {
       cwd: here,
@@ -162,8 +168,10 @@ class ServerProcess {
  * One socket per token (`''` where the server issues none), each subscribed as `subject`
  * says, counting the frames that carry a message
  * (a byte search, no decoding); `until(total)` resolves once that many have arrived in all.
+ * Given several ports (nodes), the sockets are dealt out over them in turn.
  */
-async function connect(port: number, subject: Subject, tokens: string[]) {
+async function connect(port: number | readonly number[], subject: Subject, tokens: string[]) {
+  const ports = typeof port === 'number' ? [port] : port;
   const n = tokens.length;
   /** In a timed run, each delivery's latency from when its message was due (ms). */
   let latencies: number[] | undefined;
@@ -174,7 +182,9 @@ async function connect(port: number, subject: Subject, tokens: string[]) {
   const sockets: WebSocket[] = [];
   const subscribed: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}${subject.path ?? '/'}`, { perMessageDeflate: false });
+    const socket = new WebSocket(`ws://127.0.0.1:${ports[i % ports.length]}${subject.path ?? '/'}`, {
+      perMessageDeflate: false,
+    });
     let ready: (() => void) | undefined;
     socket.on('message', (data: Buffer) => {
       frames++;
@@ -313,6 +323,8 @@ export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<b
 const LATENCY_SUBSCRIBERS = Number(process.env['BENCH_LATENCY_SUBSCRIBERS'] ?? 1_000);
 const RATES = (process.env['BENCH_RATES'] ?? '25,50').split(',').map(Number);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 5);
+const ROOM_LATENCY_ROOMS = Number(process.env['BENCH_LATENCY_ROOMS'] ?? 1_000);
+const ROOM_RATES = (process.env['BENCH_ROOM_RATES'] ?? '1000,2000').split(',').map(Number);
 
 interface Latency {
   p50: number;
@@ -331,10 +343,16 @@ const quantile = (sorted: Float64Array, q: number) =>
  */
 export async function measureLatency(
   subject: Subject,
-  opts: { n: number; rate: number; seconds: number; stalled: boolean },
+  opts: { n: number; rate: number; seconds: number; stalled: boolean; rooms?: number },
 ): Promise<Latency> {
   const total = opts.n + (opts.stalled ? 1 : 0);
-  const { server, port, tokens } = await ServerProcess.start(subject, total);
+  const { server, port, tokens } = await ServerProcess.start(
+    subject,
+    total,
+    opts.rooms === undefined ? [] : ['--rooms', String(opts.rooms)],
+  );
+  // Deliveries per publish: the room, or in rooms mode one room and one personal stream.
+  const per = opts.rooms === undefined ? opts.n : opts.n / opts.rooms + 1;
   try {
     const clients = await connect(
       port,
@@ -344,11 +362,11 @@ export async function measureLatency(
     await clients.settled();
     if (opts.stalled) clients.stall();
     await server.publish(20); // warm-up
-    await clients.until(20 * opts.n);
+    await clients.until(20 * per);
     const latencies = clients.record();
     const count = Math.round(opts.rate * opts.seconds);
     await server.publishTimed(opts.rate, count);
-    await clients.until((20 + count) * opts.n);
+    await clients.until((20 + count) * per);
     clients.close();
     const sorted = Float64Array.from(latencies).sort();
     return {
@@ -392,6 +410,155 @@ export async function runLatencyBench(): Promise<boolean> {
       );
     }
   }
+
+  const n = ROOM_LATENCY_ROOMS * 10;
+  console.log(
+    `\n${ROOM_LATENCY_ROOMS} rooms of 10 subscribers (${n} connections), each with a personal stream too: every ` +
+      `publish is one message to a room and one to a personal stream (11 deliveries)`,
+  );
+  for (const rate of ROOM_RATES) {
+    console.log(`${rate} publishes/s (${rate * 11} deliveries/s)`);
+    for (const subject of chosen) {
+      process.stdout.write(`  ${subject.name}…\r`);
+      const l = await measureLatency(subject, {
+        n,
+        rate,
+        seconds: LATENCY_SECONDS,
+        stalled: false,
+        rooms: ROOM_LATENCY_ROOMS,
+      });
+      const ms = (x: number) => x.toFixed(2).padStart(7);
+      console.log(
+        `  ${subject.name.padEnd(34)} p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`,
+      );
+    }
+  }
+  return true;
+}
+
+const NODES_SUBSCRIBERS = Number(process.env['BENCH_NODES_SUBSCRIBERS'] ?? 2_000);
+
+/** A private Redis on a free port, for the two-node runs; stopped with `stop()`. */
+async function startRedis(): Promise<{ url: string; cpuUs: () => Promise<number>; stop: () => void }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.includes('Ready to accept connections')) resolve();
+    });
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url);
+  return {
+    url,
+    /** Redis' own CPU so far (user + system), in µs. */
+    cpuUs: async () => {
+      const info = await client.info('cpu');
+      const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+      return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+    },
+    stop: () => {
+      client.disconnect();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+interface NodesSample {
+  /** Both nodes' CPU together, per delivery. */
+  cpuUsPerDelivery: number;
+  /** Redis' CPU per message (0 on one node, which uses none). */
+  redisUsPerMessage: number;
+}
+
+/**
+ * `n` subscribers dealt out over one server process, or two sharing `redis`; `messages`
+ * messages published on the first. CPU of every node, per delivery.
+ */
+export async function measureNodes(
+  subject: Subject,
+  run: { n: number; messages: number; redis?: Awaited<ReturnType<typeof startRedis>> },
+): Promise<NodesSample> {
+  const { n, messages, redis } = run;
+  const extra = redis === undefined ? [] : ['--redis', redis.url];
+  const started = await Promise.all(
+    (redis === undefined ? [0] : [0, 1]).map(() => ServerProcess.start(subject, n, extra)),
+  );
+  const [first] = started;
+  try {
+    const clients = await connect(
+      started.map((s) => s.port),
+      subject,
+      Array<string>(n).fill(''),
+    );
+    await clients.settled();
+    let expected = 0;
+    await first!.server.publish(20); // warm-up
+    await clients.until((expected += 20 * n));
+    const cpu = () => started.reduce((sum, s) => sum + s.server.cpuUs(), 0);
+    const before = cpu();
+    const redisBefore = (await redis?.cpuUs()) ?? 0;
+    await first!.server.publish(messages);
+    await clients.until((expected += messages * n));
+    const used = cpu() - before;
+    const redisUsed = ((await redis?.cpuUs()) ?? 0) - redisBefore;
+    clients.close();
+    return { cpuUsPerDelivery: used / (messages * n), redisUsPerMessage: redisUsed / messages };
+  } finally {
+    await Promise.all(started.map((s) => s.server.stop()));
+  }
+}
+
+/**
+ * `pnpm bench nodes`: one room's fan-out on one node against two nodes through Redis, for
+ * streampod's push subscription on its Redis bus and Socket.IO with `@socket.io/redis-adapter`:
+ * what the second node costs per delivery, both nodes' CPU counted.
+ */
+export async function runNodesBench(): Promise<boolean> {
+  if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
+  const n = NODES_SUBSCRIBERS;
+  const messages = messagesFor(n);
+  const chosen = subjects.filter((s) => s.name.startsWith('Socket.IO') || s.name.startsWith('streampod push'));
+  console.log(
+    `nodes: one room, ${n} subscribers dealt over one node or two sharing a Redis, messages published on the ` +
+      `first node, ${ROUNDS} rounds interleaved (median); CPU of every node per delivery, Redis' CPU per message\n`,
+  );
+  const redis = await startRedis();
+  try {
+    const samples = new Map<string, NodesSample[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const subject of round % 2 === 0 ? chosen : [...chosen].reverse()) {
+        for (const nodes of round % 2 === 0 ? [1, 2] : [2, 1]) {
+          const key = `${subject.name}|${nodes}`;
+          process.stdout.write(`  round ${round + 1}/${ROUNDS}: ${subject.name}, ${nodes} node(s)…`.padEnd(78) + '\r');
+          const sample = await measureNodes(subject, nodes === 2 ? { n, messages, redis } : { n, messages });
+          samples.set(key, [...(samples.get(key) ?? []), sample]);
+        }
+      }
+    }
+    for (const subject of chosen) {
+      const one = samples.get(`${subject.name}|1`)!;
+      const two = samples.get(`${subject.name}|2`)!;
+      const extra = two.map((t, i) => t.cpuUsPerDelivery - one[i]!.cpuUsPerDelivery);
+      const ratio = two.map((t, i) => t.cpuUsPerDelivery / one[i]!.cpuUsPerDelivery);
+      console.log(
+        `  ${subject.name.padEnd(30)} one node ${median(one.map((s) => s.cpuUsPerDelivery)).toFixed(2)} µs/delivery, ` +
+          `two nodes ${median(two.map((s) => s.cpuUsPerDelivery)).toFixed(2)} (both nodes' CPU): ` +
+          `+${median(extra).toFixed(2)} µs per delivery, ×${median(ratio).toFixed(2)}; ` +
+          `Redis ${median(two.map((s) => s.redisUsPerMessage)).toFixed(1)} µs CPU per message`,
+      );
+    }
+  } finally {
+    redis.stop();
+  }
   return true;
 }
 
@@ -406,17 +573,4 @@ export function summarize(sizes: readonly SizeResult[]): void {
       console.log(`N=${size.subscribers} ${ours.subject}: ${against.join(', ')}`);
     }
   }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const report = process.argv.includes('--report');
-  const runs: Record<string, () => Promise<boolean>> = {
-    fanout: () => runFanoutBench({ report }),
-    memory: async () => (await runMemoryBench()) && (await runChatMemoryBench()),
-    latency: runLatencyBench,
-  };
-  let ok = true;
-  for (const name of names.length > 0 ? names : Object.keys(runs)) ok = (await runs[name]!()) && ok;
-  process.exitCode = ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 /**
- * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout` and `latency` (each server
- * its own pinned process) and `memory` are in benchmarks/; `presence`, `cluster` and `storage` are
- * the chat server's own, in packages/server/bench. No name runs them all.
+ * `pnpm bench [name…]`: the benchmarks, wherever they live. `fanout`, `latency`, `nodes` and
+ * `clients` (each server its own pinned process) and `memory` are in benchmarks/; `presence`,
+ * `cluster` and `storage` are the chat server's own, in packages/server/bench. No name runs them all.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -12,6 +12,8 @@ const homes: Record<string, string> = {
   fanout: 'benchmarks',
   memory: 'benchmarks',
   latency: 'benchmarks',
+  nodes: 'benchmarks',
+  clients: 'benchmarks',
   presence: 'packages/server',
   cluster: 'packages/server',
   storage: 'packages/server',
@@ -38,7 +40,7 @@ for (const home of new Set((names.length > 0 ? names : Object.keys(homes)).map((
       });
       if (built.status !== 0) process.exit(1);
     }
-    args = ['--expose-gc', '--import', 'tsx', 'run.ts', ...mine, ...flags];
+    args = ['--expose-gc', '--import', 'tsx', 'main.ts', ...mine, ...flags];
   } else {
     args = ['--expose-gc', '--conditions=@streampod/source', '--import', 'tsx', 'bench/run.ts', ...mine, ...flags];
   }

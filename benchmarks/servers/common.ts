@@ -1,5 +1,8 @@
 import { createInterface } from 'node:readline';
 
+/** Publishes in flight at once when publishing is asynchronous. */
+const IN_FLIGHT = 16;
+
 /** When the message being published was due (ms since the epoch), in a timed run. */
 let due: number | undefined;
 
@@ -23,10 +26,11 @@ export function messageOf(i: number) {
 /**
  * The harness speaks to a server on stdin/stdout: the server prints `port <n>` once
  * listening, then for each `publish <k>` line publishes k messages (one per macrotask, so
- * sockets drain as they would between real sends; one after another when publishing is
+ * sockets drain as they would between real sends; 16 in flight when publishing is
  * asynchronous, as storing a message is) and prints `published`. `timed <rate> <k>` publishes k
  * messages on a fixed schedule, `rate` per second, each stamped with when it was due (so a
- * server that falls behind shows it as latency: no coordinated omission), then `published`.
+ * server that falls behind shows it as latency: no coordinated omission), then `published`
+ * once all are done.
  */
 export function serve(port: number, publish: (i: number) => void | Promise<void>): void {
   console.log(`port ${port}`);
@@ -36,27 +40,80 @@ export function serve(port: number, publish: (i: number) => void | Promise<void>
     if (command === 'timed') {
       const interval = 1000 / Number(count);
       const start = clock() + 20;
+      const messages = Number(total);
       let sent = 0;
-      const tick = async () => {
-        while (sent < Number(total) && start + sent * interval <= clock()) {
+      let finished = 0;
+      // Open loop: each message goes out when due, whether or not earlier ones are done.
+      const after = () => {
+        if (++finished === messages) console.log('published');
+      };
+      const tick = () => {
+        while (sent < messages && start + sent * interval <= clock()) {
           due = start + sent * interval;
           sent++;
-          await publish(next++);
+          const result = publish(next++);
+          if (result === undefined) after();
+          else void result.then(after);
         }
         due = undefined;
-        if (sent < Number(total)) setTimeout(() => void tick(), Math.max(0, start + sent * interval - clock()));
-        else console.log('published');
+        if (sent < messages) setTimeout(tick, Math.max(0, start + sent * interval - clock()));
       };
-      void tick();
+      tick();
       return;
     }
     if (command !== 'publish') return;
-    let left = Number(count);
-    const step = async () => {
-      await publish(next++);
-      if (--left > 0) setImmediate(() => void step());
-      else console.log('published');
+    const messages = Number(count);
+    let started = 0;
+    let finished = 0;
+    const after = () => {
+      if (++finished === messages) console.log('published');
+      else setImmediate(step);
     };
-    void step();
+    const step = () => {
+      if (started === messages) return;
+      started++;
+      const result = publish(next++);
+      if (result === undefined) after();
+      else void result.then(after);
+    };
+    // Asynchronous publishing (storing a message) keeps IN_FLIGHT going, as many senders would.
+    started = 1;
+    const first = publish(next++);
+    if (first === undefined) return after();
+    for (let lane = 1; lane < IN_FLIGHT; lane++) step();
+    void first.then(after);
   });
+}
+
+/** `--rooms <k>`: the subscribers are in k rooms (and each has a personal stream); see `Rooms`. */
+export const ROOMS = process.argv.includes('--rooms')
+  ? Number(process.argv[process.argv.indexOf('--rooms') + 1])
+  : undefined;
+
+/**
+ * Subscribers in `k` rooms, dealt out by arrival, each with a personal stream as well. In this
+ * mode publish `i` sends one message to room `i % k` and one to subscriber `i % n`'s personal
+ * stream: a room fan-out and a direct delivery per publish, Centrifugo's load mix.
+ */
+export class Rooms<T> {
+  readonly #rooms: Set<T>[];
+  readonly #members: T[] = [];
+  constructor(k: number) {
+    this.#rooms = Array.from({ length: k }, () => new Set<T>());
+  }
+  /** Places a new subscriber; returns its room's index. */
+  add(member: T): number {
+    const room = this.#members.length % this.#rooms.length;
+    this.#rooms[room]!.add(member);
+    this.#members.push(member);
+    return room;
+  }
+  /** Publish `i`'s room. */
+  room(i: number): ReadonlySet<T> {
+    return this.#rooms[i % this.#rooms.length]!;
+  }
+  /** Publish `i`'s personal recipient. */
+  personal(i: number): T {
+    return this.#members[i % this.#members.length]!;
+  }
 }

@@ -15,3 +15,8 @@ export type { ChatApp, ChatAppOptions } from './app/chat-app.js';
 export { startChatServer } from './app/chat-server.js';
 export type { ChatServer } from './app/chat-server.js';
 export { readConfig, ChatServerConfig } from './app/config.js';
+// The Redis link and fan-out bus, for servers composed on the framework that share the chat server's Redis setup.
+export { RedisLink } from './redis/redis-link.js';
+export type { RedisLinkOptions } from './redis/redis-link.js';
+export { RedisFanoutBus } from './fanout/redis-fanout-bus.js';
+export type { RedisFanoutBusOptions } from './fanout/redis-fanout-bus.js';
