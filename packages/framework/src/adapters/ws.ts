@@ -52,10 +52,77 @@ export interface WsAdapterOptions {
 
 const AS_TEXT = { binary: false } as const;
 
-interface Client {
-  readonly ws: WebSocket;
-  lastHeardAt: number;
+/** What a server's clients share: made once per server. */
+interface ClientHost {
+  readonly maxBufferedBytes: number;
+  onSlowConsumer(this: void, req: IncomingMessage): void;
+  /** The socket ended: forget the client and tell the core. */
+  closed(client: Client, code: number): void;
 }
+
+const CLIENT = Symbol('streampod.client');
+type TaggedWebSocket = WebSocket & { [CLIENT]?: Client };
+
+/**
+ * One WebSocket, as the core sees it (`TransportSocket`) and as the heartbeat sweeps it.
+ * Methods on a class and listeners shared by every socket: no closures per connection.
+ */
+class Client implements TransportSocket {
+  lastHeardAt = Date.now();
+  handlers: WsConnectionHandlers | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly req: IncomingMessage,
+    readonly host: ClientHost,
+  ) {}
+
+  send(frame: string | Uint8Array): void {
+    const { ws } = this;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > this.host.maxBufferedBytes) {
+      this.host.onSlowConsumer(this.req);
+      ws.terminate();
+      return;
+    }
+    // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
+    ws.send(frame, AS_TEXT);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+function onMessage(this: TaggedWebSocket, data: RawData, isBinary: boolean): void {
+  const client = this[CLIENT]!;
+  client.lastHeardAt = Date.now();
+  if (isBinary) client.handlers!.onBinary();
+  else client.handlers!.onText(rawToString(data));
+}
+
+function onPong(this: TaggedWebSocket): void {
+  this[CLIENT]!.lastHeardAt = Date.now();
+}
+
+function onClose(this: TaggedWebSocket, code: number): void {
+  const client = this[CLIENT]!;
+  client.host.closed(client, code);
+}
+
+/**
+ * Without an error listener a malformed frame throws and takes the process down
+ * (https://github.com/websockets/ws/issues/1354); ws closes the socket itself.
+ */
+function ignoreError(): void {}
 
 /**
  * Serves WebSockets on `server` at `opts.path`. The only module that knows `ws`: the
@@ -100,47 +167,25 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
   };
   server.on('upgrade', onUpgrade);
 
-  function onConnection(ws: WebSocket, req: IncomingMessage) {
-    const client: Client = { ws, lastHeardAt: Date.now() };
-    clients.add(client);
-    const socket: TransportSocket = {
-      send(frame) {
-        if (ws.readyState !== ws.OPEN) return;
-        if (ws.bufferedAmount > opts.maxBufferedBytes) {
-          opts.onSlowConsumer?.(req);
-          ws.terminate();
-          return;
-        }
-        // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
-        ws.send(frame, AS_TEXT);
-      },
-      close(code, reason) {
-        ws.close(code, reason);
-      },
-      get isOpen() {
-        return ws.readyState === ws.OPEN;
-      },
-      get bufferedBytes() {
-        return ws.bufferedAmount;
-      },
-    };
-    const handlers = opts.accept(socket, req);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      client.lastHeardAt = Date.now();
-      if (isBinary) handlers.onBinary();
-      else handlers.onText(rawToString(data));
-    });
-    ws.on('pong', () => {
-      client.lastHeardAt = Date.now();
-    });
-    // Without an error listener a malformed frame throws and takes the process down
-    // (https://github.com/websockets/ws/issues/1354); ws closes the socket itself.
-    ws.on('error', () => undefined);
-    ws.once('close', (code: number) => {
+  const host: ClientHost = {
+    maxBufferedBytes: opts.maxBufferedBytes,
+    onSlowConsumer: (req) => opts.onSlowConsumer?.(req),
+    closed(client, code) {
       clients.delete(client);
-      handlers.onClose(code);
+      client.handlers?.onClose(code);
       if (clients.size === 0) for (const waiter of [...emptyWaiters]) waiter();
-    });
+    },
+  };
+
+  function onConnection(ws: TaggedWebSocket, req: IncomingMessage) {
+    const client = new Client(ws, req, host);
+    ws[CLIENT] = client;
+    clients.add(client);
+    client.handlers = opts.accept(client, req);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', ignoreError);
+    ws.once('close', onClose);
   }
 
   const heartbeat = setInterval(() => {

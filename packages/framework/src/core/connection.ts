@@ -31,7 +31,8 @@ export class Connection<TUser extends UserLike = UserLike> {
   readonly id = randomUUID();
   readonly openedAt = Date.now();
   credentials: Credentials<TUser> | null = null;
-  readonly #settingUp = new Set<Promise<unknown>>();
+  /** Made when first needed: most connections are not setting a subscription up most of the time. */
+  #settingUp: Set<Promise<unknown>> | undefined;
 
   constructor(
     readonly transport: TransportKind,
@@ -52,8 +53,12 @@ export class Connection<TUser extends UserLike = UserLike> {
 
   /** @internal the transport registers each subscription while it is being set up. */
   trackSetup(setup: Promise<unknown>): void {
-    this.#settingUp.add(setup);
-    void setup.finally(() => this.#settingUp.delete(setup));
+    const settingUp = (this.#settingUp ??= new Set());
+    settingUp.add(setup);
+    void setup.finally(() => {
+      settingUp.delete(setup);
+      if (settingUp.size === 0 && this.#settingUp === settingUp) this.#settingUp = undefined;
+    });
   }
 
   /**
@@ -61,6 +66,6 @@ export class Connection<TUser extends UserLike = UserLike> {
    * so a stream message sent right after subscribing finds its stream.
    */
   async setupsSettled(): Promise<void> {
-    await Promise.allSettled([...this.#settingUp]);
+    if (this.#settingUp !== undefined) await Promise.allSettled([...this.#settingUp]);
   }
 }

@@ -219,21 +219,19 @@ function openStream(
   }, signal);
 }
 
-/** A connection's open streams of each endpoint, for the messages sent to them. */
-const endpointStreams = new WeakMap<Connection, Map<string, Set<StreamSession>>>();
+/** A connection's open endpoint streams, for the messages sent to them (a connection holds few). */
+const endpointStreams = new WeakMap<Connection, Set<StreamSession>>();
 
-function streamsOf(connection: Connection, endpointName: string): Set<StreamSession> {
-  let byEndpoint = endpointStreams.get(connection);
-  if (byEndpoint === undefined) endpointStreams.set(connection, (byEndpoint = new Map<string, Set<StreamSession>>()));
-  let streams = byEndpoint.get(endpointName);
-  if (streams === undefined) byEndpoint.set(endpointName, (streams = new Set<StreamSession>()));
+function streamsOf(connection: Connection): Set<StreamSession> {
+  let streams = endpointStreams.get(connection);
+  if (streams === undefined) endpointStreams.set(connection, (streams = new Set<StreamSession>()));
   return streams;
 }
 
 function openEndpointStream(stream: AnyEndpointStream, context: StreamContext) {
-  const { d, connection } = context;
+  const { connection } = context;
   return openStream(context, async (session) => {
-    const streams = streamsOf(connection, d.endpointName);
+    const streams = streamsOf(connection);
     streams.add(session);
     const unregister = () => void streams.delete(session);
     session.onClosed(unregister);
@@ -260,10 +258,11 @@ async function handleEndpointMessage(
 ): Promise<void> {
   // The client may have subscribed in the same breath: let that finish first.
   await connection.setupsSettled();
+  const streamPath = `${d.endpointName}.stream`;
   const open: StreamSession[] = [];
-  for (const session of streamsOf(connection, d.endpointName)) {
+  for (const session of endpointStreams.get(connection) ?? []) {
     // Messages reach a stream only once `streamOpened` has finished.
-    if (session.isOpen && (await session.opened)) open.push(session);
+    if (session.path === streamPath && session.isOpen && (await session.opened)) open.push(session);
   }
   const hooks = stream.hooks;
   if (hooks.handleStreamMessage === undefined) fail('BAD_REQUEST', `${d.endpointName}.stream takes no messages`);

@@ -30,13 +30,11 @@ describe('a slow reader', () => {
       runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
     });
     const { socket, frames } = backloggedSocket();
-    const rpc = new WsRpc({
-      router,
-      connection: new Connection('ws', '127.0.0.1', socket),
-      expectConnectionParams: false,
-      authenticate: () => Promise.resolve(null),
-      limits: { dropAboveBytes: 1000 },
-    });
+    const rpc = new WsRpc(
+      { router, authenticate: () => Promise.resolve(null), limits: { dropAboveBytes: 1000 } },
+      new Connection('ws', '127.0.0.1', socket),
+      false,
+    );
     rpc.handleFrame(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'counter.watch' } }));
     await frames.until(() => frames.entries.length === 2); // started, watching
     const [watcher] = counter.watchers;
@@ -73,6 +71,7 @@ describe('one event to many subscribers', () => {
       runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
     });
     const sent: (string | Uint8Array)[] = [];
+    const host = { router, authenticate: () => Promise.resolve(null) };
     const rpcs = Array.from({ length: 100 }, (_, i) => {
       const socket: TransportSocket = {
         send: (frame) => void sent.push(frame),
@@ -80,12 +79,7 @@ describe('one event to many subscribers', () => {
         isOpen: true,
         bufferedBytes: 0,
       };
-      const rpc = new WsRpc({
-        router,
-        connection: new Connection('ws', '127.0.0.1', socket),
-        expectConnectionParams: false,
-        authenticate: () => Promise.resolve(null),
-      });
+      const rpc = new WsRpc(host, new Connection('ws', '127.0.0.1', socket), false);
       // Stock clients number their requests from 1; a few use other ids.
       rpc.handleFrame(
         JSON.stringify({ id: i < 90 ? 1 : 7, method: 'subscription', params: { path: 'counter.watch' } }),

@@ -73,17 +73,15 @@ class Subscription implements StreamSink {
   }
 }
 
-export interface WsRpcOptions {
+/** What every connection of one server shares: made once per server, not per connection. */
+export interface WsRpcHost {
   readonly router: StreampodRouter;
-  readonly connection: Connection;
-  /** The client announced `?connectionParams=1`: its first frame carries them. */
-  readonly expectConnectionParams: boolean;
   /** Verifies `connectionParams.token`; null leaves the connection anonymous. */
-  authenticate(token: string): Promise<Credentials | null>;
+  authenticate(this: void, token: string): Promise<Credentials | null>;
   /** Every error a client is sent, and failures around them, for logs and metrics. */
-  onError?(error: TRPCError, path: string | undefined): void;
+  onError?(this: void, error: TRPCError, path: string | undefined): void;
   /** What one connection may ask of the server at once (see `ConnectionLimits`). */
-  limits?: Partial<ConnectionLimits>;
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 /** What one connection may ask of the server at once; beyond, a request gets `TOO_MANY_REQUESTS`, and the socket stays. */
@@ -110,6 +108,17 @@ export interface ConnectionLimits {
 
 const DEFAULT_LIMITS: ConnectionLimits = { maxInFlight: 1_000, maxSubscriptions: 1_000, dropAboveBytes: 1024 * 1024 };
 
+/** A host's limits with the defaults filled in, once per host. */
+const hostLimits = new WeakMap<WsRpcHost, ConnectionLimits>();
+function limitsOf(host: WsRpcHost): ConnectionLimits {
+  let limits = hostLimits.get(host);
+  if (limits === undefined) hostLimits.set(host, (limits = { ...DEFAULT_LIMITS, ...host.limits }));
+  return limits;
+}
+
+const READY = Promise.resolve();
+const NOOP = () => undefined;
+
 /**
  * tRPC v11's WebSocket protocol for one connection, transport-agnostic: frames in
  * through `handleFrame`, frames out through `connection.socket`. Compatible with the stock
@@ -117,7 +126,8 @@ const DEFAULT_LIMITS: ConnectionLimits = { maxInFlight: 1_000, maxSubscriptions:
  * pre-serialized frames, not a generator per subscriber.
  */
 export class WsRpc {
-  readonly #opts: WsRpcOptions;
+  readonly #host: WsRpcHost;
+  readonly #connection: Connection;
   readonly #limits: ConnectionLimits;
   readonly #subscriptions = new Map<RequestId, Subscription>();
   #inFlight = 0;
@@ -129,21 +139,21 @@ export class WsRpc {
   /** The router's config, typed as tRPC's helpers take it. */
   readonly #config: Parameters<typeof transformTRPCResponse>[0];
   readonly #ready: Promise<void>;
-  #markReady: () => void = () => undefined;
+  #markReady: () => void = NOOP;
   #awaitingParams: boolean;
   /** The socket is gone or the server is stopping: no new streams, no `stopped` frames. */
   #closed = false;
 
-  constructor(opts: WsRpcOptions) {
-    this.#opts = opts;
-    this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.#ctx = { connection: opts.connection };
-    this.#config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
+  /** @param expectConnectionParams the client announced `?connectionParams=1`: its first frame carries them */
+  constructor(host: WsRpcHost, connection: Connection, expectConnectionParams: boolean) {
+    this.#host = host;
+    this.#connection = connection;
+    this.#limits = limitsOf(host);
+    this.#ctx = { connection };
+    this.#config = host.router._def._config as Parameters<typeof transformTRPCResponse>[0];
     this.#serializer = this.#config.transformer.output;
-    this.#awaitingParams = opts.expectConnectionParams;
-    this.#ready = opts.expectConnectionParams
-      ? new Promise<void>((resolve) => (this.#markReady = resolve))
-      : Promise.resolve();
+    this.#awaitingParams = expectConnectionParams;
+    this.#ready = expectConnectionParams ? new Promise<void>((resolve) => (this.#markReady = resolve)) : READY;
   }
 
   /** Resolves once the connection's credentials are known (never rejects). */
@@ -228,12 +238,12 @@ export class WsRpc {
       token = params?.['token'];
     } catch (cause) {
       this.#respondError({ reply: null, cause: parseError(cause) });
-      this.#opts.connection.socket?.close(1008, 'malformed connectionParams');
+      this.#connection.socket?.close(1008, 'malformed connectionParams');
       return;
     }
     if (token === undefined || token === '') return;
     try {
-      this.#opts.connection.credentials = await this.#opts.authenticate(token);
+      this.#connection.credentials = await this.#host.authenticate(token);
     } catch (cause) {
       // A verifier that fails (not one that says no) leaves the connection anonymous.
       this.#report(cause);
@@ -305,7 +315,7 @@ export class WsRpc {
     const { signal } = sub.abort!;
     // Registered before any await, so a stop or a disconnect during setup cancels it.
     this.#subscriptions.set(id, sub);
-    this.#opts.connection.trackSetup(done);
+    this.#connection.trackSetup(done);
     try {
       const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
@@ -338,7 +348,7 @@ export class WsRpc {
 
   /** @internal one event to a subscription's client: a slow reader loses what is worth less than its connection first. */
   sendEvent(sub: Subscription, event: OutgoingEvent, eventId: string | undefined): void {
-    if (event.droppable && (this.#opts.connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
+    if (event.droppable && (this.#connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
       this.#dropped++;
       return;
     }
@@ -364,7 +374,7 @@ export class WsRpc {
   async #call(call: { path: string; input: unknown; type: TRPCProcedureType; signal: AbortSignal | undefined }) {
     await this.#ready;
     const result: unknown = await callTRPCProcedure({
-      router: this.#opts.router,
+      router: this.#host.router,
       path: call.path,
       getRawInput: () => Promise.resolve(call.input),
       ctx: this.#ctx,
@@ -404,7 +414,7 @@ export class WsRpc {
 
   #send(frame: string | Uint8Array): void {
     // A closed socket ignores what it is sent (`TransportSocket.send`).
-    this.#opts.connection.socket?.send(frame);
+    this.#connection.socket?.send(frame);
   }
 
   #respond(message: TRPCResponseMessage): void {
@@ -412,7 +422,7 @@ export class WsRpc {
   }
 
   #report(cause: unknown): void {
-    this.#opts.onError?.(getTRPCErrorFromUnknown(cause), undefined);
+    this.#host.onError?.(getTRPCErrorFromUnknown(cause), undefined);
   }
 
   #respondError(failure: {
@@ -424,7 +434,7 @@ export class WsRpc {
   }): void {
     const { reply, path, input } = failure;
     const error = getTRPCErrorFromUnknown(failure.cause);
-    this.#opts.onError?.(error, path);
+    this.#host.onError?.(error, path);
     const shape = getTRPCErrorShape({
       config: this.#config,
       type: failure.type ?? 'unknown',

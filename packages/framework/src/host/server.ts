@@ -8,7 +8,7 @@ import type { EndpointMap } from '../core/endpoint.js';
 import { describeEndpoints, type ProcedureDescriptor } from '../core/procedures.js';
 import { compileRouter, type BeforeCall, type createTrpc, type StreampodRouter } from '../core/router.js';
 import type { AppContext } from '../core/session.js';
-import { WsRpc, type ConnectionLimits } from '../core/ws-rpc.js';
+import { WsRpc, type ConnectionLimits, type WsRpcHost } from '../core/ws-rpc.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 
@@ -90,6 +90,23 @@ interface LiveConnection {
   closed: Promise<void> | undefined;
 }
 
+/** A transport's way into one connection: methods on one object, no closures per socket. */
+class AcceptedSocket {
+  constructor(
+    readonly live: LiveConnection,
+    readonly closeLive: (live: LiveConnection) => void,
+  ) {}
+  onText(text: string): void {
+    this.live.rpc.handleFrame(text);
+  }
+  onBinary(): void {
+    this.live.rpc.handleBinary();
+  }
+  onClose(): void {
+    this.closeLive(this.live);
+  }
+}
+
 /**
  * A streampod server: endpoints compiled into one tRPC router, served on one port over
  * HTTP (`/trpc`, `/healthz`, `/metrics`, the web app) and WebSocket (`/trpc`). Make one
@@ -108,6 +125,9 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   readonly #http: Server;
   readonly #ws: WebSocketHost;
   #state: 'idle' | 'listening' | 'stopping' | 'stopped' = 'idle';
+  /** What every connection's protocol handler shares, made once. */
+  readonly #rpcHost: WsRpcHost;
+  readonly #closeLive = (live: LiveConnection) => void this.#closeConnection(live);
   #stopping: Promise<void> | undefined;
 
   /** @internal use `sp.server(options)` */
@@ -138,6 +158,16 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         },
       },
     });
+    this.#rpcHost = {
+      router: this.router,
+      authenticate: (token) => this.#authenticate(token),
+      limits: opts.connectionLimits ?? {},
+      onError: (error, path) => {
+        // Procedure errors are counted by the router; only protocol errors (no path) here.
+        if (path === undefined) this.#recordError(error, path);
+        this.#logError(error, path);
+      },
+    };
     this.#http = createServer(
       createHttpListener({
         router: this.router,
@@ -260,18 +290,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     opts: { remoteAddress?: string | undefined; connectionParams?: boolean } = {},
   ): { onText(text: string): void; onBinary(): void; onClose(): void } {
     const connection = new Connection<TCtx['user']>('ws', opts.remoteAddress, socket);
-    const rpc = new WsRpc({
-      router: this.router,
-      connection,
-      expectConnectionParams: opts.connectionParams ?? false,
-      authenticate: (token) => this.#authenticate(token),
-      limits: this.#opts.connectionLimits ?? {},
-      onError: (error, path) => {
-        // Procedure errors are counted by the router; only protocol errors (no path) here.
-        if (path === undefined) this.#recordError(error, path);
-        this.#logError(error, path);
-      },
-    });
+    const rpc = new WsRpc(this.#rpcHost, connection, opts.connectionParams ?? false);
     const live: LiveConnection = { connection, rpc, opened: undefined, closed: undefined };
     this.#live.set(connection, live);
     // The open hook waits for the credentials: they come in the client's first frame.
@@ -287,11 +306,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
         .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'));
     });
-    return {
-      onText: (text: string) => rpc.handleFrame(text),
-      onBinary: () => rpc.handleBinary(),
-      onClose: () => void this.#closeConnection(live),
-    };
+    return new AcceptedSocket(live, this.#closeLive);
   }
 
   /**
