@@ -94,7 +94,7 @@ export class PresenceWatchers {
       this.#unwatch(watcher, ids);
       throw error;
     }
-    session.onClosed(() => this.#unwatch(watcher, ids));
+    session.onClosed(this.#unwatcher(watcher, ids));
     const updates = ids.map((id) => {
       const known = snapshot.get(id);
       const note = this.#shared({ presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 });
@@ -110,6 +110,14 @@ export class PresenceWatchers {
       for (const [id, note] of pending) if (!isNews(watcher.sent.get(id), note)) pending.delete(id);
       if (pending.size > 0) this.#scheduleFlush();
     }
+  }
+
+  /**
+   * The close callback of a watch, made out here: a closure made inside `watch` would keep
+   * its whole scope alive (the snapshot read, ~1.5 KB) for as long as the stream lives.
+   */
+  #unwatcher(watcher: Watcher, ids: readonly number[]): () => void {
+    return () => this.#unwatch(watcher, ids);
   }
 
   /**
