@@ -11,7 +11,7 @@ import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { io } from 'socket.io-client';
 import { SuperJSON } from 'superjson';
 import { WebSocket } from 'ws';
-import { ServerProcess, subjects, type Subject } from './run.js';
+import { median, ServerProcess, subjects, type Subject } from './run.js';
 
 const RECEIVERS = Number(process.env['BENCH_RECEIVERS'] ?? 300);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
@@ -120,8 +120,6 @@ export async function measureClients(subject: Subject, n = RECEIVERS, messages =
     await server.stop();
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function runClientsBench(): Promise<boolean> {
   if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);

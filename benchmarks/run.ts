@@ -264,7 +264,8 @@ export async function measure(subject: Subject, n: number, messages = MESSAGES):
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Enough messages that a run lasts long enough for /proc's 10 ms CPU ticks to be exact to ~1%. */
 const messagesFor = (n: number) => Math.max(MESSAGES, Math.ceil(400_000 / n));
