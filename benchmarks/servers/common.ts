@@ -35,6 +35,16 @@ export function messageOf(i: number) {
 export function serve(port: number, publish: (i: number) => void | Promise<void>): void {
   console.log(`port ${port}`);
   let next = 0;
+  /** Publishes the next message and runs `then` once it is done; true when publishing is asynchronous. */
+  const publishNext = (then: () => void): boolean => {
+    const result = publish(next++);
+    if (result === undefined) {
+      then();
+      return false;
+    }
+    void result.then(then);
+    return true;
+  };
   createInterface({ input: process.stdin }).on('line', (line) => {
     const [command, count, total] = line.split(' ');
     if (command === 'timed') {
@@ -51,9 +61,7 @@ export function serve(port: number, publish: (i: number) => void | Promise<void>
         while (sent < messages && start + sent * interval <= clock()) {
           due = start + sent * interval;
           sent++;
-          const result = publish(next++);
-          if (result === undefined) after();
-          else void result.then(after);
+          publishNext(after);
         }
         due = undefined;
         if (sent < messages) setTimeout(tick, Math.max(0, start + sent * interval - clock()));
@@ -72,16 +80,11 @@ export function serve(port: number, publish: (i: number) => void | Promise<void>
     const step = () => {
       if (started === messages) return;
       started++;
-      const result = publish(next++);
-      if (result === undefined) after();
-      else void result.then(after);
+      publishNext(after);
     };
     // Asynchronous publishing (storing a message) keeps IN_FLIGHT going, as many senders would.
     started = 1;
-    const first = publish(next++);
-    if (first === undefined) return after();
-    for (let lane = 1; lane < IN_FLIGHT; lane++) step();
-    void first.then(after);
+    if (publishNext(after)) for (let lane = 1; lane < IN_FLIGHT; lane++) step();
   });
 }
 
