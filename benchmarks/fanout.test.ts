@@ -10,7 +10,7 @@ process.env['BENCH_FROM_SOURCE'] = '1';
 it.each(subjects.map((s) => [s.name, s] as const))(
   '%s delivers every message to every subscriber',
   async (_, subject) => {
-    const sample = await measure(subject, 20, 5);
+    const sample = await measure(subject, { n: 20, messages: 5 });
     expect(Number.isFinite(sample.cpuUsPerDelivery)).toBe(true);
   },
 );

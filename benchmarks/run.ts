@@ -238,29 +238,56 @@ async function connect(port: number | readonly number[], subject: Subject, token
 }
 
 interface Sample {
+  /** Every node's CPU together, per delivery. */
   cpuUsPerDelivery: number;
+  /** Every node's RSS growth while the subscribers connected, per subscriber. */
   rssKbPerConnection: number;
+  /** Redis' CPU per message (0 on one node, which uses none). */
+  redisUsPerMessage: number;
 }
 
-/** One server, N subscribers, `messages` messages: its CPU per delivery and RSS per connection. */
-export async function measure(subject: Subject, n: number, messages = MESSAGES): Promise<Sample> {
-  const { server, port, tokens } = await ServerProcess.start(subject, n);
+/**
+ * One server process (or two sharing `redis`, the subscribers dealt out over both), `n`
+ * subscribers, `messages` messages published on the first: CPU per delivery, RSS per
+ * connection, Redis' CPU per message.
+ */
+export async function measure(
+  subject: Subject,
+  run: { n: number; messages?: number; redis?: Awaited<ReturnType<typeof startRedis>> },
+): Promise<Sample> {
+  const { n, messages = MESSAGES, redis } = run;
+  const extra = redis === undefined ? [] : ['--redis', redis.url];
+  const started = await Promise.all(
+    (redis === undefined ? [0] : [0, 1]).map(() => ServerProcess.start(subject, n, extra)),
+  );
+  const first = started[0]!;
+  const sum = (of: (server: ServerProcess) => number) => started.reduce((total, s) => total + of(s.server), 0);
   try {
-    const rssBefore = server.rssKb();
-    const clients = await connect(port, subject, subject.issuesTokens === true ? tokens : Array<string>(n).fill(''));
+    const rssBefore = sum((s) => s.rssKb());
+    const clients = await connect(
+      started.map((s) => s.port),
+      subject,
+      subject.issuesTokens === true ? first.tokens : Array<string>(n).fill(''),
+    );
     await clients.settled();
-    const rssAfter = server.rssKb();
+    const rssAfter = sum((s) => s.rssKb());
     let expected = 0;
-    await server.publish(20); // warm-up
+    await first.server.publish(20); // warm-up
     await clients.until((expected += 20 * n));
-    const cpu = server.cpuUs();
-    await server.publish(messages);
+    const cpu = sum((s) => s.cpuUs());
+    const redisBefore = (await redis?.cpuUs()) ?? 0;
+    await first.server.publish(messages);
     await clients.until((expected += messages * n));
-    const used = server.cpuUs() - cpu;
+    const used = sum((s) => s.cpuUs()) - cpu;
+    const redisUsed = ((await redis?.cpuUs()) ?? 0) - redisBefore;
     clients.close();
-    return { cpuUsPerDelivery: used / (messages * n), rssKbPerConnection: (rssAfter - rssBefore) / n };
+    return {
+      cpuUsPerDelivery: used / (messages * n),
+      rssKbPerConnection: (rssAfter - rssBefore) / n,
+      redisUsPerMessage: redisUsed / messages,
+    };
   } finally {
-    await server.stop();
+    await Promise.all(started.map((s) => s.server.stop()));
   }
 }
 
@@ -287,7 +314,7 @@ export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<b
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
       for (const subject of order) {
         process.stdout.write(`  N=${n} round ${round + 1}/${ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
-        samples.get(subject)!.push(await measure(subject, n, messages));
+        samples.get(subject)!.push(await measure(subject, { n, messages }));
       }
     }
     const base = samples.get(baseline)!;
@@ -334,6 +361,9 @@ interface Latency {
   p999: number;
   max: number;
 }
+
+const ms = (x: number) => x.toFixed(2).padStart(7);
+const describeLatency = (l: Latency) => `p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`;
 
 const quantile = (sorted: Float64Array, q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
@@ -405,9 +435,8 @@ export async function runLatencyBench(): Promise<boolean> {
         seconds: LATENCY_SECONDS,
         stalled: true,
       });
-      const ms = (x: number) => x.toFixed(2).padStart(7);
       console.log(
-        `  ${subject.name.padEnd(34)} p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  p99.9 ${ms(quiet.p999)}  max ${ms(quiet.max)} ms` +
+        `  ${subject.name.padEnd(34)} ${describeLatency(quiet)}` +
           `   with a stalled reader: p99 ${ms(stalled.p99)} ms (×${(stalled.p99 / quiet.p99).toFixed(2)})`,
       );
     }
@@ -431,10 +460,7 @@ export async function runLatencyBench(): Promise<boolean> {
         stalled: false,
         rooms: ROOM_LATENCY_ROOMS,
       });
-      const ms = (x: number) => x.toFixed(2).padStart(7);
-      console.log(
-        `  ${subject.name.padEnd(34)} p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`,
-      );
+      console.log(`  ${subject.name.padEnd(34)} ${describeLatency(l)}`);
     }
   }
   return true;
@@ -476,51 +502,6 @@ async function startRedis(): Promise<{ url: string; cpuUs: () => Promise<number>
   };
 }
 
-interface NodesSample {
-  /** Both nodes' CPU together, per delivery. */
-  cpuUsPerDelivery: number;
-  /** Redis' CPU per message (0 on one node, which uses none). */
-  redisUsPerMessage: number;
-}
-
-/**
- * `n` subscribers dealt out over one server process, or two sharing `redis`; `messages`
- * messages published on the first. CPU of every node, per delivery.
- */
-export async function measureNodes(
-  subject: Subject,
-  run: { n: number; messages: number; redis?: Awaited<ReturnType<typeof startRedis>> },
-): Promise<NodesSample> {
-  const { n, messages, redis } = run;
-  const extra = redis === undefined ? [] : ['--redis', redis.url];
-  const started = await Promise.all(
-    (redis === undefined ? [0] : [0, 1]).map(() => ServerProcess.start(subject, n, extra)),
-  );
-  const [first] = started;
-  try {
-    const clients = await connect(
-      started.map((s) => s.port),
-      subject,
-      Array<string>(n).fill(''),
-    );
-    await clients.settled();
-    let expected = 0;
-    await first!.server.publish(20); // warm-up
-    await clients.until((expected += 20 * n));
-    const cpu = () => started.reduce((sum, s) => sum + s.server.cpuUs(), 0);
-    const before = cpu();
-    const redisBefore = (await redis?.cpuUs()) ?? 0;
-    await first!.server.publish(messages);
-    await clients.until((expected += messages * n));
-    const used = cpu() - before;
-    const redisUsed = ((await redis?.cpuUs()) ?? 0) - redisBefore;
-    clients.close();
-    return { cpuUsPerDelivery: used / (messages * n), redisUsPerMessage: redisUsed / messages };
-  } finally {
-    await Promise.all(started.map((s) => s.server.stop()));
-  }
-}
-
 /**
  * `pnpm bench nodes`: one room's fan-out on one node against two nodes through Redis, for
  * streampod's push subscription on its Redis bus and Socket.IO with `@socket.io/redis-adapter`:
@@ -537,13 +518,13 @@ export async function runNodesBench(): Promise<boolean> {
   );
   const redis = await startRedis();
   try {
-    const samples = new Map<string, NodesSample[]>();
+    const samples = new Map<string, Sample[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const subject of round % 2 === 0 ? chosen : [...chosen].reverse()) {
         for (const nodes of round % 2 === 0 ? [1, 2] : [2, 1]) {
           const key = `${subject.name}|${nodes}`;
           process.stdout.write(`  round ${round + 1}/${ROUNDS}: ${subject.name}, ${nodes} node(s)…`.padEnd(78) + '\r');
-          const sample = await measureNodes(subject, nodes === 2 ? { n, messages, redis } : { n, messages });
+          const sample = await measure(subject, nodes === 2 ? { n, messages, redis } : { n, messages });
           samples.set(key, [...(samples.get(key) ?? []), sample]);
         }
       }
