@@ -7,7 +7,7 @@
  */
 import type { TransportSocket } from '@streampod/framework';
 import { benchChatServer } from './chat-app.js';
-import { describeMemory, MEMORY_STEPS, settledHeap, slopeKb, type MemoryFigures } from './memory.js';
+import { describeMemory, MEMORY_STEPS, memoryFigures, settledHeap, type MemoryFigures } from './memory.js';
 
 export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS): Promise<MemoryFigures> {
   const n = steps.at(-1)!;
@@ -59,7 +59,6 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
     await until(step);
     heaps.push(await settle());
   }
-  const withStream = heaps.at(-1)!;
   connections.forEach((c, i) => {
     const mates = rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id);
     c.onText(
@@ -74,12 +73,7 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
   const withTwo = await settle();
   for (const c of connections) c.onClose();
   await close();
-  return {
-    steps,
-    perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
-    slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (withStream - base) / n / 1024,
-    perSubscriptionKb: (withTwo - withStream) / n / 1024,
-  };
+  return memoryFigures({ steps, base, heaps, subscribed: withTwo });
 }
 
 export async function runChatMemoryBench(): Promise<boolean> {

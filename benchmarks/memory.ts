@@ -60,6 +60,27 @@ export interface MemoryFigures {
   readonly perSubscriptionKb: number;
 }
 
+/**
+ * The figures from heaps measured after GC: empty (`base`), at each step, and with one more
+ * subscription on each connection of the last step (`subscribed`).
+ */
+export function memoryFigures(m: {
+  steps: readonly number[];
+  base: number;
+  heaps: readonly number[];
+  subscribed: number;
+}): MemoryFigures {
+  const { steps, base, heaps } = m;
+  const last = heaps.at(-1)!;
+  const n = steps.at(-1)!;
+  return {
+    steps,
+    perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
+    slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (last - base) / n / 1024,
+    perSubscriptionKb: (m.subscribed - last) / n / 1024,
+  };
+}
+
 export async function measureFrameworkMemory(steps: readonly number[] = MEMORY_STEPS): Promise<MemoryFigures> {
   const sp = initStreampod.context<Ctx>().create();
   const watchers = new Set<StreamSession<Ctx, number>>();
@@ -79,18 +100,12 @@ export async function measureFrameworkMemory(steps: readonly number[] = MEMORY_S
     while (connections.length < step) connections.push(server.acceptSocket(socket, { remoteAddress: '127.0.0.1' }));
     heaps.push(await settle());
   }
-  const connected = heaps.at(-1)!;
   for (const c of connections) c.onText('{"id":1,"method":"subscription","params":{"path":"feed.on","input":{}}}');
   while (watchers.size < connections.length) await new Promise((resolve) => setTimeout(resolve, 10));
   const subscribed = await settle();
   for (const c of connections) c.onClose();
   await server.close();
-  return {
-    steps,
-    perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
-    slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (connected - base) / steps[0]! / 1024,
-    perSubscriptionKb: (subscribed - connected) / connections.length / 1024,
-  };
+  return memoryFigures({ steps, base, heaps, subscribed });
 }
 
 /** One line for the terminal: every step, the slope, the subscription. */
