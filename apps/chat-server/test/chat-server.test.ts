@@ -79,12 +79,32 @@ describe('apps/chat-server with the generated client', () => {
     await again.close();
   });
 
+  it('lists a room above ROOM_PRESENCE_LIST_LIMIT by its counts only', async () => {
+    await using server = await ChatServerProcess.start({ DATA_DIR: await dataDir(), ROOM_PRESENCE_LIST_LIMIT: '1' });
+    const anon = client(server.url);
+    const ada = await anon.auth.register({ username: 'ada', password: 'engines!!' });
+    const bob = await anon.auth.register({ username: 'bob', password: 'engines!!' });
+    await anon.close();
+    const signedIn = client(server.url, ada.token);
+    const room = await signedIn.chat.createRoom({ name: 'two', memberIds: [bob.user.id] });
+    expect(await signedIn.presence.getRoomPresence({ roomId: room.id })).toEqual({
+      roomId: room.id,
+      memberCount: 2,
+      onlineCount: 1,
+      listed: false,
+      members: [],
+    });
+    await signedIn.close();
+  });
+
   it('refuses a bad configuration, naming the variable', async () => {
     const { code, stderr } = await ChatServerProcess.failing({
       DATA_DIR: await dataDir(),
       HEARTBEAT_INTERVAL_MS: 'soon',
+      ROOM_PRESENCE_LIST_LIMIT: 'many',
     });
     expect(code).toBe(1);
     expect(stderr).toContain('HEARTBEAT_INTERVAL_MS');
+    expect(stderr).toContain('ROOM_PRESENCE_LIST_LIMIT');
   });
 });

@@ -12,6 +12,7 @@ import {
   startTestRedis,
   startTestRedisCluster,
   watchPresence,
+  watchRoom,
   type TestPostgres,
   type TestRedis,
 } from '@streampod/server/testing';
@@ -81,6 +82,29 @@ describe('many nodes, one chat: real processes on Redis and PostgreSQL', { timeo
     await node2?.[Symbol.asyncDispose]();
     await pg?.drop();
     await redis?.[Symbol.asyncDispose]();
+  });
+
+  it('room presence and leaving a room work across nodes', async () => {
+    const ann = await registerUser(node1, 'ann');
+    const ben = await registerUser(node2, 'ben');
+    await using a = await connectDevice(node1, ann.token);
+    const room = await createRoom(a, { name: 'who is here', memberIds: [ben.id] });
+    const watch = watchRoom(a, room.id);
+    await watch.until((s) => s.memberCount === 2 && s.onlineCount === 1);
+    // Ben comes online, goes busy and watches the room himself, all on the other node.
+    const b = await connectDevice(node2, ben.token);
+    await watch.until((s) => s.members.get(ben.id)?.status === 'online' && s.onlineCount === 2);
+    await b.mutation('presence.setStatus', { status: 'busy' });
+    await watch.until((s) => s.members.get(ben.id)?.status === 'busy');
+    const own = watchRoom(b, room.id);
+    await own.until((s) => s.memberCount === 2);
+    await b.mutation('chat.leaveRoom', { roomId: room.id });
+    const after = await watch.until((s) => s.memberCount === 1);
+    expect(after.members.has(ben.id)).toBe(false);
+    expect(after.onlineCount).toBe(1);
+    await own.errors.until((all) => all.length === 1);
+    expect(own.errors.entries[0]).toMatch(/^FORBIDDEN/);
+    await b.close();
   });
 
   it('refuses REDIS_URL without a shared database, naming why', async () => {

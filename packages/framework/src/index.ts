@@ -20,7 +20,7 @@ export { Connection } from './core/connection.js';
 export type { UserLike, Credentials, TransportSocket, TransportKind } from './core/connection.js';
 export { OutgoingEvent } from './core/outgoing-event.js';
 export type { Serializer } from './core/outgoing-event.js';
-export { fail } from './core/errors.js';
+export { fail, rpcError } from './core/errors.js';
 export { describeEndpoints } from './core/procedures.js';
 export type { ProcedureDescriptor, ProcedureKind } from './core/procedures.js';
 export type { BeforeCall, CallInfo, RequestContext, StreampodRouter, Transformer } from './core/router.js';

@@ -15,6 +15,10 @@ export const ChatRoom = z.object({
   name: z.string(),
   memberIds: z.array(Id),
   createdAt: z.date(),
+  /** Messages by others after the caller's read cursor (`chat.listRooms` only). */
+  unreadCount: z.int().nonnegative().optional(),
+  /** The caller's read cursor: read up to and including this message (`chat.listRooms` only). */
+  lastReadMessageId: Id.nullable().optional(),
 });
 export type ChatRoom = z.infer<typeof ChatRoom>;
 
@@ -39,6 +43,10 @@ const MemberIds = idList(1000);
 
 export const CreateRoomInput = z.object({ name: RoomName, memberIds: MemberIds });
 export type CreateRoomInput = z.infer<typeof CreateRoomInput>;
+
+/** `chat.leaveRoom`: the room the caller leaves. */
+export const LeaveRoomInput = z.object({ roomId: Id });
+export type LeaveRoomInput = z.infer<typeof LeaveRoomInput>;
 
 export const AddMembersInput = z.object({ roomId: Id, userIds: MemberIds.min(1) });
 export type AddMembersInput = z.infer<typeof AddMembersInput>;

@@ -1,6 +1,16 @@
 export { limits, utf8Length } from './limits.js';
 export { Id, idList } from './common.js';
-export { ChatUser, Username, Password, RegisterInput, LoginInput, AuthResult } from './user.js';
+export {
+  ChatUser,
+  ChatUserList,
+  GetUsersInput,
+  FindUsersInput,
+  Username,
+  Password,
+  RegisterInput,
+  LoginInput,
+  AuthResult,
+} from './user.js';
 export {
   PresenceStatus,
   UserPresence,
@@ -10,6 +20,9 @@ export {
   PresenceBatch,
   PresenceUserIds,
   SetStatusInput,
+  RoomPresenceInput,
+  RoomPresence,
+  RoomPresenceBatch,
 } from './presence.js';
 export {
   ChatMessageType,
@@ -20,6 +33,7 @@ export {
   ChatRoomList,
   CreateRoomInput,
   AddMembersInput,
+  LeaveRoomInput,
   MessageContent,
   SendMessageInput,
   HistoryInput,

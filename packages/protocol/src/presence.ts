@@ -45,3 +45,38 @@ export type PresenceUserIds = z.infer<typeof PresenceUserIds>;
 /** Statuses a user may set by hand; `offline` only comes from having no connection. */
 export const SetStatusInput = z.object({ status: z.enum(['online', 'away', 'busy']) });
 export type SetStatusInput = z.infer<typeof SetStatusInput>;
+
+/** A room of the caller's, by id (`presence.subscribeToRoom`, `presence.getRoomPresence`). */
+export const RoomPresenceInput = z.object({ roomId: Id });
+export type RoomPresenceInput = z.infer<typeof RoomPresenceInput>;
+
+/**
+ * Who is in a room (v1.1). `onlineCount` counts members not `offline`. While `listed`
+ * (`memberCount` at most the server's `ROOM_PRESENCE_LIST_LIMIT`), `members` holds every
+ * member; above it, `members` is empty and only the counts tell.
+ */
+export const RoomPresence = z.object({
+  roomId: Id,
+  memberCount: z.int().nonnegative(),
+  onlineCount: z.int().nonnegative(),
+  listed: z.boolean(),
+  members: z.array(PresenceUpdate),
+});
+export type RoomPresence = z.infer<typeof RoomPresence>;
+
+/**
+ * A batch of `presence.subscribeToRoom` (v1.1): first a snapshot (`updates` holds every
+ * member while listed), then coalesced changes: members whose presence changed or who
+ * joined in `updates`, members who left in `left`. `listed` says whether `updates` names
+ * members at all (false above the list limit: counts only).
+ */
+export const RoomPresenceBatch = z.object({
+  roomId: Id,
+  snapshot: z.boolean(),
+  memberCount: z.int().nonnegative(),
+  onlineCount: z.int().nonnegative(),
+  listed: z.boolean().optional(),
+  updates: z.array(PresenceUpdate),
+  left: z.array(Id),
+});
+export type RoomPresenceBatch = z.infer<typeof RoomPresenceBatch>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, idList } from './common.js';
 
 /** A user as every other user may see them. */
 export const ChatUser = z.object({
@@ -36,3 +36,14 @@ export type LoginInput = z.infer<typeof LoginInput>;
 /** What `auth.register` and `auth.login` return: a bearer token and its user. */
 export const AuthResult = z.object({ token: z.string(), user: ChatUser });
 export type AuthResult = z.infer<typeof AuthResult>;
+
+export const ChatUserList = z.array(ChatUser);
+export type ChatUserList = z.infer<typeof ChatUserList>;
+
+/** `users.get`: users the caller shares a room with, by id. */
+export const GetUsersInput = z.object({ userIds: idList(1000) });
+export type GetUsersInput = z.infer<typeof GetUsersInput>;
+
+/** `users.find`: users by username (any case), to add them to a room. */
+export const FindUsersInput = z.object({ usernames: z.array(z.string().min(1).max(32)).max(100) });
+export type FindUsersInput = z.infer<typeof FindUsersInput>;

@@ -19,7 +19,9 @@ export interface StreampodApi {
     createRoom: CallProcedure<'mutation', Input<typeof S.CreateRoomInput>, Output<typeof S.ChatRoom>>;
     /** A page of a room, newest last. */
     history: CallProcedure<'query', Input<typeof S.HistoryInput>, Output<typeof S.ChatMessageList>>;
-    /** The caller's rooms. */
+    /** Leaves a room at once: the caller's streams stop carrying it, their typing there ends, watches it allowed end with FORBIDDEN. */
+    leaveRoom: CallProcedure<'mutation', Input<typeof S.LeaveRoomInput>, void>;
+    /** The caller's rooms, with their unread counts. */
     listRooms: CallProcedure<'query', void, Output<typeof S.ChatRoomList>>;
     /** Delivered up to and including messageId. */
     markDelivered: CallProcedure<'mutation', Input<typeof S.MessageCursorInput>, void>;
@@ -37,14 +39,22 @@ export interface StreampodApi {
   presence: {
     /** The presence of each requested user, in order. */
     getPresence: CallProcedure<'query', Input<typeof S.PresenceUserIds>, Output<typeof S.UserPresenceList>>;
+    /** A room's presence as one snapshot (members only). */
+    getRoomPresence: CallProcedure<'query', Input<typeof S.RoomPresenceInput>, Output<typeof S.RoomPresence>>;
     /** Counts as activity: keeps an idle user from turning away. */
     heartbeat: CallProcedure<'mutation', void, void>;
     /** `away` or `busy` by hand, until set again or offline; `online` returns to automatic. */
     setStatus: CallProcedure<'mutation', Input<typeof S.SetStatusInput>, Output<typeof S.UserPresence>>;
     /** A snapshot of every requested user, then batches of changes. */
     subscribeToPresence: StreamProcedure<Input<typeof S.PresenceUserIds>, Output<typeof S.PresenceBatch>, false>;
+    /** Who of a room's members is here: a snapshot, then coalesced changes, joins and departures (counts only above the list limit). Members only; ends with FORBIDDEN when the caller leaves. */
+    subscribeToRoom: StreamProcedure<Input<typeof S.RoomPresenceInput>, Output<typeof S.RoomPresenceBatch>, false>;
   };
   users: {
+    /** The users with these usernames (any case), to add them to a room; unknown names are left out. */
+    find: CallProcedure<'query', Input<typeof S.FindUsersInput>, Output<typeof S.ChatUserList>>;
+    /** Users the caller shares a room with (and the caller), by id ascending; FORBIDDEN for anyone else. */
+    get: CallProcedure<'query', Input<typeof S.GetUsersInput>, Output<typeof S.ChatUserList>>;
     /** The signed-in user. */
     me: CallProcedure<'query', void, Output<typeof S.ChatUser>>;
   };
@@ -60,6 +70,7 @@ export const apiManifest = {
     addMembers: { kind: 'mutation', tracked: false },
     createRoom: { kind: 'mutation', tracked: false },
     history: { kind: 'query', tracked: false },
+    leaveRoom: { kind: 'mutation', tracked: false },
     listRooms: { kind: 'query', tracked: false },
     markDelivered: { kind: 'mutation', tracked: false },
     markRead: { kind: 'mutation', tracked: false },
@@ -70,11 +81,15 @@ export const apiManifest = {
   },
   presence: {
     getPresence: { kind: 'query', tracked: false },
+    getRoomPresence: { kind: 'query', tracked: false },
     heartbeat: { kind: 'mutation', tracked: false },
     setStatus: { kind: 'mutation', tracked: false },
     subscribeToPresence: { kind: 'subscription', tracked: false },
+    subscribeToRoom: { kind: 'subscription', tracked: false },
   },
   users: {
+    find: { kind: 'query', tracked: false },
+    get: { kind: 'query', tracked: false },
     me: { kind: 'query', tracked: false },
   },
 } as const;

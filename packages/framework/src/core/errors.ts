@@ -3,7 +3,12 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 
 /** Throw from an endpoint to fail the call with a tRPC error code the client sees. */
 export function fail(code: TRPC_ERROR_CODE_KEY, message: string, cause?: unknown): never {
-  throw new TRPCError({ code, message, cause });
+  throw rpcError(code, message, cause);
+}
+
+/** The error `fail` throws, to hand over instead (`StreamSession.fail` ends a stream with it). */
+export function rpcError(code: TRPC_ERROR_CODE_KEY, message: string, cause?: unknown): Error {
+  return new TRPCError({ code, message, cause });
 }
 
 interface IssueLike {

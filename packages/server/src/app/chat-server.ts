@@ -60,6 +60,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       nodeLeaseMs: config.NODE_LEASE_MS,
       idleAfterMs: config.IDLE_AFTER_MS,
       presenceBatchMs: config.PRESENCE_BATCH_MS,
+      roomPresenceListLimit: config.ROOM_PRESENCE_LIST_LIMIT,
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
       concurrentWrites: database.kind === 'pglite' ? 1 : 4,
       server: {

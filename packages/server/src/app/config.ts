@@ -26,10 +26,7 @@ export const ChatServerConfig = z
     TYPING_TIMEOUT_MS: ms(5_000),
     PRESENCE_BATCH_MS: ms(50),
     NODE_LEASE_MS: ms(15_000),
-    ROOM_PRESENCE_LIST_LIMIT: z
-      .string()
-      .optional()
-      .refine((v) => v === undefined, 'room presence is not in this build yet: unset it'),
+    ROOM_PRESENCE_LIST_LIMIT: z.coerce.number().int().positive().default(1_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `auto`: readable lines on a terminal, JSON lines otherwise (files, pipes, log collectors). */
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

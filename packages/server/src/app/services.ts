@@ -13,6 +13,7 @@ import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
 import type { Membership } from '../presence/membership.js';
 import { PresenceManager } from '../presence/presence-manager.js';
 import type { PresenceStore } from '../presence/presence-store.js';
+import { RoomPresenceService } from '../presence/room-presence.js';
 import { RedisPresenceStore } from '../presence/redis-presence-store.js';
 import type { RedisLink } from '../redis/redis-link.js';
 
@@ -40,6 +41,8 @@ export interface AppServicesOptions {
   idleAfterMs?: number;
   /** @default 50 */
   presenceBatchMs?: number;
+  /** Rooms with more members are watched by their counts only (`presence.subscribeToRoom`). @default 1_000 */
+  roomPresenceListLimit?: number;
   /** @default 5_000 */
   typingTimeoutMs?: number;
   /** Most messages a resuming chat stream replays. @default 1_000 */
@@ -69,8 +72,13 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
   const typingStore =
     opts.typingStore ??
     (redis === undefined ? new MemoryTypingStore() : new RedisTypingStore({ commands: redis.commands, prefix }));
+  // The three call each other back (declared below; the callbacks run only once all are up).
   const chat = new ChatService({
     db: opts.db,
+    onMembersChanged: (roomId, change) => {
+      roomPresence.membersChanged(roomId, change);
+      if (change.left !== undefined) presence.accessChanged(change.left);
+    },
     bus,
     typing: typingStore,
     log: opts.log,
@@ -78,16 +86,30 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
     ...(opts.concurrentWrites === undefined ? {} : { concurrentWrites: opts.concurrentWrites }),
   });
+  const membership = opts.membership ?? chat.repo;
+  const roomPresence = new RoomPresenceService({
+    bus,
+    log: opts.log,
+    members: {
+      membersOf: (roomId) => chat.repo.membersOf(roomId),
+      membersAmong: (roomId, userIds) => chat.repo.membersAmong(roomId, userIds),
+      roomIdsOf: (userId) => chat.roomIdsOf(userId),
+    },
+    read: (ids) => presence.read(ids),
+    ...(opts.presenceBatchMs === undefined ? {} : { batchMs: opts.presenceBatchMs }),
+    ...(opts.roomPresenceListLimit === undefined ? {} : { listLimit: opts.roomPresenceListLimit }),
+  });
   const presence = new PresenceManager({
     store,
+    membership,
     bus,
     lastSeen: new DbLastSeenStore(opts.db),
     log: opts.log,
     nodeId: opts.nodeId,
     onChange: (change) =>
-      void chat
-        .presenceChanged(change)
-        .catch((error: unknown) => opts.log.error({ err: error }, 'presence broadcast failed')),
+      void Promise.all([chat.presenceChanged(change), roomPresence.changed(change)]).catch((error: unknown) =>
+        opts.log.error({ err: error }, 'presence broadcast failed'),
+      ),
     ...(opts.nodeLeaseMs === undefined ? {} : { leaseMs: opts.nodeLeaseMs }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { batchMs: opts.presenceBatchMs }),
@@ -96,7 +118,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
   // Redis may have lost this node's devices while it was away (or restarted empty).
   const stopReconnect = redis?.onReconnect(() => presence.resync());
   return {
-    services: { db: opts.db, tokens: opts.tokens, presence, chat, membership: opts.membership ?? chat.repo },
+    services: { db: opts.db, tokens: opts.tokens, presence, chat, membership, roomPresence },
     hooks: {
       onConnectionOpen: (connection) => presence.connectionOpened(connection),
       onConnectionClose: (connection) => presence.connectionClosed(connection),
@@ -110,6 +132,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     async close() {
       stopReconnect?.();
       chat.close();
+      roomPresence.close();
       await presence.close();
       // What the caller passed in is the caller's (other nodes of one test may share it).
       if (opts.typingStore === undefined) await typingStore.close();

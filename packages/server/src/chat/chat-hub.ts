@@ -15,11 +15,8 @@ import type { StreamPosition } from './stream-position.js';
 export type { RoomEvent } from './room-channel.js';
 export type { ChatSession, Membership } from './stream-follower.js';
 
-/** What travels on a user's bus topic: a room they joined, and the seq they joined at. */
-export interface UserEvent {
-  readonly joinedRoomId: number;
-  readonly joinedSeq: number;
-}
+/** What travels on a user's bus topic: a room they joined (and the seq they joined at), or left. */
+export type UserEvent = { readonly joinedRoomId: number; readonly joinedSeq: number } | { readonly leftRoomId: number };
 
 /** Where the hub reads what the bus cannot give it: the database and the typing store. */
 export interface ChatHubLoader extends Omit<RoomChannelDeps, 'deliver' | 'log'> {
@@ -99,7 +96,10 @@ export class ChatHub {
       bus: opts.bus,
       topic: userTopic,
       deliver: (_id, e, followers) => {
-        for (const follower of followers) this.#joined(follower, { roomId: e.joinedRoomId, joinedSeq: e.joinedSeq });
+        for (const follower of followers) {
+          if ('leftRoomId' in e) this.#left(follower, e.leftRoomId);
+          else this.#joined(follower, { roomId: e.joinedRoomId, joinedSeq: e.joinedSeq });
+        }
       },
     });
     this.#stopResync = opts.bus.onResync((lostForMs) => void this.#resync(lostForMs));
@@ -116,6 +116,22 @@ export class ChatHub {
       joinedRoomId: membership.roomId,
       joinedSeq: membership.joinedSeq,
     });
+  }
+
+  /** Tells the user's open streams, on every node, to stop following a room they left. */
+  publishLeave(userId: number, roomId: number): void {
+    this.#bus.publish<UserEvent>(userTopic(userId), { leftRoomId: roomId });
+  }
+
+  /**
+   * The rooms a live stream of the user on this node follows (joins and departures keep
+   * them current), or undefined when there is none.
+   */
+  roomsFollowedBy(userId: number): number[] | undefined {
+    for (const follower of this.#users.get(userId) ?? []) {
+      if (follower.buffer === undefined && follower.joins === undefined) return [...follower.rooms];
+    }
+    return undefined;
   }
 
   /**
@@ -235,7 +251,21 @@ export class ChatHub {
     }
     const joins = follower.joins ?? [];
     follower.joins = undefined;
-    for (const membership of joins) this.#joined(follower, membership);
+    for (const change of joins) {
+      if (change.left === true) this.#left(follower, change.roomId);
+      else this.#joined(follower, change);
+    }
+  }
+
+  /** The user left `roomId`: the stream stops following it at once. */
+  #left(follower: StreamFollower, roomId: number): void {
+    if (follower.joins !== undefined) {
+      follower.joins.push({ roomId, joinedSeq: 0, left: true });
+      return;
+    }
+    if (!follower.rooms.has(roomId)) return;
+    this.#removeFromRoom(follower, roomId);
+    follower.forget(roomId);
   }
 
   /**
@@ -265,6 +295,8 @@ export class ChatHub {
       try {
         await this.#addToRoom(follower, roomId);
         const snapshot = await this.#loader.snapshot([roomId]);
+        // Left again meanwhile.
+        if (!follower.rooms.has(roomId)) return;
         const lastSeq = snapshot.rooms.get(roomId)?.lastSeq ?? 0;
         follower.moveTo(roomId, joinedSeq);
         const channel = this.#channels.get(roomId)!;
@@ -296,6 +328,7 @@ export class ChatHub {
     let afterSeq = range.afterSeq;
     while (afterSeq < range.uptoSeq) {
       const page = await this.#loader.range({ roomId, afterSeq, uptoSeq: range.uptoSeq, limit: FILL_PAGE });
+      if (!follower.rooms.has(roomId)) return;
       // Its own reads: what the channel is told to skip does not apply to them.
       for (const event of page) follower.emit(roomId, event);
       if (page.length < FILL_PAGE) break;

@@ -6,6 +6,9 @@ import { ChatInputError } from './message-repository.js';
 
 export { ChatInputError };
 
+/** Most unread messages `listRooms` counts in a room (a client shows "99+" past it). */
+export const UNREAD_CAP = 100;
+
 /** Ids given as users that no user has; the message names them. */
 export class UnknownUsersError extends Error {
   override readonly name = 'UnknownUsersError';
@@ -107,12 +110,25 @@ export class ChatRepository {
     return toChatRoom(room, await membersOf(this.#db, roomId));
   }
 
-  /** The user's rooms, oldest first, with memberIds sorted ascending. */
+  /**
+   * The user's rooms, oldest first, with memberIds sorted ascending, the user's read cursor
+   * and how many messages of others came after it (counted up to `UNREAD_CAP`).
+   */
   async listRooms(userId: number): Promise<ChatRoom[]> {
     const rooms = await this.#db
       .selectFrom('rooms')
       .innerJoin('roomMembers', 'roomMembers.roomId', 'rooms.id')
-      .select(['rooms.id', 'rooms.name', 'rooms.createdAt'])
+      .leftJoin('roomCursors', (join) =>
+        join.onRef('roomCursors.roomId', '=', 'rooms.id').on('roomCursors.userId', '=', userId),
+      )
+      .select(['rooms.id', 'rooms.name', 'rooms.createdAt', 'roomCursors.lastReadMessageId'])
+      // Capped, so a room with a long unread past costs what a busy one does.
+      .select(
+        sql<number>`(select count(*) from (select 1 from messages m
+          where m.room_id = rooms.id and m.seq > room_members.joined_seq
+            and m.id > coalesce(room_cursors.last_read_message_id, 0) and m.sender_id <> ${userId}
+          limit ${UNREAD_CAP}) unread)`.as('unreadCount'),
+      )
       .where('roomMembers.userId', '=', userId)
       .orderBy('rooms.id')
       .execute();
@@ -129,7 +145,36 @@ export class ChatRepository {
       .execute();
     const byRoom = new Map<number, number[]>(rooms.map((r) => [r.id, []]));
     for (const m of members) byRoom.get(m.roomId)?.push(m.userId);
-    return rooms.map((r) => toChatRoom(r, byRoom.get(r.id) ?? []));
+    return rooms.map((r) => ({
+      ...toChatRoom(r, byRoom.get(r.id) ?? []),
+      unreadCount: Number(r.unreadCount),
+      lastReadMessageId: r.lastReadMessageId,
+    }));
+  }
+
+  /**
+   * Takes the user out of the room; true when they were in it. Their cursors stay, so
+   * coming back later does not make the room's past unread again.
+   */
+  async leaveRoom(input: { roomId: number; userId: number }): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('roomMembers')
+      .where('roomId', '=', input.roomId)
+      .where('userId', '=', input.userId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** Of `userIds`, the ones that are members of the room now. */
+  async membersAmong(roomId: number, userIds: readonly number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom('roomMembers')
+      .select('userId')
+      .where('roomId', '=', roomId)
+      .where('userId', 'in', unique(userIds))
+      .execute();
+    return new Set(rows.map((r) => r.userId));
   }
 
   /** Whether the user is a member of the room (false for an unknown room). */

@@ -43,6 +43,8 @@ export interface ChatServiceOptions {
    * @default 1_000
    */
   maxCatchUp?: number;
+  /** Members joined or left a room (stored already): room presence and presence watches hear of it. */
+  onMembersChanged?: (roomId: number, change: { joined?: readonly number[]; left?: readonly number[] }) => void;
 }
 
 interface Sender {
@@ -64,12 +66,15 @@ export class ChatService {
   readonly #log: Logger;
   readonly #senders = new Map<number, Sender>();
   readonly #presenceQueue = new KeyedQueue<number>();
+  readonly #roomLookups = new Map<number, Promise<readonly number[]>>();
+  readonly #onMembersChanged: ChatServiceOptions['onMembersChanged'];
 
   constructor(opts: ChatServiceOptions) {
     this.#db = opts.db;
     this.#log = opts.log;
     this.#typing = opts.typing;
     this.#typingTimeoutMs = opts.typingTimeoutMs ?? 5_000;
+    this.#onMembersChanged = opts.onMembersChanged;
     this.repo = new ChatRepository(opts.db);
     this.messages = new MessageRepository(
       opts.db,
@@ -103,7 +108,38 @@ export class ChatService {
     if (result === undefined) return fail('NOT_FOUND', `roomId: no room ${input.roomId}`);
     for (const userId of result.added)
       this.hub.publishJoin(userId, { roomId: input.roomId, joinedSeq: result.joinedSeq });
+    if (result.added.length > 0) this.#onMembersChanged?.(input.roomId, { joined: result.added });
     return result.room;
+  }
+
+  /**
+   * The user stops being a member at once (the database first): their streams on every
+   * node stop carrying the room, their typing there ends, and watches that only the room
+   * allowed end.
+   */
+  async leaveRoom(userId: number, input: { roomId: number }): Promise<void> {
+    const { roomId } = input;
+    if (!(await this.repo.leaveRoom({ roomId, userId })))
+      fail('FORBIDDEN', `roomId: you are not a member of room ${roomId}`);
+    this.hub.publishLeave(userId, roomId);
+    this.#onMembersChanged?.(roomId, { left: [userId] });
+    await this.stopTyping(userId, roomId);
+  }
+
+  /**
+   * The ids of the user's rooms: what an open stream of theirs on this node follows (kept
+   * current by joins and departures), else the database.
+   */
+  roomIdsOf(userId: number): Promise<readonly number[]> {
+    const followed = this.hub.roomsFollowedBy(userId);
+    if (followed !== undefined) return Promise.resolve(followed);
+    // A change is told to chat streams and to room presence at once: one read for both.
+    let lookup = this.#roomLookups.get(userId);
+    if (lookup === undefined) {
+      lookup = this.repo.roomIdsOf(userId).finally(() => this.#roomLookups.delete(userId));
+      this.#roomLookups.set(userId, lookup);
+    }
+    return lookup;
   }
 
   listRooms(userId: number): Promise<ChatRoom[]> {
@@ -257,7 +293,7 @@ export class ChatService {
     // the version orders changes made on different nodes.
     return this.#presenceQueue.run(presence.userId, async () => {
       if (presence.status === 'offline') await this.stopTyping(presence.userId);
-      const roomIds = await this.repo.roomIdsOf(presence.userId);
+      const roomIds = await this.roomIdsOf(presence.userId);
       const timestamp = new Date();
       for (const roomId of roomIds) {
         this.hub.publish(roomId, {

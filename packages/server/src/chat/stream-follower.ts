@@ -77,8 +77,8 @@ export class StreamFollower {
   position: Position = { base: 0, rooms: NO_ROOMS, id: undefined };
   /** Until the stream has caught up, live events wait here, in order. */
   buffer: [number, RoomEvent][] | undefined = [];
-  /** Rooms joined while catching up, followed once it is done. */
-  joins: Membership[] | undefined = [];
+  /** Rooms joined (or left) while catching up, followed (or dropped) once it is done. */
+  joins: (Membership & { left?: true })[] | undefined = [];
   // The collections below are made when first needed: most streams never mute a room and
   // are rarely reading one on their own, and an empty Map or Set still costs its table.
   #muted: Set<number> | undefined;
@@ -108,6 +108,13 @@ export class StreamFollower {
   /** room → seq: the stream is ahead of this node's channel up to there (it read them itself). */
   get skip(): Map<number, number> {
     return (this.#skip ??= new Map());
+  }
+
+  /** Drops what the stream kept for a room it no longer follows. */
+  forget(roomId: number): void {
+    this.#muted?.delete(roomId);
+    this.#reading?.delete(roomId);
+    this.#skip?.delete(roomId);
   }
 
   /** The tracked id of where the stream is now. */

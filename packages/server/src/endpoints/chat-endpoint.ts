@@ -9,6 +9,7 @@ import {
   ChatStreamMessage,
   CreateRoomInput,
   HistoryInput,
+  LeaveRoomInput,
   MessageCursorInput,
   ReactInput,
   SendMessageInput,
@@ -49,8 +50,19 @@ export class ChatEndpoint extends sp.Endpoint {
     (session, input) => session.services.chat.addMembers(session.userId, input),
   );
 
-  listRooms = this.query({ output: ChatRoomList, description: "The caller's rooms." }, (session) =>
-    session.services.chat.listRooms(session.userId),
+  leaveRoom = this.mutation(
+    {
+      input: LeaveRoomInput,
+      output: z.void(),
+      description:
+        "Leaves a room at once: the caller's streams stop carrying it, their typing there ends, watches it allowed end with FORBIDDEN.",
+    },
+    (session, input) => session.services.chat.leaveRoom(session.userId, input),
+  );
+
+  listRooms = this.query(
+    { output: ChatRoomList, description: "The caller's rooms, with their unread counts." },
+    (session) => session.services.chat.listRooms(session.userId),
   );
 
   sendMessage = this.mutation(

@@ -1,7 +1,16 @@
-import { PresenceBatch, PresenceUserIds, SetStatusInput, UserPresence, UserPresenceList } from '@streampod/protocol';
+import {
+  PresenceBatch,
+  PresenceUserIds,
+  RoomPresence,
+  RoomPresenceBatch,
+  RoomPresenceInput,
+  SetStatusInput,
+  UserPresence,
+  UserPresenceList,
+} from '@streampod/protocol';
 import { z } from 'zod';
-import { fail } from '@streampod/framework';
-import { sp, type ChatCallSession } from './streampod.js';
+import { sp } from './streampod.js';
+import { allowedIds } from './allowed-ids.js';
 
 /**
  * `presence.*`: who is online, on how many devices, since when not. A user may watch
@@ -16,7 +25,7 @@ export class PresenceEndpoint extends sp.Endpoint {
     },
     async (session, { userIds }) => {
       const ids = await allowedIds(session, userIds);
-      await session.services.presence.watch(session, ids);
+      await session.services.presence.watch(session, { ownerId: session.userId, userIds: ids });
     },
   );
 
@@ -34,24 +43,28 @@ export class PresenceEndpoint extends sp.Endpoint {
     (session, { status }) => session.services.presence.setStatus(session.userId, status),
   );
 
+  subscribeToRoom = this.subscription(
+    {
+      input: RoomPresenceInput,
+      output: RoomPresenceBatch,
+      description:
+        "Who of a room's members is here: a snapshot, then coalesced changes, joins and departures (counts only above the list limit). Members only; ends with FORBIDDEN when the caller leaves.",
+    },
+    (session, { roomId }) => session.services.roomPresence.watch(session, { userId: session.userId, roomId }),
+  );
+
+  getRoomPresence = this.query(
+    {
+      input: RoomPresenceInput,
+      output: RoomPresence,
+      description: "A room's presence as one snapshot (members only).",
+    },
+    (session, { roomId }) => session.services.roomPresence.get({ userId: session.userId, roomId }),
+  );
+
   heartbeat = this.mutation(
     { output: z.void(), description: 'Counts as activity: keeps an idle user from turning away.' },
     // The call itself is the activity (every authorized call is).
     () => undefined,
   );
-}
-
-/** The requested ids without duplicates, once the caller may see every one of them. */
-async function allowedIds(session: ChatCallSession, userIds: readonly number[]): Promise<number[]> {
-  const me = session.userId;
-  const ids = [...new Set(userIds)];
-  const others = ids.filter((id) => id !== me);
-  if (others.length === 0) return ids;
-  const shared = await session.services.membership.sharedWith(me, others);
-  const strangers = others.filter((id) => !shared.has(id));
-  if (strangers.length > 0) {
-    const shown = strangers.slice(0, 10).join(', ') + (strangers.length > 10 ? ', …' : '');
-    fail('FORBIDDEN', `userIds: you share no room with ${shown}`);
-  }
-  return ids;
 }

@@ -6,6 +6,7 @@ import type { ChatService } from '../chat/chat-service.js';
 import type { DB } from '../db/index.js';
 import type { Membership } from '../presence/membership.js';
 import type { PresenceManager } from '../presence/presence-manager.js';
+import type { RoomPresenceService } from '../presence/room-presence.js';
 
 /**
  * What the chat server's endpoints reach through `session.services`. Endpoints stay plain
@@ -19,6 +20,8 @@ export interface Services {
   /** Who shares a room with whom: decides whose presence a user may see. */
   readonly membership: Membership;
   readonly chat: ChatService;
+  /** Who of a room's members is here (`presence.subscribeToRoom`). */
+  readonly roomPresence: RoomPresenceService;
 }
 
 /** What every chat endpoint sees: its services, and a user that is a row of `users`. */

@@ -55,12 +55,12 @@ describe('PresenceManager', () => {
   it("one watcher's snapshot never hides a change from the watchers already there", async () => {
     const { backend, store, here } = nodeA(5);
     const first = watcher();
-    await here.watch(first.session, [7]);
+    await here.watch(first.session, { ownerId: 1, userIds: [7] });
     // Another node changes user 7; its note is still on the way here…
     const change = await store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false });
     // …when a second watcher's snapshot already reads that version.
     const second = watcher();
-    await here.watch(second.session, [7]);
+    await here.watch(second.session, { ownerId: 1, userIds: [7] });
     new MemoryFanoutBus(backend).publish('presence:7', { presence: change.after, version: change.version });
     await first.lines.until((all) => all.includes('change:7=online/1'));
     expect(first.lines.entries).toEqual(['snapshot:7=offline/0', 'change:7=online/1']);
@@ -77,7 +77,7 @@ describe('PresenceManager', () => {
     };
     await publish(store.setDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', idle: false }));
     const seen = watcher();
-    await here.watch(seen.session, [7, 8]);
+    await here.watch(seen.session, { ownerId: 1, userIds: [7, 8] });
     // The user's device moves from a stopping node to another one…
     await publish(store.removeDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', at: new Date() }));
     await publish(store.setDevice({ nodeId: 'new.0', userId: 7, deviceId: 'd2', idle: false }));
@@ -117,7 +117,7 @@ describe('PresenceManager', () => {
     const manager = new PresenceManager({ store, bus, lastSeen, log, nodeId: 'a', batchMs: 5, leaseMs: 60 });
     await manager.start();
     const seen = watcher();
-    await manager.watch(seen.session, [7, 8]);
+    await manager.watch(seen.session, { ownerId: 1, userIds: [7, 8] });
     const seven = connection(7, 'c7');
     await manager.connectionOpened(seven);
     await manager.connectionOpened(connection(8, 'c8'));

@@ -10,6 +10,7 @@ import type { AuthenticatedUser } from '../auth/tokens.js';
 import type { PresenceBatch, UserPresence } from '@streampod/protocol';
 import { KeyedQueue } from '../util/keyed-queue.js';
 import type { LastSeenStore } from './last-seen.js';
+import { noRooms, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
 import { PresenceWatchers } from './presence-watchers.js';
 import {
@@ -47,6 +48,8 @@ export interface PresenceManagerOptions {
    * @default 50
    */
   batchMs?: number;
+  /** Who shares a room with whom: a watch loses what a room left no longer allows. @default nobody */
+  membership?: Membership;
   /** Every change of a user's presence made by this node (chat tells the user's rooms). */
   onChange?: (change: PresenceChange) => void;
 }
@@ -115,6 +118,7 @@ export class PresenceManager {
       readStore: (ids) => this.#store.get(ids),
       lastSeen: opts.lastSeen,
       forgetAfterMs: this.#leaseMs,
+      membership: opts.membership ?? noRooms,
     });
     // One sweep for all devices; a device goes idle at most a quarter of the timeout late.
     const sweepMs = Math.min(5_000, Math.max(10, Math.floor(this.#idleAfterMs / 4)));
@@ -228,8 +232,21 @@ export class PresenceManager {
    * Starts a presence stream: a snapshot of every requested user, then batches of changes
    * (see `PresenceWatchers`).
    */
-  watch(session: StreamSession<AppContext, PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
-    return this.#watchers.watch(session, userIds);
+  watch(
+    session: StreamSession<AppContext, PresenceBatch, unknown>,
+    input: { ownerId: number; userIds: readonly number[] },
+  ): Promise<void> {
+    return this.#watchers.watch(session, input);
+  }
+
+  /** These users left a room: watches by or of them, on every node, are checked again. */
+  accessChanged(userIds: readonly number[]): void {
+    this.#watchers.accessChanged(userIds);
+  }
+
+  /** The presence of each of `userIds` with its version (the store's, or last seen from the database). */
+  read(userIds: readonly number[]): Promise<Map<number, VersionedPresence>> {
+    return this.#versioned(userIds);
   }
 
   /** Local devices, for metrics and tests. */

@@ -1,6 +1,7 @@
 import {
   OutgoingEvent,
   TopicIndex,
+  rpcError,
   type FanoutBus,
   type AppContext,
   type StreamSession,
@@ -8,6 +9,7 @@ import {
 } from '@streampod/framework';
 import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
 import type { LastSeenStore } from './last-seen.js';
+import type { Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
 import type { VersionedPresence } from './presence-store.js';
 
@@ -20,6 +22,9 @@ export interface PresenceNote {
 /** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
 interface Watcher {
   readonly session: StreamSession<AppContext, PresenceBatch, unknown>;
+  /** Who watches: their access is checked again when their rooms change. */
+  readonly ownerId: number;
+  readonly ids: readonly number[];
   /** user id → what the stream has been sent of that user (its snapshot, then changes) */
   readonly sent: Map<number, PresenceNote>;
   /** Made when a change first waits (most watchers are idle most of the time). */
@@ -29,6 +34,8 @@ interface Watcher {
 }
 
 const topic = (userId: number) => `presence:${userId}`;
+/** Users whose rooms changed (one left one): watches by them or of them are checked again. */
+const ACCESS_TOPIC = 'presence-access';
 
 export interface PresenceWatchersOptions {
   bus: FanoutBus;
@@ -42,6 +49,8 @@ export interface PresenceWatchersOptions {
   lastSeen: LastSeenStore;
   /** A watched user the store forgot (it lost its memory) is gone once nodes had this long to announce theirs. */
   forgetAfterMs: number;
+  /** Who shares a room with whom (see `Membership`): checked again when someone leaves a room. */
+  membership: Membership;
 }
 
 /**
@@ -60,7 +69,9 @@ export class PresenceWatchers {
   /** The latest snapshot note of each watched user, shared by the watchers given it (see `#shared`). */
   readonly #snapshots = new Map<number, PresenceNote>();
   readonly #dirty = new Set<Watcher>();
+  readonly #byOwner = new Map<number, Set<Watcher>>();
   readonly #stopResync: () => void;
+  readonly #accessSubscription: Promise<() => void>;
   #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: PresenceWatchersOptions) {
@@ -70,6 +81,43 @@ export class PresenceWatchers {
     this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (_id, note) => this.#deliver(note) });
     // Changes published while the bus was away never came: read the watched users again.
     this.#stopResync = opts.bus.onResync(() => void this.#rereadWatched());
+    this.#accessSubscription = opts.bus.subscribe<{ userIds: number[] }>(
+      ACCESS_TOPIC,
+      ({ userIds }) => void this.#recheckAccess(userIds),
+    );
+    this.#accessSubscription.catch((error: unknown) =>
+      this.#log.error({ err: error }, 'presence: could not follow room departures'),
+    );
+  }
+
+  /**
+   * These users left a room: on every node, a watch by one of them, or of one of them, that
+   * only that room allowed ends with FORBIDDEN.
+   */
+  accessChanged(userIds: readonly number[]): void {
+    this.#bus.publish(ACCESS_TOPIC, { userIds });
+  }
+
+  async #recheckAccess(userIds: readonly number[]): Promise<void> {
+    const affected = new Set<Watcher>();
+    for (const id of userIds) {
+      for (const watcher of this.#byOwner.get(id) ?? []) affected.add(watcher);
+      for (const watcher of this.#watchers.get(id) ?? []) affected.add(watcher);
+    }
+    for (const watcher of affected) {
+      const others = watcher.ids.filter((id) => id !== watcher.ownerId);
+      if (others.length === 0) continue;
+      try {
+        const shared = await this.#opts.membership.sharedWith(watcher.ownerId, others);
+        const strangers = others.filter((id) => !shared.has(id));
+        if (strangers.length === 0) continue;
+        watcher.session.fail(
+          rpcError('FORBIDDEN', `userIds: you share no room with ${strangers.slice(0, 10).join(', ')}`),
+        );
+      } catch (error) {
+        this.#log.warn({ err: error }, 'presence: re-checking a watch failed');
+      }
+    }
   }
 
   /** Tells every node's watchers of the user (this node's at once). */
@@ -82,9 +130,22 @@ export class PresenceWatchers {
    * live (so no change is missed), then sends the snapshot of every requested user; later
    * batches carry changes only, and never one older than what the stream was sent.
    */
-  async watch(session: StreamSession<AppContext, PresenceBatch, unknown>, userIds: readonly number[]): Promise<void> {
-    const ids = [...new Set(userIds)];
-    const watcher: Watcher = { session, sent: new Map(), pending: undefined, ready: false };
+  async watch(
+    session: StreamSession<AppContext, PresenceBatch, unknown>,
+    input: { ownerId: number; userIds: readonly number[] },
+  ): Promise<void> {
+    const ids = [...new Set(input.userIds)];
+    const watcher: Watcher = {
+      session,
+      ownerId: input.ownerId,
+      ids,
+      sent: new Map(),
+      pending: undefined,
+      ready: false,
+    };
+    let owned = this.#byOwner.get(input.ownerId);
+    if (owned === undefined) this.#byOwner.set(input.ownerId, (owned = new Set()));
+    owned.add(watcher);
     let snapshot: Map<number, VersionedPresence>;
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
@@ -141,6 +202,11 @@ export class PresenceWatchers {
   close(): void {
     clearTimeout(this.#flushTimer);
     this.#stopResync();
+    this.#accessSubscription.then(
+      (stop) => stop(),
+      () => undefined,
+    );
+    this.#byOwner.clear();
     this.#watchers.clear();
     this.#latest.clear();
     this.#snapshots.clear();
@@ -232,6 +298,9 @@ export class PresenceWatchers {
 
   #unwatch(watcher: Watcher, ids: readonly number[]): void {
     this.#dirty.delete(watcher);
+    const owned = this.#byOwner.get(watcher.ownerId);
+    owned?.delete(watcher);
+    if (owned?.size === 0) this.#byOwner.delete(watcher.ownerId);
     for (const id of ids) {
       this.#watchers.remove(id, watcher);
       if (this.#watchers.get(id) === undefined) {

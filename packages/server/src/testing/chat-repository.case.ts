@@ -148,7 +148,11 @@ export function chatRepositoryCases(name: string, open: () => Promise<Database>)
         const first = await repo().createRoom({ name: 'first', creatorId: c, memberIds: [a] });
         await repo().createRoom({ name: 'not mine', creatorId: b, memberIds: [c] });
         const second = await repo().createRoom({ name: 'second', creatorId: a, memberIds: [c, b] });
-        expect(await repo().listRooms(a)).toEqual([first, second]);
+        const unread = { unreadCount: 0, lastReadMessageId: null };
+        expect(await repo().listRooms(a)).toEqual([
+          { ...first, ...unread },
+          { ...second, ...unread },
+        ]);
         expect(second.memberIds).toEqual([a, b, c]);
 
         const [loner = 0] = await users(1);

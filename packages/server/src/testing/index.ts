@@ -7,5 +7,5 @@ export type { TestPostgres } from './postgres.js';
 export { startTestRedis, startTestRedisCluster } from './redis-server.js';
 export type { TestRedis, TestRedisCluster } from './redis-server.js';
 export { createRoom, openChatStream, send } from './chat-helpers.js';
-export { connectDevice, registerUser, watchPresence } from './presence-helpers.js';
+export { connectDevice, registerUser, watchPresence, watchRoom } from './presence-helpers.js';
 export type { ServerAddress } from './presence-helpers.js';

@@ -1,5 +1,5 @@
 import { Recorder, stockHttpClient, stockWsClient, type StockWsClient } from '@streampod/framework/testing';
-import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import type { PresenceBatch, RoomPresenceBatch, UserPresence } from '@streampod/protocol';
 import type { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import type { Membership } from '../presence/membership.js';
@@ -58,4 +58,36 @@ export function watchPresence(client: StockWsClient, userIds: number[]) {
     return found!;
   };
   return { batches, errors, until, stop: () => sub.unsubscribe() };
+}
+
+/** What one `presence.subscribeToRoom` subscriber receives, with each batch's arrival time. */
+export function watchRoom(client: StockWsClient, roomId: number) {
+  const batches = new Recorder<RoomPresenceBatch & { at: number }>();
+  const errors = new Recorder<string>();
+  const sub = client.subscription(
+    'presence.subscribeToRoom',
+    { roomId },
+    {
+      onData: (batch) => batches.push({ ...(batch as RoomPresenceBatch), at: performance.now() }),
+      onError: (error: TRPCClientError<AnyTRPCRouter>) => errors.push(`${error.data?.code ?? '?'}: ${error.message}`),
+    },
+  );
+  /** The room as the batches so far tell it: each member's latest presence, and the counts. */
+  const state = () => {
+    const members = new Map<number, UserPresence>();
+    let counts = { memberCount: -1, onlineCount: -1 };
+    for (const b of batches.entries) {
+      if (b.snapshot) members.clear();
+      for (const u of b.updates) members.set(u.userId, u);
+      for (const id of b.left) members.delete(id);
+      counts = { memberCount: b.memberCount, onlineCount: b.onlineCount };
+    }
+    return { members, ...counts };
+  };
+  /** Resolves with the state once `test` holds for it. */
+  const until = async (test: (s: ReturnType<typeof state>) => boolean) => {
+    await batches.until(() => test(state()));
+    return state();
+  };
+  return { batches, errors, state, until, stop: () => sub.unsubscribe() };
 }

@@ -43,6 +43,7 @@ export interface ChatTestServerOptions extends Partial<
   nodeLeaseMs?: number;
   idleAfterMs?: number;
   presenceBatchMs?: number;
+  roomPresenceListLimit?: number;
   typingTimeoutMs?: number;
   maxCatchUp?: number;
 }
@@ -79,6 +80,7 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     ...(opts.presenceStore === undefined ? {} : { store: opts.presenceStore }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { presenceBatchMs: opts.presenceBatchMs }),
+    ...(opts.roomPresenceListLimit === undefined ? {} : { roomPresenceListLimit: opts.roomPresenceListLimit }),
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
     concurrentWrites: database.kind === 'pglite' ? 1 : 4,

@@ -1,0 +1,380 @@
+import {
+  OutgoingEvent,
+  TopicIndex,
+  fail,
+  rpcError,
+  type AppContext,
+  type FanoutBus,
+  type Logger,
+  type StreamSession,
+} from '@streampod/framework';
+import type { RoomPresence, RoomPresenceBatch, UserPresence } from '@streampod/protocol';
+import type { PresenceNote } from './presence-watchers.js';
+import { neverSeen } from './presence-rules.js';
+import type { PresenceChange, VersionedPresence } from './presence-store.js';
+
+/** What travels on a room's member topic: a member's presence, or who joined or left. */
+export type MemberNote = PresenceNote | { readonly joined: readonly number[] } | { readonly left: readonly number[] };
+
+/** Who is in which room, as the database has it now. */
+export interface RoomMembers {
+  /** The room's member ids (empty for an unknown room). */
+  membersOf(roomId: number): Promise<number[]>;
+  /** Of `userIds`, those that are members of the room now. */
+  membersAmong(roomId: number, userIds: readonly number[]): Promise<ReadonlySet<number>>;
+  /** The ids of the user's rooms. */
+  roomIdsOf(userId: number): Promise<readonly number[]>;
+}
+
+export interface RoomPresenceOptions {
+  bus: FanoutBus;
+  log: Logger;
+  members: RoomMembers;
+  /** Users' presence as it stands, with versions (the store, and last seen from the database). */
+  read: (userIds: readonly number[]) => Promise<Map<number, VersionedPresence>>;
+  /**
+   * Changes within this window reach a watcher as one batch.
+   * @default 50
+   */
+  batchMs?: number;
+  /**
+   * Rooms with more members than this are watched by their counts only.
+   * @default 1_000
+   */
+  listLimit?: number;
+}
+
+type RoomSession = StreamSession<AppContext, RoomPresenceBatch, unknown>;
+
+/** One `subscribeToRoom` stream. */
+interface RoomWatcher {
+  readonly session: RoomSession;
+  readonly userId: number;
+  /** Its snapshot has gone out: batches may follow. */
+  ready: boolean;
+}
+
+/**
+ * One watched room on this node: every member's presence (also above the list limit: the
+ * counts need it), and what changed since the last batch. Every watcher of the room gets
+ * the same batches, so each is built and serialized once per window.
+ */
+class WatchedRoom {
+  readonly watchers = new Set<RoomWatcher>();
+  readonly members = new Map<number, PresenceNote>();
+  onlineCount = 0;
+  /** Loaded (members and their presence read, after the topic went live). */
+  ready = false;
+  /** Presence notes heard while loading, applied once loaded. */
+  early: PresenceNote[] = [];
+  /** Loading, then membership re-checks, one after the other. */
+  queue: Promise<void> = Promise.resolve();
+  loading: Promise<void> | undefined;
+  readonly changed = new Map<number, UserPresence>();
+  readonly left = new Set<number>();
+  /** What the last batch (or snapshot) said: a counts-only room sends only when they moved. */
+  sentCounts = '';
+  sentListed: boolean | undefined;
+  snapshot: OutgoingEvent<RoomPresenceBatch> | undefined;
+
+  constructor(readonly roomId: number) {}
+
+  serial(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+const topic = (roomId: number) => `members:${roomId}`;
+const isOnline = (presence: UserPresence) => presence.status !== 'offline';
+
+/**
+ * Room presence (`presence.subscribeToRoom`, `getRoomPresence`): who of a room's members is
+ * here. A status change is published to the member topic of each room of the user, so it
+ * costs work for the watchers of those rooms only, on the nodes that have some; a room
+ * above the list limit moves its counts at most once per window however many members change.
+ */
+export class RoomPresenceService {
+  readonly #bus: FanoutBus;
+  readonly #log: Logger;
+  readonly #members: RoomMembers;
+  readonly #read: RoomPresenceOptions['read'];
+  readonly #batchMs: number;
+  readonly #listLimit: number;
+  readonly #rooms = new Map<number, WatchedRoom>();
+  readonly #index: TopicIndex<number, RoomWatcher, MemberNote>;
+  readonly #dirty = new Set<WatchedRoom>();
+  #flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: RoomPresenceOptions) {
+    this.#bus = opts.bus;
+    this.#log = opts.log;
+    this.#members = opts.members;
+    this.#read = opts.read;
+    this.#batchMs = opts.batchMs ?? 50;
+    this.#listLimit = opts.listLimit ?? 1_000;
+    this.#index = new TopicIndex({ bus: opts.bus, topic, deliver: (roomId, note) => this.#deliver(roomId, note) });
+  }
+
+  /** A user's presence changed (on this node): every room of theirs hears of it, on every node. */
+  async changed(change: PresenceChange): Promise<void> {
+    if (!change.changed) return;
+    const note: PresenceNote = { presence: change.after, version: change.version };
+    for (const roomId of await this.#members.roomIdsOf(change.after.userId)) this.#bus.publish(topic(roomId), note);
+  }
+
+  /** Members joined or left a room (already in the database): its watchers on every node re-check them. */
+  membersChanged(roomId: number, change: { joined?: readonly number[]; left?: readonly number[] }): void {
+    if (change.joined !== undefined && change.joined.length > 0)
+      this.#bus.publish<MemberNote>(topic(roomId), { joined: change.joined });
+    if (change.left !== undefined && change.left.length > 0)
+      this.#bus.publish<MemberNote>(topic(roomId), { left: change.left });
+  }
+
+  /**
+   * Starts a room presence stream for a member: a snapshot, then coalesced batches; ended
+   * with FORBIDDEN when the user leaves the room.
+   */
+  async watch(session: RoomSession, input: { userId: number; roomId: number }): Promise<void> {
+    const { userId, roomId } = input;
+    // Checked first, so a stranger cannot make this node load a room.
+    if ((await this.#members.membersAmong(roomId, [userId])).size === 0) forbidden(roomId);
+    const watcher: RoomWatcher = { session, userId, ready: false };
+    let room = this.#rooms.get(roomId);
+    if (room === undefined) this.#rooms.set(roomId, (room = new WatchedRoom(roomId)));
+    room.watchers.add(watcher);
+    try {
+      const live = this.#index.add(roomId, watcher);
+      room.loading ??= this.#load(room, live);
+      await live;
+      await room.loading;
+      // Left between the check above and the load: the load is the truth.
+      if (!room.members.has(userId)) forbidden(roomId);
+    } catch (error) {
+      this.#unwatch(room, watcher);
+      throw error;
+    }
+    session.onClosed(this.#unwatcher(room, watcher));
+    session.send(this.#snapshotOf(room));
+    watcher.ready = true;
+  }
+
+  /** The room's presence as one snapshot, for a member; FORBIDDEN for anyone else. */
+  async get(input: { userId: number; roomId: number }): Promise<RoomPresence> {
+    const { userId, roomId } = input;
+    const room = this.#rooms.get(roomId);
+    if (room?.ready === true) {
+      if (!room.members.has(userId)) forbidden(roomId);
+      return this.#presenceOf(room);
+    }
+    const memberIds = await this.#members.membersOf(roomId);
+    if (!memberIds.includes(userId)) forbidden(roomId);
+    const known = await this.#read(memberIds);
+    const members = memberIds.map((id) => known.get(id)?.presence ?? neverSeen(id));
+    const listed = members.length <= this.#listLimit;
+    return {
+      roomId,
+      memberCount: members.length,
+      onlineCount: members.filter(isOnline).length,
+      listed,
+      members: listed ? members : [],
+    };
+  }
+
+  /** Rooms watched on this node, for leak checks. */
+  get watchedRoomCount(): number {
+    return this.#rooms.size;
+  }
+
+  close(): void {
+    clearTimeout(this.#flushTimer);
+    this.#index.clear();
+    this.#rooms.clear();
+    this.#dirty.clear();
+  }
+
+  /** Reads the room once its topic is live, so nothing published after the read is missed. */
+  #load(room: WatchedRoom, live: Promise<void>): Promise<void> {
+    const loading = room.serial(async () => {
+      await live;
+      const ids = await this.#members.membersOf(room.roomId);
+      const known = await this.#read(ids);
+      for (const id of ids) {
+        const presence = known.get(id);
+        this.#setMember(room, { presence: presence?.presence ?? neverSeen(id), version: presence?.version ?? 0 });
+      }
+      room.ready = true;
+      for (const note of room.early) this.#applyPresence(room, note);
+      room.early = [];
+      room.changed.clear();
+      room.sentListed = this.#listed(room);
+      room.sentCounts = countsOf(room);
+    });
+    // A failed load is tried again by the next watcher.
+    loading.catch(() => {
+      if (!room.ready) room.loading = undefined;
+    });
+    return loading;
+  }
+
+  #deliver(roomId: number, note: MemberNote): void {
+    const room = this.#rooms.get(roomId);
+    if (room === undefined) return;
+    if ('presence' in note) {
+      if (room.ready) this.#applyPresence(room, note);
+      else room.early.push(note);
+      return;
+    }
+    const ids = 'joined' in note ? note.joined : note.left;
+    // After the load and any earlier re-check: each reads the database after the change it
+    // was told of, so the last one leaves the room as it is.
+    room
+      .serial(() => this.#recheck(room, ids))
+      .catch((error: unknown) => this.#log.warn({ err: error, roomId }, 'room presence: re-checking members failed'));
+  }
+
+  async #recheck(room: WatchedRoom, ids: readonly number[]): Promise<void> {
+    if (!room.ready || this.#rooms.get(room.roomId) !== room) return;
+    const present = await this.#members.membersAmong(room.roomId, ids);
+    const newcomers = ids.filter((id) => present.has(id) && !room.members.has(id));
+    const known = newcomers.length === 0 ? new Map<number, VersionedPresence>() : await this.#read(newcomers);
+    for (const id of newcomers) {
+      const presence = known.get(id);
+      this.#setMember(room, { presence: presence?.presence ?? neverSeen(id), version: presence?.version ?? 0 });
+      room.left.delete(id);
+      room.changed.set(id, room.members.get(id)!.presence);
+    }
+    for (const id of ids) {
+      const member = room.members.get(id);
+      if (present.has(id) || member === undefined) continue;
+      room.members.delete(id);
+      if (isOnline(member.presence)) room.onlineCount--;
+      room.changed.delete(id);
+      room.left.add(id);
+      for (const watcher of [...room.watchers]) {
+        if (watcher.userId !== id) continue;
+        watcher.session.fail(rpcError('FORBIDDEN', `roomId: you left room ${room.roomId}`));
+      }
+    }
+    this.#touched(room);
+  }
+
+  #applyPresence(room: WatchedRoom, note: PresenceNote): void {
+    const userId = note.presence.userId;
+    const member = room.members.get(userId);
+    // Not a member (any more, or not yet: a re-check reads newcomers itself), or stale.
+    if (member === undefined || note.version <= member.version) return;
+    this.#setMember(room, note);
+    room.changed.set(userId, note.presence);
+    this.#touched(room);
+  }
+
+  #setMember(room: WatchedRoom, note: PresenceNote): void {
+    const before = room.members.get(note.presence.userId);
+    if (before !== undefined && isOnline(before.presence)) room.onlineCount--;
+    if (isOnline(note.presence)) room.onlineCount++;
+    room.members.set(note.presence.userId, note);
+  }
+
+  #touched(room: WatchedRoom): void {
+    room.snapshot = undefined;
+    this.#dirty.add(room);
+    this.#flushTimer ??= setTimeout(() => this.#flush(), this.#batchMs);
+  }
+
+  #flush(): void {
+    this.#flushTimer = undefined;
+    for (const room of this.#dirty) {
+      const batch = this.#batchOf(room);
+      room.changed.clear();
+      room.left.clear();
+      if (batch === undefined) continue;
+      for (const watcher of room.watchers) if (watcher.ready) watcher.session.send(batch);
+    }
+    this.#dirty.clear();
+  }
+
+  /**
+   * What a room's watchers hear for the last window: the changed and departed members while
+   * listed; the counts alone above the limit, only if they moved; a fresh snapshot when the
+   * room crossed the limit (listed again, the watchers need every member).
+   */
+  #batchOf(room: WatchedRoom): OutgoingEvent<RoomPresenceBatch> | undefined {
+    const listed = this.#listed(room);
+    const counts = countsOf(room);
+    const crossed = listed !== room.sentListed;
+    room.sentListed = listed;
+    if (crossed) {
+      room.sentCounts = counts;
+      return this.#snapshotOf(room);
+    }
+    if (listed ? room.changed.size === 0 && room.left.size === 0 : counts === room.sentCounts) return undefined;
+    room.sentCounts = counts;
+    return new OutgoingEvent<RoomPresenceBatch>({
+      roomId: room.roomId,
+      snapshot: false,
+      memberCount: room.members.size,
+      onlineCount: room.onlineCount,
+      listed,
+      updates: listed ? [...room.changed.values()] : [],
+      left: listed ? [...room.left] : [],
+    });
+  }
+
+  /**
+   * The room as it stands, shared by every watcher that joins before it changes. A watcher
+   * that joins within a window may later get that window's changes again: the same latest
+   * states, harmless to apply twice.
+   */
+  #snapshotOf(room: WatchedRoom): OutgoingEvent<RoomPresenceBatch> {
+    if (room.snapshot !== undefined) return room.snapshot;
+    const presence = this.#presenceOf(room);
+    room.snapshot = new OutgoingEvent<RoomPresenceBatch>({
+      roomId: room.roomId,
+      snapshot: true,
+      memberCount: presence.memberCount,
+      onlineCount: presence.onlineCount,
+      listed: presence.listed,
+      updates: presence.members,
+      left: [],
+    });
+    return room.snapshot;
+  }
+
+  #presenceOf(room: WatchedRoom): RoomPresence {
+    const listed = this.#listed(room);
+    return {
+      roomId: room.roomId,
+      memberCount: room.members.size,
+      onlineCount: room.onlineCount,
+      listed,
+      members: listed ? [...room.members.values()].map((n) => n.presence).sort((a, b) => a.userId - b.userId) : [],
+    };
+  }
+
+  #listed(room: WatchedRoom): boolean {
+    return room.members.size <= this.#listLimit;
+  }
+
+  /** Made out here: a closure inside `watch` would keep its whole scope alive with the stream. */
+  #unwatcher(room: WatchedRoom, watcher: RoomWatcher): () => void {
+    return () => this.#unwatch(room, watcher);
+  }
+
+  #unwatch(room: WatchedRoom, watcher: RoomWatcher): void {
+    room.watchers.delete(watcher);
+    this.#index.remove(room.roomId, watcher);
+    if (room.watchers.size > 0 || this.#rooms.get(room.roomId) !== room) return;
+    this.#rooms.delete(room.roomId);
+    this.#dirty.delete(room);
+  }
+}
+
+function countsOf(room: WatchedRoom): string {
+  return `${room.members.size}/${room.onlineCount}`;
+}
+
+function forbidden(roomId: number): never {
+  return fail('FORBIDDEN', `roomId: you are not a member of room ${roomId}`);
+}
