@@ -24,6 +24,9 @@ export type {
   OnPresenceOptions,
   PresenceView,
   PresenceWatch,
+  PresenceTarget,
+  RoomPresenceView,
+  RoomPresenceWatch,
   FormatLastSeenOptions,
   LastSeenLabels,
 } from './presence/index.js';

@@ -10,15 +10,21 @@ import { connectDevice, everyoneShares, registerUser, testClient, untilPresence 
 /** A presence source that records every server subscription it opens. */
 function countingSource(client: PresenceSource) {
   const opened = new Recorder<readonly number[]>();
+  const openedRooms = new Recorder<number>();
   const source: PresenceSource = {
     presence: {
       subscribeToPresence: (input) => {
         opened.push(input.userIds);
         return client.presence.subscribeToPresence(input);
       },
+      subscribeToRoom: (input) => {
+        openedRooms.push(input.roomId);
+        return client.presence.subscribeToRoom(input);
+      },
+      getRoomPresence: (input) => client.presence.getRoomPresence(input),
     },
   };
-  return { source, opened };
+  return { source, opened, openedRooms };
 }
 
 describe('PresenceTracker', () => {

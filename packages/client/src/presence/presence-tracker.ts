@@ -1,6 +1,7 @@
 import type { UserPresence } from '@streampod/protocol';
 import { emptyView, loadingView, normalizeIds, type PresenceWatch } from './presence-view.js';
 import { SharedByKey } from '../runtime/shared.js';
+import { loadingRoomView, WatchedRoom, type RoomHandlerRegistration, type RoomPresenceView } from './watched-room.js';
 import { WatchedSet, type HandlerRegistration, type PresenceSource } from './watched-set.js';
 
 export type { PresenceSource } from './watched-set.js';
@@ -19,6 +20,28 @@ export interface PresenceTrackerOptions {
 export interface OnPresenceOptions {
   /** The subscription failed (e.g. FORBIDDEN); it is over, and this handler hears nothing more. */
   onError?: (error: Error) => void;
+  /** A member left the watched room (rooms only). */
+  onLeft?: (userId: number) => void;
+}
+
+/** What `onPresence` watches: user ids, a room (`{ roomId: 42 }`), or a room as the hosted SDKs name it (`'room:42'`). */
+export type PresenceTarget = readonly number[] | { readonly roomId: number } | `room:${number}`;
+
+/** A subscribe/getSnapshot pair for one room, for framework hooks (see `PresenceWatch`). */
+export interface RoomPresenceWatch {
+  readonly roomId: number;
+  readonly subscribe: (listener: () => void) => () => void;
+  readonly getSnapshot: () => RoomPresenceView;
+}
+
+/** The room id of a room target, or undefined for a list of user ids. */
+export function roomIdOf(target: PresenceTarget): number | undefined {
+  if (typeof target === 'string') {
+    const match = /^room:(\d+)$/.exec(target);
+    if (match === null) throw new TypeError(`onPresence: "${target}" is not a room topic like "room:42"`);
+    return Number(match[1]);
+  }
+  return 'roomId' in target ? target.roomId : undefined;
 }
 
 /**
@@ -32,11 +55,18 @@ export interface OnPresenceOptions {
 export class PresenceTracker {
   readonly #sets: SharedByKey<string, WatchedSet>;
   /** Each handler's hold on its set. */
-  readonly #releases = new Map<HandlerRegistration, (now?: boolean) => void>();
+  readonly #releases = new Map<HandlerRegistration | RoomHandlerRegistration, (now?: boolean) => void>();
+  readonly #rooms: SharedByKey<number, WatchedRoom>;
+  readonly #client: PresenceSource;
   /** Every watched user's latest presence, whichever set's stream brought it. */
   readonly #latest = new Map<number, UserPresence>();
 
   constructor(client: PresenceSource, options: PresenceTrackerOptions = {}) {
+    this.#client = client;
+    this.#rooms = new SharedByKey(
+      (roomId) => new WatchedRoom({ source: client, roomId }),
+      (room) => room.stop(),
+    );
     this.#sets = new SharedByKey(
       (key) =>
         new WatchedSet({
@@ -55,14 +85,21 @@ export class PresenceTracker {
   }
 
   /**
-   * Watches `userIds`: `handler` gets every entry of the snapshot, then every change, for
-   * those ids only. A handler added while the ids are already watched gets their current
-   * state first. Returns the function that removes this handler.
-   *
-   * (Watching a whole room, `onPresence({ roomId }, handler)`, comes with rooms.)
+   * Watches `userIds`, or a room's members (`{ roomId }` or `'room:42'`): `handler` gets
+   * every entry of the snapshot, then every change (and `onLeft` every member who leaves a
+   * room). A handler added while the target is already watched gets its current state
+   * first. Returns the function that removes this handler.
    */
-  onPresence(userIds: readonly number[], handler: PresenceHandler, options: OnPresenceOptions = {}): () => void {
-    const ids = normalizeIds(userIds);
+  onPresence(target: PresenceTarget, handler: PresenceHandler, options: OnPresenceOptions = {}): () => void {
+    const roomId = roomIdOf(target);
+    if (roomId !== undefined) {
+      const registration: RoomHandlerRegistration = { handler, onLeft: options.onLeft, onError: options.onError };
+      const { value: room, release } = this.#rooms.acquire(roomId);
+      this.#releases.set(registration, release);
+      room.addHandler(registration);
+      return () => this.#removeFromRoom(room, registration);
+    }
+    const ids = normalizeIds(target as readonly number[]);
     if (ids.length === 0) return () => undefined;
     const registration: HandlerRegistration = { handler, onError: options.onError };
     const { value: set, release } = this.#sets.acquire(ids.join(','));
@@ -77,6 +114,10 @@ export class PresenceTracker {
       for (const registration of [...set.handlers])
         if (registration.handler === handler) this.#remove(set, registration);
     }
+    for (const room of [...this.#rooms.values()]) {
+      for (const registration of [...room.handlers])
+        if (registration.handler === handler) this.#removeFromRoom(room, registration);
+    }
   }
 
   /**
@@ -86,6 +127,39 @@ export class PresenceTracker {
   clearPresenceHandlers(): void {
     for (const set of [...this.#sets.values()])
       for (const registration of [...set.handlers]) this.#remove(set, registration);
+    for (const room of [...this.#rooms.values()])
+      for (const registration of [...room.handlers]) this.#removeFromRoom(room, registration);
+  }
+
+  /**
+   * The room's members who are online (not `offline`), by id: from the room's live watch
+   * when there is one, else asked of the server (`presence.getRoomPresence`). Empty above
+   * the server's list limit, where only counts are told.
+   */
+  async getOnlineUsers(roomId: number): Promise<UserPresence[]> {
+    const view = this.#rooms.get(roomId)?.view;
+    if (view !== undefined && !view.isLoading && view.error === null) return [...view.onlineUsers];
+    const room = await this.#client.presence.getRoomPresence({ roomId });
+    return room.members.filter((p) => p.status !== 'offline');
+  }
+
+  /** A subscribe/getSnapshot pair for a room's presence (one server subscription per room, shared). */
+  watchRoom(roomId: number): RoomPresenceWatch {
+    return {
+      roomId,
+      subscribe: (listener) => {
+        const { value: room, release } = this.#rooms.acquire(roomId);
+        const remove = room.addListener(listener);
+        let removed = false;
+        return () => {
+          if (removed) return;
+          removed = true;
+          remove();
+          release();
+        };
+      },
+      getSnapshot: () => this.#rooms.get(roomId)?.view ?? loadingRoomView,
+    };
   }
 
   /** The current presence of a watched user; `undefined` if not watched or not loaded yet. */
@@ -102,6 +176,7 @@ export class PresenceTracker {
   get subscriptionCount(): number {
     let count = 0;
     for (const set of this.#sets.values()) if (set.open) count++;
+    for (const room of this.#rooms.values()) if (room.open) count++;
     return count;
   }
 
@@ -138,6 +213,14 @@ export class PresenceTracker {
     if (release === undefined) return;
     this.#releases.delete(registration);
     set.removeHandler(registration);
+    release(true);
+  }
+
+  #removeFromRoom(room: WatchedRoom, registration: RoomHandlerRegistration): void {
+    const release = this.#releases.get(registration);
+    if (release === undefined) return;
+    this.#releases.delete(registration);
+    room.removeHandler(registration);
     release(true);
   }
 

@@ -5,7 +5,7 @@ import { loadingView, type PresenceView } from './presence-view.js';
 
 /** The part of the client presence tracking needs. */
 export interface PresenceSource {
-  readonly presence: Pick<StreampodClient['presence'], 'subscribeToPresence'>;
+  readonly presence: Pick<StreampodClient['presence'], 'subscribeToPresence' | 'subscribeToRoom' | 'getRoomPresence'>;
 }
 
 /** One `onPresence` call: its handler and where its errors go. */

@@ -9,6 +9,7 @@ export type { ConnectionState } from '../runtime/client.js';
 // The chat server's presence and rooms.
 export { usePresence, usePresenceTracker } from './use-presence.js';
 export type { PresenceView } from '../presence/presence-view.js';
+export type { RoomPresenceView } from '../presence/watched-room.js';
 export { useChatRoom } from './use-chat-room.js';
 export type { ChatRoomState } from './use-chat-room.js';
 export { useTyping } from './use-typing.js';

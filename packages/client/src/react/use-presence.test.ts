@@ -5,6 +5,7 @@ import { act, createElement, type ReactElement } from 'react';
 import { render } from './render.fixture.js';
 import { describe, expect } from 'vitest';
 import type { PresenceView } from '../presence/presence-view.js';
+import type { RoomPresenceView } from '../presence/watched-room.js';
 import { PresenceTracker, type PresenceSource } from '../presence/presence-tracker.js';
 import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.fixture.js';
 import { StreampodProvider, useStreampodClient } from './streampod-provider.js';
@@ -67,6 +68,8 @@ describe('usePresence (React)', () => {
           opened.push(input.userIds);
           return a.presence.subscribeToPresence(input);
         },
+        subscribeToRoom: (input) => a.presence.subscribeToRoom(input),
+        getRoomPresence: (input) => a.presence.getRoomPresence(input),
       },
     };
     const tracker = new PresenceTracker(source);
@@ -117,5 +120,57 @@ describe('usePresence (React)', () => {
     await act(() =>
       untilPresence(tracker, { userIds: [bob.id, alice.id], userId: bob.id, test: (p) => p.devices === 0 }),
     );
+  });
+
+  it('shows who of a room is here; components watching the room share one subscription', async ({ database }) => {
+    await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
+    const alice = await registerUser(server.url, 'alice');
+    const bob = await registerUser(server.url, 'bob');
+    await using a = await connectDevice(server.url, alice.token);
+    const room = await a.chat.createRoom({ name: 'team', memberIds: [bob.id] });
+    const tracker = new PresenceTracker(a);
+    function Header(): ReactElement {
+      const { userCount, memberCount, isLoading } = usePresence({ roomId: room.id });
+      return createElement('h1', null, isLoading ? 'loading' : `${userCount}/${memberCount} online`);
+    }
+    function Members(): ReactElement {
+      const { presences } = usePresence(`room:${room.id}`);
+      return createElement('ul', null, `bob ${presences[bob.id]?.status ?? '?'}`);
+    }
+    const tree = createElement(
+      StreampodProvider,
+      { client: a, tracker },
+      createElement(Header),
+      createElement(Members),
+    );
+    const app = await render(tree);
+    const untilRoom = (test: (view: RoomPresenceView) => boolean) =>
+      act(
+        () =>
+          new Promise<void>((resolve) => {
+            const watch = tracker.watchRoom(room.id);
+            const check = () => {
+              if (!test(watch.getSnapshot())) return;
+              queueMicrotask(stop);
+              resolve();
+            };
+            const stop = watch.subscribe(check);
+            check();
+          }),
+      );
+    try {
+      await untilRoom((v) => !v.isLoading);
+      expect(app.text()).toBe('1/2 onlinebob offline');
+      const phone = await connectDevice(server.url, bob.token);
+      await untilRoom((v) => v.userCount === 2);
+      expect(app.text()).toBe('2/2 onlinebob online');
+      expect(tracker.subscriptionCount).toBe(1);
+      await phone.close();
+      await untilRoom((v) => v.userCount === 1);
+      expect(app.text()).toBe('1/2 onlinebob offline');
+    } finally {
+      await app[Symbol.asyncDispose]();
+    }
+    expect(tracker.subscriptionCount).toBe(0);
   });
 });

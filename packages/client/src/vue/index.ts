@@ -8,6 +8,7 @@ export type { SubscriptionStatus } from '../runtime/live-state.js';
 export type { ConnectionState } from '../runtime/client.js';
 // The chat server's presence and rooms.
 export { usePresence, usePresenceTracker } from './use-presence.js';
-export type { UsePresenceResult } from './use-presence.js';
+export type { UsePresenceResult, UseRoomPresenceResult } from './use-presence.js';
+export type { RoomPresenceView } from '../presence/watched-room.js';
 export { useChatRoom, useTyping } from './use-chat-room.js';
 export type { UseChatRoomResult, UseTypingResult } from './use-chat-room.js';

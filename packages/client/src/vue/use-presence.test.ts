@@ -112,4 +112,45 @@ describe('usePresence (Vue)', () => {
     await nextTick();
     expect(view.text()).toBe(`userIds: you share no room with ${bob.id}`);
   });
+
+  it('shows who of a room is here, following a room id ref', async ({ database }) => {
+    await using server = await startChatTestServer({ database, presenceBatchMs: 10 });
+    const alice = await registerUser(server.url, 'alice');
+    const bob = await registerUser(server.url, 'bob');
+    await using a = await connectDevice(server.url, alice.token);
+    const first = await a.chat.createRoom({ name: 'one', memberIds: [bob.id] });
+    const second = await a.chat.createRoom({ name: 'two', memberIds: [] });
+    const tracker = trackerOf(a);
+    const roomId = ref(first.id);
+    const Header = defineComponent({
+      setup() {
+        const { userCount, memberCount, isLoading } = usePresence(() => ({ roomId: roomId.value }));
+        return () => h('h1', isLoading.value ? 'loading' : `${userCount.value}/${memberCount.value} online`);
+      },
+    });
+    using view = mount(Header, (app) => app.use(createStreampod(a)));
+    const untilRoom = async (id: number, test: (v: { userCount: number; isLoading: boolean }) => boolean) => {
+      await new Promise<void>((resolve) => {
+        const watch = tracker.watchRoom(id);
+        const check = () => {
+          if (!test(watch.getSnapshot())) return;
+          queueMicrotask(stop);
+          resolve();
+        };
+        const stop = watch.subscribe(check);
+        check();
+      });
+      await nextTick();
+    };
+    await untilRoom(first.id, (v) => !v.isLoading);
+    expect(view.text()).toBe('1/2 online');
+    await using _b = await connectDevice(server.url, bob.token);
+    await untilRoom(first.id, (v) => v.userCount === 2);
+    expect(view.text()).toBe('2/2 online');
+    roomId.value = second.id;
+    await nextTick();
+    await untilRoom(second.id, (v) => !v.isLoading);
+    expect(view.text()).toBe('1/1 online');
+    expect(tracker.subscriptionCount).toBe(1);
+  });
 });
