@@ -1,0 +1,90 @@
+import type { ReactElement, ReactNode } from 'react';
+
+/** What one line of the log shows, whether stored or still on its way. */
+export interface ShownMessage {
+  readonly senderName: string;
+  readonly content: string;
+  readonly createdAt: Date;
+  readonly imageUrl?: string;
+  /** The message replied to: its sender and text, or null when it is not loaded. */
+  readonly replyTo?: { senderName: string; content: string } | null;
+}
+
+const time = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+function when(date: Date): string {
+  return date.toDateString() === new Date().toDateString() ? time.format(date) : dateTime.format(date);
+}
+
+/**
+ * One message. A run of messages by one sender shows the name once (`compact` for the rest),
+ * but each still starts with the sender's name for screen readers.
+ */
+export function MessageItem(props: {
+  message: ShownMessage;
+  compact: boolean;
+  mine: boolean;
+  pending?: boolean;
+  status?: ReactNode;
+  reactions?: ReactNode;
+  actions?: ReactNode;
+}): ReactElement {
+  const { message, compact } = props;
+  const classes = ['message', compact && 'compact', props.mine && 'mine', props.pending === true && 'pending'];
+  return (
+    <li className={classes.filter(Boolean).join(' ')}>
+      <div className="avatar" aria-hidden="true">
+        {compact ? '' : initials(message.senderName)}
+      </div>
+      <div className="message-body">
+        <p className={compact ? 'message-meta sr-only' : 'message-meta'}>
+          <span className="sender">{message.senderName}</span>{' '}
+          <time dateTime={message.createdAt.toISOString()} title={full.format(message.createdAt)}>
+            {when(message.createdAt)}
+          </time>
+        </p>
+        {message.replyTo !== undefined && <ReplyQuote replyTo={message.replyTo} />}
+        <p className="message-text">{message.content}</p>
+        {message.imageUrl !== undefined && (
+          <img className="message-image" src={message.imageUrl} alt={`Image from ${message.senderName}`} />
+        )}
+        {(props.status !== undefined || props.reactions !== undefined) && (
+          <div className="message-foot">
+            {props.reactions}
+            {props.status}
+          </div>
+        )}
+      </div>
+      {props.actions !== undefined && <div className="message-actions">{props.actions}</div>}
+    </li>
+  );
+}
+
+function ReplyQuote(props: { replyTo: { senderName: string; content: string } | null }): ReactElement {
+  const { replyTo } = props;
+  return (
+    <blockquote className="reply-quote">
+      {replyTo === null ? (
+        'Reply to an earlier message'
+      ) : (
+        <>
+          <span className="sr-only">Reply to </span>
+          <span className="reply-sender">{replyTo.senderName}</span>: {excerpt(replyTo.content)}
+        </>
+      )}
+    </blockquote>
+  );
+}
+
+export function excerpt(text: string, max = 120): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/);
+  const letters = parts.length > 1 ? `${parts[0]?.[0] ?? ''}${parts.at(-1)?.[0] ?? ''}` : name.slice(0, 2);
+  return letters.toUpperCase();
+}
