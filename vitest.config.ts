@@ -20,6 +20,18 @@ export default defineConfig({
       project('chat-server', 'apps/chat-server'),
       project('example-live-counter', 'examples/live-counter'),
       { extends: true as const, test: { name: 'benchmarks', root: 'benchmarks', include: ['*.test.ts'] } },
+      {
+        extends: true as const,
+        test: {
+          // The web app in Chromium against the built chat server; the setup builds both first.
+          name: 'web-e2e',
+          root: 'apps/web',
+          include: ['e2e/**/*.test.ts'],
+          globalSetup: ['e2e/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
