@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@streampod/protocol';
-import { SharedByKey } from '../runtime/shared.js';
+import { holdWhileListening, SharedByKey } from '../runtime/shared.js';
 import { ChatRoomView } from './chat-room.js';
 import type { SendOptions } from './outbox.js';
 import { loadingSnapshot, type ChatClient, type ChatRoomSnapshot } from './types.js';
@@ -49,17 +49,7 @@ export function watchChatRoom(client: ChatClient, roomId: number): ChatRoomWatch
   const current = () => rooms.get(roomId);
   return {
     roomId,
-    subscribe: (listener) => {
-      const { value: view, release } = rooms.acquire(roomId);
-      const stop = view.onChange(listener);
-      let stopped = false;
-      return () => {
-        if (stopped) return;
-        stopped = true;
-        stop();
-        release();
-      };
-    },
+    subscribe: holdWhileListening(rooms, roomId, (view, listener) => view.onChange(listener)),
     getSnapshot: () => current()?.getSnapshot() ?? loading,
     send: (content, opts) => current()?.send(content, opts) ?? Promise.resolve(undefined),
     retry: (clientMessageId) => current()?.retry(clientMessageId) ?? Promise.resolve(undefined),

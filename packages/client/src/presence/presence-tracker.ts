@@ -1,6 +1,6 @@
 import type { UserPresence } from '@streampod/protocol';
 import { emptyView, loadingView, normalizeIds, type PresenceWatch } from './presence-view.js';
-import { SharedByKey } from '../runtime/shared.js';
+import { holdWhileListening, SharedByKey } from '../runtime/shared.js';
 import { loadingRoomView, WatchedRoom, type RoomHandlerRegistration, type RoomPresenceView } from './watched-room.js';
 import { WatchedSet, type HandlerRegistration, type PresenceSource } from './watched-set.js';
 
@@ -147,17 +147,7 @@ export class PresenceTracker {
   watchRoom(roomId: number): RoomPresenceWatch {
     return {
       roomId,
-      subscribe: (listener) => {
-        const { value: room, release } = this.#rooms.acquire(roomId);
-        const remove = room.addListener(listener);
-        let removed = false;
-        return () => {
-          if (removed) return;
-          removed = true;
-          remove();
-          release();
-        };
-      },
+      subscribe: holdWhileListening(this.#rooms, roomId, (room, listener) => room.addListener(listener)),
       getSnapshot: () => this.#rooms.get(roomId)?.view ?? loadingRoomView,
     };
   }
@@ -192,17 +182,7 @@ export class PresenceTracker {
     }
     return {
       userIds: ids,
-      subscribe: (listener) => {
-        const { value: set, release } = this.#sets.acquire(key);
-        const remove = set.addListener(listener);
-        let removed = false;
-        return () => {
-          if (removed) return;
-          removed = true;
-          remove();
-          release();
-        };
-      },
+      subscribe: holdWhileListening(this.#sets, key, (set, listener) => set.addListener(listener)),
       getSnapshot: () => this.#sets.get(key)?.view ?? loadingView,
     };
   }

@@ -3,23 +3,7 @@ import { FreezableProxy, Recorder } from '@streampod/framework/testing';
 import { itWithDatabase as it, startChatTestServer } from '@streampod/server/testing';
 import { describe, expect } from 'vitest';
 import { PresenceTracker, type PresenceSource } from './presence-tracker.js';
-import type { RoomPresenceView } from './watched-room.js';
-import { connectDevice, registerUser, testClient } from './test-users.fixture.js';
-
-/** Resolves with the room's view once `test` holds for it. */
-function untilRoom(tracker: PresenceTracker, roomId: number, test: (view: RoomPresenceView) => boolean) {
-  const watch = tracker.watchRoom(roomId);
-  return new Promise<RoomPresenceView>((resolve) => {
-    const check = () => {
-      const view = watch.getSnapshot();
-      if (!test(view)) return;
-      queueMicrotask(stop);
-      resolve(view);
-    };
-    const stop = watch.subscribe(check);
-    check();
-  });
-}
+import { connectDevice, registerUser, testClient, untilRoomView } from './test-users.fixture.js';
 
 describe('PresenceTracker: rooms', () => {
   it("onPresence({ roomId }) and 'room:N' share one subscription: members, changes, departures", async ({
@@ -63,12 +47,12 @@ describe('PresenceTracker: rooms', () => {
       expect.objectContaining({ userId: alice.id }),
       expect.objectContaining({ userId: bob.id }),
     ]);
-    const view = await untilRoom(tracker, room.id, (v) => v.userCount === 2);
+    const view = await untilRoomView(tracker, room.id, (v) => v.userCount === 2);
     expect(view).toMatchObject({ memberCount: 3, listed: true, isLoading: false, error: null });
 
     await b.chat.leaveRoom({ roomId: room.id });
     await left.until((all) => all.includes(bob.id));
-    expect((await untilRoom(tracker, room.id, (v) => v.memberCount === 2)).presences[bob.id]).toBeUndefined();
+    expect((await untilRoomView(tracker, room.id, (v) => v.memberCount === 2)).presences[bob.id]).toBeUndefined();
     await b.close();
 
     tracker.clearPresenceHandlers();
@@ -91,14 +75,14 @@ describe('PresenceTracker: rooms', () => {
     const tracker = new PresenceTracker(b);
     const errors = new Recorder<string>();
     tracker.onPresence({ roomId: room.id }, () => undefined, { onError: (error) => errors.push(error.message) });
-    await untilRoom(tracker, room.id, (v) => !v.isLoading);
+    await untilRoomView(tracker, room.id, (v) => !v.isLoading);
     await b.chat.leaveRoom({ roomId: room.id });
     await errors.until((all) => all.length === 1);
     expect(errors.entries[0]).toMatch(/you left room/);
     expect(tracker.watchRoom(room.id).getSnapshot().error?.message).toMatch(/you left room/);
 
     const strangers = new PresenceTracker(e);
-    const failed = await untilRoom(strangers, room.id, (v) => v.error !== null);
+    const failed = await untilRoomView(strangers, room.id, (v) => v.error !== null);
     expect(failed.error?.message).toMatch(/not a member/);
   });
 
@@ -116,13 +100,13 @@ describe('PresenceTracker: rooms', () => {
     const room = await a.chat.createRoom({ name: 'flaky', memberIds: [bob.id] });
     const tracker = new PresenceTracker(a);
     tracker.onPresence({ roomId: room.id }, () => undefined);
-    await untilRoom(tracker, room.id, (v) => v.userCount === 1);
+    await untilRoomView(tracker, room.id, (v) => v.userCount === 1);
     gate = new Promise((resolve) => (openGate = resolve));
     proxy.cut();
     // Bob comes online while Alice is cut off.
     await using _b = await connectDevice(server.url, bob.token);
     openGate();
-    const back = await untilRoom(tracker, room.id, (v) => v.userCount === 2);
+    const back = await untilRoomView(tracker, room.id, (v) => v.userCount === 2);
     expect(back.presences[bob.id]?.status).toBe('online');
     expect(tracker.subscriptionCount).toBe(1);
     tracker.clearPresenceHandlers();

@@ -3,6 +3,7 @@ import type { ChatTestServerOptions } from '@streampod/server/testing';
 import { WebSocket } from 'ws';
 import { createStreampodClient, type StreampodClient, type StreampodClientOptions } from '../client.js';
 import type { PresenceTracker } from './presence-tracker.js';
+import type { RoomPresenceView } from './watched-room.js';
 
 // Helpers shared by the presence, React and Vue tests (`.fixture.ts`: test helpers, kept out of the build).
 
@@ -58,6 +59,25 @@ export function untilPresence(
       if (presence === undefined || !opts.test(presence)) return;
       stop();
       resolve(presence);
+    };
+    const stop = watch.subscribe(check);
+    check();
+  });
+}
+
+/** Resolves with a room's view in the tracker once `test` holds for it. */
+export function untilRoomView(
+  tracker: PresenceTracker,
+  roomId: number,
+  test: (view: RoomPresenceView) => boolean,
+): Promise<RoomPresenceView> {
+  const watch = tracker.watchRoom(roomId);
+  return new Promise((resolve) => {
+    const check = () => {
+      const view = watch.getSnapshot();
+      if (!test(view)) return;
+      stop();
+      resolve(view);
     };
     const stop = watch.subscribe(check);
     check();

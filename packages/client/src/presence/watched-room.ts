@@ -1,5 +1,5 @@
 import { samePresence, type RoomPresenceBatch, type UserPresence } from '@streampod/protocol';
-import { Retrier } from '../runtime/errors.js';
+import { RetryingSubscription } from './retrying-subscription.js';
 import type { PresenceSource } from './watched-set.js';
 
 /**
@@ -60,19 +60,20 @@ function safely(call: () => void): void {
  */
 export class WatchedRoom {
   readonly roomId: number;
-  readonly #source: PresenceSource;
   readonly #handlers = new Set<RoomHandlerRegistration>();
   readonly #listeners = new Set<() => void>();
-  readonly #retrier = new Retrier();
+  readonly #subscription: RetryingSubscription<RoomPresenceBatch>;
   #members = new Map<number, UserPresence>();
   #view: RoomPresenceView = loadingRoomView;
-  #stop: (() => void) | undefined;
-  #stopped = false;
 
   constructor(opts: { source: PresenceSource; roomId: number }) {
     this.roomId = opts.roomId;
-    this.#source = opts.source;
-    this.#start();
+    this.#subscription = new RetryingSubscription({
+      subscribe: () => opts.source.presence.subscribeToRoom({ roomId: this.roomId }),
+      onData: (batch) => this.#receive(batch),
+      onFailed: (error) => this.#fail(error),
+      name: 'room presence',
+    });
   }
 
   get view(): RoomPresenceView {
@@ -85,7 +86,7 @@ export class WatchedRoom {
 
   /** The server subscription is open. */
   get open(): boolean {
-    return this.#stop !== undefined;
+    return this.#subscription.open;
   }
 
   /** Adds a handler; one that joins after the snapshot gets the current members first. */
@@ -111,35 +112,10 @@ export class WatchedRoom {
   }
 
   stop(): void {
-    this.#stopped = true;
-    this.#retrier.cancel();
-    this.#stop?.();
-    this.#stop = undefined;
+    this.#subscription.stop();
   }
 
-  #start(): void {
-    let ended = false;
-    const stop = this.#source.presence.subscribeToRoom({ roomId: this.roomId }).listen({
-      onData: (batch) => {
-        this.#retrier.succeeded();
-        this.#receive(batch);
-      },
-      onError: (error) => {
-        ended = true;
-        this.#stop = undefined;
-        this.#retry(error);
-      },
-      onComplete: () => {
-        ended = true;
-        this.#stop = undefined;
-        this.#retry(new Error('room presence: the server ended the subscription'));
-      },
-    });
-    if (!ended) this.#stop = stop;
-  }
-
-  #retry(error: Error): void {
-    if (this.#stopped || this.#retrier.retry(error, () => this.#start())) return;
+  #fail(error: Error): void {
     this.#publish({ ...this.#view, isLoading: false, error });
     for (const registration of [...this.#handlers]) registration.onError?.(error);
   }

@@ -1,6 +1,6 @@
 import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
 import type { StreampodClient } from '../client.js';
-import { Retrier } from '../runtime/errors.js';
+import { RetryingSubscription } from './retrying-subscription.js';
 import { loadingView, type PresenceView } from './presence-view.js';
 
 /** The part of the client presence tracking needs. */
@@ -45,54 +45,24 @@ export class WatchedSet {
   readonly #listeners = new Set<() => void>();
   #state = new Map<number, UserPresence>();
   #view: PresenceView = loadingView;
-  #stop: (() => void) | undefined;
-
-  readonly #source: PresenceSource;
-  readonly #retrier = new Retrier();
-  #stopped = false;
+  readonly #subscription: RetryingSubscription<PresenceBatch>;
 
   constructor(opts: { source: PresenceSource; userIds: readonly number[]; events: WatchedSetEvents }) {
     this.userIds = opts.userIds;
     this.#wanted = new Set(opts.userIds);
     this.#events = opts.events;
-    this.#source = opts.source;
-    this.#start();
-  }
-
-  #start(): void {
-    let ended = false;
-    const stop = this.#source.presence.subscribeToPresence({ userIds: [...this.userIds] }).listen({
-      onData: (batch) => {
-        this.#retrier.succeeded();
-        this.#receive(batch);
-      },
-      onError: (error) => {
-        ended = true;
-        this.#stop = undefined;
-        this.#retry(error);
-      },
-      // The server ends a stream only when it goes away (a restart): subscribe again.
-      onComplete: () => {
-        ended = true;
-        this.#stop = undefined;
-        this.#retry(new Error('presence: the server ended the subscription'));
-      },
+    // Keeps the state shown through passing failures; the next snapshot brings it up to date.
+    this.#subscription = new RetryingSubscription({
+      subscribe: () => opts.source.presence.subscribeToPresence({ userIds: [...this.userIds] }),
+      onData: (batch) => this.#receive(batch),
+      onFailed: (error) => this.#fail(error),
+      name: 'presence',
     });
-    if (!ended) this.#stop = stop;
-  }
-
-  /**
-   * A passing failure (server restarting, a database blip): keep the state shown, try again
-   * with jittered backoff; the new subscription's snapshot brings the state up to date.
-   */
-  #retry(error: Error): void {
-    if (this.#stopped) return;
-    if (!this.#retrier.retry(error, () => this.#start())) this.#fail(error);
   }
 
   /** The server subscription is still open. */
   get open(): boolean {
-    return this.#stop !== undefined;
+    return this.#subscription.open;
   }
 
   get view(): PresenceView {
@@ -134,10 +104,7 @@ export class WatchedSet {
   }
 
   stop(): void {
-    this.#stopped = true;
-    this.#retrier.cancel();
-    this.#stop?.();
-    this.#stop = undefined;
+    this.#subscription.stop();
   }
 
   #receive(batch: PresenceBatch): void {
@@ -164,7 +131,6 @@ export class WatchedSet {
   }
 
   #fail(error: Error): void {
-    this.#stop = undefined;
     this.#publish({ presences: this.#view.presences, isLoading: false, error });
     this.#events.onError(error, this.userIds);
     for (const registration of [...this.#handlers]) registration.onError?.(error);

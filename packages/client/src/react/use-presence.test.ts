@@ -7,7 +7,13 @@ import { describe, expect } from 'vitest';
 import type { PresenceView } from '../presence/presence-view.js';
 import type { RoomPresenceView } from '../presence/watched-room.js';
 import { PresenceTracker, type PresenceSource } from '../presence/presence-tracker.js';
-import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.fixture.js';
+import {
+  connectDevice,
+  everyoneShares,
+  registerUser,
+  untilPresence,
+  untilRoomView,
+} from '../presence/test-users.fixture.js';
 import { StreampodProvider, useStreampodClient } from './streampod-provider.js';
 import { usePresence, usePresenceTracker } from './use-presence.js';
 
@@ -145,19 +151,7 @@ describe('usePresence (React)', () => {
     );
     const app = await render(tree);
     const untilRoom = (test: (view: RoomPresenceView) => boolean) =>
-      act(
-        () =>
-          new Promise<void>((resolve) => {
-            const watch = tracker.watchRoom(room.id);
-            const check = () => {
-              if (!test(watch.getSnapshot())) return;
-              queueMicrotask(stop);
-              resolve();
-            };
-            const stop = watch.subscribe(check);
-            check();
-          }),
-      );
+      act(async () => void (await untilRoomView(tracker, room.id, test)));
     try {
       await untilRoom((v) => !v.isLoading);
       expect(app.text()).toBe('1/2 onlinebob offline');

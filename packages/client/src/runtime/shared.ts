@@ -80,3 +80,25 @@ export class SharedByKey<TKey, TValue> {
     return { value: entry.value, release: entry.refs.acquire() };
   }
 }
+
+/**
+ * A hook store's `subscribe` (React's `useSyncExternalStore`, Vue watchers) over a shared
+ * value: holds `key`'s value while `listen` runs; the returned stop works once.
+ */
+export function holdWhileListening<TKey, TValue>(
+  shared: SharedByKey<TKey, TValue>,
+  key: TKey,
+  listen: (value: TValue, listener: () => void) => () => void,
+): (listener: () => void) => () => void {
+  return (listener) => {
+    const { value, release } = shared.acquire(key);
+    const stop = listen(value, listener);
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      stop();
+      release();
+    };
+  };
+}

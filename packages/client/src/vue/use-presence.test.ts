@@ -4,7 +4,14 @@ import { describe, expect } from 'vitest';
 import { defineComponent, h, nextTick, ref, type Component } from 'vue';
 import type { StreampodClient } from '../client.js';
 import { trackerOf, type PresenceTracker } from '../presence/presence-tracker.js';
-import { connectDevice, everyoneShares, registerUser, untilPresence } from '../presence/test-users.fixture.js';
+import {
+  connectDevice,
+  everyoneShares,
+  registerUser,
+  untilPresence,
+  untilRoomView,
+} from '../presence/test-users.fixture.js';
+import type { RoomPresenceView } from '../presence/watched-room.js';
 import { createStreampod, provideStreampod, useStreampodClient } from './streampod-plugin.js';
 import { mount } from './mount.fixture.js';
 import { usePresence, usePresenceTracker } from './use-presence.js';
@@ -129,17 +136,8 @@ describe('usePresence (Vue)', () => {
       },
     });
     using view = mount(Header, (app) => app.use(createStreampod(a)));
-    const untilRoom = async (id: number, test: (v: { userCount: number; isLoading: boolean }) => boolean) => {
-      await new Promise<void>((resolve) => {
-        const watch = tracker.watchRoom(id);
-        const check = () => {
-          if (!test(watch.getSnapshot())) return;
-          queueMicrotask(stop);
-          resolve();
-        };
-        const stop = watch.subscribe(check);
-        check();
-      });
+    const untilRoom = async (id: number, test: (v: RoomPresenceView) => boolean) => {
+      await untilRoomView(tracker, id, test);
       await nextTick();
     };
     await untilRoom(first.id, (v) => !v.isLoading);
