@@ -1,5 +1,6 @@
 import { samePresence, type RoomPresenceBatch, type UserPresence } from '@streampod/protocol';
 import { RetryingSubscription } from './retrying-subscription.js';
+import { SharedWatch, safely, type HandlerRegistration } from './shared-watch.js';
 import type { PresenceSource } from './watched-set.js';
 
 /**
@@ -36,21 +37,8 @@ export const loadingRoomView: RoomPresenceView = Object.freeze({
 });
 
 /** One `onPresence({ roomId })` call: its handlers and where its errors go. */
-export interface RoomHandlerRegistration {
-  readonly handler: (presence: UserPresence) => void;
+export interface RoomHandlerRegistration extends HandlerRegistration {
   readonly onLeft: ((userId: number) => void) | undefined;
-  readonly onError: ((error: Error) => void) | undefined;
-}
-
-/** One handler throwing must not keep the others from hearing the change. */
-function safely(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
 }
 
 /**
@@ -58,30 +46,20 @@ function safely(call: () => void): void {
  * room. It survives reconnects (the fresh snapshot replaces the state) and passing failures
  * (retried with backoff); FORBIDDEN (not, or no longer, a member) ends it.
  */
-export class WatchedRoom {
+export class WatchedRoom extends SharedWatch<RoomPresenceView, RoomHandlerRegistration> {
   readonly roomId: number;
-  readonly #handlers = new Set<RoomHandlerRegistration>();
-  readonly #listeners = new Set<() => void>();
   readonly #subscription: RetryingSubscription<RoomPresenceBatch>;
   #members = new Map<number, UserPresence>();
-  #view: RoomPresenceView = loadingRoomView;
 
   constructor(opts: { source: PresenceSource; roomId: number }) {
+    super(loadingRoomView);
     this.roomId = opts.roomId;
     this.#subscription = new RetryingSubscription({
       subscribe: () => opts.source.presence.subscribeToRoom({ roomId: this.roomId }),
       onData: (batch) => this.#receive(batch),
-      onFailed: (error) => this.#fail(error),
+      onFailed: (error) => this.fail(error),
       name: 'room presence',
     });
-  }
-
-  get view(): RoomPresenceView {
-    return this.#view;
-  }
-
-  get handlers(): ReadonlySet<RoomHandlerRegistration> {
-    return this.#handlers;
   }
 
   /** The server subscription is open. */
@@ -89,35 +67,12 @@ export class WatchedRoom {
     return this.#subscription.open;
   }
 
-  /** Adds a handler; one that joins after the snapshot gets the current members first. */
-  addHandler(registration: RoomHandlerRegistration): void {
-    this.#handlers.add(registration);
-    if (this.#view.isLoading) return;
-    queueMicrotask(() => {
-      if (!this.#handlers.has(registration)) return;
-      const { error } = this.#view;
-      if (error !== null) registration.onError?.(error);
-      else for (const presence of this.#members.values()) safely(() => registration.handler(presence));
-    });
-  }
-
-  removeHandler(registration: RoomHandlerRegistration): void {
-    this.#handlers.delete(registration);
-  }
-
-  addListener(listener: () => void): () => void {
-    const entry = () => listener();
-    this.#listeners.add(entry);
-    return () => this.#listeners.delete(entry);
-  }
-
   stop(): void {
     this.#subscription.stop();
   }
 
-  #fail(error: Error): void {
-    this.#publish({ ...this.#view, isLoading: false, error });
-    for (const registration of [...this.#handlers]) registration.onError?.(error);
+  protected override current(): Iterable<UserPresence> {
+    return this.#members.values();
   }
 
   #receive(batch: RoomPresenceBatch): void {
@@ -141,7 +96,7 @@ export class WatchedRoom {
     const members = [...this.#members.values()].sort((a, b) => a.userId - b.userId);
     const presences: Record<number, UserPresence> = {};
     for (const p of members) presences[p.userId] = p;
-    this.#publish({
+    this.publish({
       onlineUsers: Object.freeze(members.filter((p) => p.status !== 'offline')),
       userCount: batch.onlineCount,
       memberCount: batch.memberCount,
@@ -153,14 +108,9 @@ export class WatchedRoom {
   }
 
   #tell(changed: readonly UserPresence[], gone: readonly number[]): void {
-    for (const registration of [...this.#handlers]) {
+    this.eachHandler((registration) => {
       for (const presence of changed) safely(() => registration.handler(presence));
       for (const id of gone) safely(() => registration.onLeft?.(id));
-    }
-  }
-
-  #publish(view: RoomPresenceView): void {
-    this.#view = Object.freeze(view);
-    for (const listener of [...this.#listeners]) listener();
+    });
   }
 }
