@@ -2,6 +2,7 @@ import type { ReactElement, ReactNode } from 'react';
 
 /** What one line of the log shows, whether stored or still on its way. */
 export interface ShownMessage {
+  readonly senderId: number;
   readonly senderName: string;
   readonly content: string;
   readonly createdAt: Date;
@@ -35,8 +36,12 @@ export function MessageItem(props: {
   const classes = ['message', compact && 'compact', props.mine && 'mine', props.pending === true && 'pending'];
   return (
     <li className={classes.filter(Boolean).join(' ')}>
-      <div className="avatar" aria-hidden="true">
-        {compact ? '' : initials(message.senderName)}
+      <div
+        className="avatar"
+        aria-hidden="true"
+        style={compact ? undefined : { background: colourOf(message.senderId) }}
+      >
+        {compact ? '' : initial(message.senderName)}
       </div>
       <div className="message-body">
         <p className={compact ? 'message-meta sr-only' : 'message-meta'}>
@@ -83,8 +88,13 @@ export function excerpt(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-function initials(name: string): string {
-  const parts = name.trim().split(/\s+/);
-  const letters = parts.length > 1 ? `${parts[0]?.[0] ?? ''}${parts.at(-1)?.[0] ?? ''}` : name.slice(0, 2);
-  return letters.toUpperCase();
+function initial(name: string): string {
+  return (Array.from(name.trim())[0] ?? '?').toUpperCase();
+}
+
+/** Dark enough for white letters at 4.5:1 or more; each person keeps theirs. */
+const avatarColours = ['#4a6f8a', '#7b4a8a', '#2f6f4f', '#8a4a4a', '#4a5a8a', '#6b5a1f', '#1f6b6b', '#8a3f6b'];
+
+function colourOf(userId: number): string {
+  return avatarColours[userId % avatarColours.length] ?? '#4a6f8a';
 }

@@ -112,6 +112,7 @@ export function MessageLog(props: {
             <MessageItem
               key={message.id}
               message={{
+                senderId: message.senderId,
                 senderName: names(message.senderId),
                 content: message.content,
                 createdAt: message.createdAt,
@@ -174,6 +175,7 @@ function PendingLine(props: {
   return (
     <MessageItem
       message={{
+        senderId: me,
         senderName: props.names(me),
         content: pending.content,
         createdAt: pending.createdAt,

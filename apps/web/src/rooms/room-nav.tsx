@@ -1,6 +1,6 @@
 import type { ChatRoom } from '@streampod/client';
 import type { MouseEvent, ReactElement } from 'react';
-import { roomPath } from '../shell/use-room-route';
+import { roomPath } from '../routing/use-room-route';
 
 /**
  * The "Rooms" navigation: one link per room, named by the room's name alone (the unread count

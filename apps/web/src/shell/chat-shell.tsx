@@ -7,7 +7,7 @@ import { RoomNav } from '../rooms/room-nav';
 import { useRoomList } from '../rooms/use-room-list';
 import { useSession } from '../session/session-context';
 import { ConnectionBanner } from './connection-banner';
-import { useRoomRoute } from './use-room-route';
+import { useRoomRoute } from '../routing/use-room-route';
 
 /** The signed-in screen: rooms on the left, the open room in the middle, its members on the right. */
 export function ChatShell(): ReactElement {
