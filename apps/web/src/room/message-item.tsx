@@ -51,16 +51,15 @@ export function MessageItem(props: {
           </time>
         </p>
         {message.replyTo !== undefined && <ReplyQuote replyTo={message.replyTo} />}
-        <p className="message-text">{message.content}</p>
+        {/* The ticks sit at the end of the text, as in any messenger, not on a line of their own. */}
+        <p className="message-text">
+          <span>{message.content}</span>
+          {props.status !== undefined && <> {props.status}</>}
+        </p>
         {message.imageUrl !== undefined && (
           <img className="message-image" src={message.imageUrl} alt={`Image from ${message.senderName}`} />
         )}
-        {(props.status !== undefined || props.reactions !== undefined) && (
-          <div className="message-foot">
-            {props.reactions}
-            {props.status}
-          </div>
-        )}
+        {props.reactions}
       </div>
       {props.actions !== undefined && <div className="message-actions">{props.actions}</div>}
     </li>
