@@ -32,8 +32,23 @@ export const ChatMessage = z.object({
   mediaUrl: z.string().optional(),
   clientMessageId: z.string(),
   createdAt: z.date(),
+  /** Who reacted with what, emoji by emoji in the order first used (`chat.history` only). */
+  reactions: z.array(z.object({ emoji: z.string(), userIds: z.array(Id) })).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** `chat.receipts`: how far each member has read and received a room (message ids; null: nothing yet). */
+export const RoomReceipt = z.object({
+  userId: Id,
+  lastReadMessageId: Id.nullable(),
+  lastDeliveredMessageId: Id.nullable(),
+});
+export type RoomReceipt = z.infer<typeof RoomReceipt>;
+export const RoomReceiptList = z.array(RoomReceipt);
+
+/** A room of the caller's, by id. */
+export const RoomIdInput = z.object({ roomId: Id });
+export type RoomIdInput = z.infer<typeof RoomIdInput>;
 
 export const ChatMessageList = z.array(ChatMessage);
 export const ChatRoomList = z.array(ChatRoom);

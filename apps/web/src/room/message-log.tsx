@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRoomSnapshot, PendingMessage } from '@streampod/client';
+import type { ChatMessage, ChatRoomSnapshot, MessageReactions, PendingMessage } from '@streampod/client';
 import { useLayoutEffect, useRef, type ReactElement, type UIEvent } from 'react';
 import { MessageItem, type ShownMessage } from './message-item';
 import { deliveryOf, DeliveryTicks, PendingStatus } from './message-status';
@@ -128,7 +128,7 @@ export function MessageLog(props: {
               }
               reactions={
                 <ReactionBar
-                  reactions={chat.reactions[message.id]}
+                  reactions={chat.reactions[message.id] ?? storedReactions(message)}
                   me={me}
                   names={names}
                   onToggle={(emoji, removed) => actions.react(message.id, emoji, removed)}
@@ -187,4 +187,10 @@ function PendingLine(props: {
       status={<PendingStatus status={pending.status} onRetry={() => props.onRetry(pending.clientMessageId)} />}
     />
   );
+}
+
+/** An older page's reactions as the server stored them (the live view keeps its own page's). */
+function storedReactions(message: ChatMessage): MessageReactions | undefined {
+  if (message.reactions === undefined) return undefined;
+  return Object.fromEntries(message.reactions.map((r) => [r.emoji, r.userIds]));
 }

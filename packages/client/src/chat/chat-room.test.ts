@@ -195,6 +195,25 @@ describe('ChatRoomView', () => {
     }
   });
 
+  it('shows the stored receipts and reactions when a room is opened later (after a reload)', async ({ database }) => {
+    await using server = await startChatTestServer({ database });
+    await using t = await chatPair(server.url);
+    const first = await t.a.chat.sendMessage({ roomId: t.room.id, content: 'one', clientMessageId: 'r1' });
+    const second = await t.a.chat.sendMessage({ roomId: t.room.id, content: 'two', clientMessageId: 'r2' });
+    await t.b.chat.markRead({ roomId: t.room.id, messageId: first.id });
+    await t.b.chat.markDelivered({ roomId: t.room.id, messageId: second.id });
+    await t.b.chat.react({ messageId: first.id, emoji: '👍' });
+    const view = createChatRoom(t.a, t.room.id);
+    try {
+      const shown = await untilSnapshot(view, loaded);
+      expect(contents(shown)).toEqual(['one', 'two']);
+      expect(shown.receipts[t.bob.id]).toEqual({ readMessageId: first.id, deliveredMessageId: second.id });
+      expect(shown.reactions).toEqual({ [first.id]: { '👍': [t.bob.id] } });
+    } finally {
+      view.dispose();
+    }
+  });
+
   it('ends with every message exactly once when the client reconnects while the other user sends', async ({
     database,
   }) => {

@@ -5,7 +5,7 @@ import { DeliveryAcks } from './delivery-acks.js';
 import { isFinal, toError } from '../runtime/errors.js';
 import { insertMessage, mergeHistory, newest, toChatMessage } from './message-list.js';
 import { Outbox, type SendOptions, type SendRetryOptions } from './outbox.js';
-import { applyCursor, applyReaction } from './receipts.js';
+import { applyCursor, applyReaction, mergeCursors, storedReactions } from './receipts.js';
 import { TypingUsers } from './typing-users.js';
 import { loadingSnapshot, type ChatClient, type ChatRoomSnapshot } from './types.js';
 
@@ -186,11 +186,21 @@ export class ChatRoomView {
     if (this.#disposed) return;
     clearTimeout(this.#loadTimer);
     const generation = ++this.#loadGeneration;
-    this.#client.chat.history({ roomId: this.roomId, limit: this.#historyLimit }).then(
-      (page) => {
+    // Receipts and reactions as stored, so ticks and reactions survive a reload.
+    Promise.all([
+      this.#client.chat.history({ roomId: this.roomId, limit: this.#historyLimit }),
+      this.#client.chat.receipts({ roomId: this.roomId }),
+    ]).then(
+      ([page, cursors]) => {
         if (this.#disposed || generation !== this.#loadGeneration) return;
         this.#batch(() => {
-          this.#publish({ messages: mergeHistory(this.#snapshot.messages, page), isLoading: false, error: null });
+          this.#publish({
+            messages: mergeHistory(this.#snapshot.messages, page),
+            receipts: mergeCursors(this.#snapshot.receipts, cursors),
+            reactions: storedReactions(this.#snapshot.reactions, page),
+            isLoading: false,
+            error: null,
+          });
           for (const message of page)
             if (this.#me === undefined || message.senderId === this.#me) this.#outbox.settle(message);
         });

@@ -1,4 +1,4 @@
-import type { ChatStreamMessage } from '@streampod/protocol';
+import type { ChatMessage, ChatStreamMessage, RoomReceipt } from '@streampod/protocol';
 import type { MessageReactions, Receipt } from './types.js';
 
 type CursorEvent = Extract<ChatStreamMessage, { type: 'read' | 'delivered' }>;
@@ -36,4 +36,34 @@ export function applyReaction(reactions: Reactions, event: ReactionEvent): React
   if (Object.keys(next).length === 0) delete all[event.messageId];
   else all[event.messageId] = Object.freeze(next);
   return Object.freeze(all);
+}
+
+/** Receipts with the stored cursors (`chat.receipts`) folded in; cursors only go forward. */
+export function mergeCursors(receipts: Receipts, cursors: readonly RoomReceipt[]): Receipts {
+  let next = receipts;
+  for (const c of cursors) {
+    const base = { conversationId: 0, timestamp: new Date(0), senderId: c.userId };
+    if (c.lastDeliveredMessageId !== null)
+      next = applyCursor(next, { ...base, type: 'delivered', messageId: c.lastDeliveredMessageId }) ?? next;
+    if (c.lastReadMessageId !== null)
+      next = applyCursor(next, { ...base, type: 'read', messageId: c.lastReadMessageId }) ?? next;
+  }
+  return next;
+}
+
+/**
+ * Reactions with those of a history page as stored: the server's answer is the truth for
+ * the messages it lists (live events keep them current from there).
+ */
+export function storedReactions(reactions: Reactions, page: readonly ChatMessage[]): Reactions {
+  let all: Record<number, MessageReactions> | undefined;
+  for (const message of page) {
+    const stored = message.reactions ?? [];
+    if (stored.length === 0 && reactions[message.id] === undefined) continue;
+    all ??= { ...reactions };
+    if (stored.length === 0) delete all[message.id];
+    else
+      all[message.id] = Object.freeze(Object.fromEntries(stored.map((r) => [r.emoji, Object.freeze([...r.userIds])])));
+  }
+  return all === undefined ? reactions : Object.freeze(all);
 }

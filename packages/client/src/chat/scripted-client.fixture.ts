@@ -79,6 +79,7 @@ export function scriptedClient() {
         historyCalls.push(input.roomId);
         return Promise.resolve(pages.get(input.roomId)?.shift() ?? []);
       },
+      receipts: () => Promise.resolve([]),
       markDelivered: (input: { messageId: number }) => {
         delivered.push(input.messageId);
         return Promise.resolve();

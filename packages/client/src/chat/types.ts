@@ -45,9 +45,9 @@ export interface ChatRoomSnapshot {
   readonly typingUserIds: readonly number[];
   /** Their display names, in the same order: ready for `formatTyping`. */
   readonly typingNames: readonly string[];
-  /** By user id: how far each member has read and received (from receipts seen while open). */
+  /** By user id: how far each member has read and received (as stored when loaded, then live). */
   readonly receipts: Readonly<Record<number, Receipt>>;
-  /** By message id: its reactions (from reactions seen while open). */
+  /** By message id: its reactions (as stored for the loaded page, then live). */
   readonly reactions: Readonly<Record<number, MessageReactions>>;
   /** True until the first page of history has arrived (or failed). */
   readonly isLoading: boolean;

@@ -29,6 +29,8 @@ export interface StreampodApi {
     markRead: CallProcedure<'mutation', Input<typeof S.MessageCursorInput>, void>;
     /** Adds (or with removed, removes) a reaction. */
     react: CallProcedure<'mutation', Input<typeof S.ReactInput>, void>;
+    /** How far each member has read and received the room (read and delivered ticks after a reload). */
+    receipts: CallProcedure<'query', Input<typeof S.RoomIdInput>, Output<typeof S.RoomReceiptList>>;
     /** Stores, then broadcasts; the same clientMessageId again returns the stored message. */
     sendMessage: CallProcedure<'mutation', Input<typeof S.SendMessageInput>, Output<typeof S.ChatMessage>>;
     /** Typing (from any connection) or muting a room (on this connection's open `chat.stream`s). */
@@ -75,6 +77,7 @@ export const apiManifest = {
     markDelivered: { kind: 'mutation', tracked: false },
     markRead: { kind: 'mutation', tracked: false },
     react: { kind: 'mutation', tracked: false },
+    receipts: { kind: 'query', tracked: false },
     sendMessage: { kind: 'mutation', tracked: false },
     sendStreamMessage: { kind: 'mutation', tracked: false },
     stream: { kind: 'subscription', tracked: true },

@@ -15,7 +15,7 @@ import { fail, type FanoutBus, type Logger } from '@streampod/framework';
 import { KeyedQueue } from '../util/keyed-queue.js';
 import type { DB } from '../db/index.js';
 import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
-import { ChatRepository, UnknownUsersError } from './chat-repository.js';
+import { ChatRepository, UnknownUsersError, type RoomCursor } from './chat-repository.js';
 import { ChatInputError, MessageRepository, type StoredMessage } from './message-repository.js';
 import { decodePosition } from './stream-position.js';
 import type { TypingExpiry, TypingStore } from './typing-store.js';
@@ -185,6 +185,12 @@ export class ChatService {
       this.#log.warn({ err: error }, 'chat: ending typing failed'),
     );
     return stored.message;
+  }
+
+  /** How far each member has read and received the room (members with no cursor yet left out). */
+  async receipts(userId: number, input: { roomId: number }): Promise<RoomCursor[]> {
+    await this.requireMember(input.roomId, userId);
+    return this.repo.cursors(input.roomId);
   }
 
   async markCursor(userId: number, input: MessageCursorInput & { kind: 'read' | 'delivered' }): Promise<void> {

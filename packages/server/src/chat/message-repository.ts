@@ -230,7 +230,33 @@ export class MessageRepository {
       .limit(input.limit);
     if (input.beforeMessageId !== undefined) query = query.where('id', '<', input.beforeMessageId);
     const rows = await query.execute();
-    return rows.reverse().map((r) => toStored(r).message);
+    const messages = rows.reverse().map((r) => toStored(r).message);
+    if (messages.length === 0) return messages;
+    const reactions = await this.#db
+      .selectFrom('reactions')
+      .select(['messageId', 'emoji', 'userId'])
+      .where(
+        'messageId',
+        'in',
+        messages.map((m) => m.id),
+      )
+      .orderBy('createdAt')
+      .orderBy('userId')
+      .execute();
+    const byMessage = new Map<number, Map<string, number[]>>();
+    for (const r of reactions) {
+      let emojis = byMessage.get(r.messageId);
+      if (emojis === undefined) byMessage.set(r.messageId, (emojis = new Map<string, number[]>()));
+      let users = emojis.get(r.emoji);
+      if (users === undefined) emojis.set(r.emoji, (users = []));
+      users.push(r.userId);
+    }
+    return messages.map((m) => {
+      const emojis = byMessage.get(m.id);
+      return emojis === undefined
+        ? m
+        : { ...m, reactions: [...emojis].map(([emoji, userIds]) => ({ emoji, userIds })) };
+    });
   }
 
   /** A room's messages with `afterSeq < seq ≤ uptoSeq` (no upper bound when absent), in order, at most `limit`. */

@@ -12,6 +12,8 @@ import {
   LeaveRoomInput,
   MessageCursorInput,
   ReactInput,
+  RoomIdInput,
+  RoomReceiptList,
   SendMessageInput,
 } from '@streampod/protocol';
 import { z } from 'zod';
@@ -77,6 +79,15 @@ export class ChatEndpoint extends sp.Endpoint {
   history = this.query(
     { input: HistoryInput, output: ChatMessageList, description: 'A page of a room, newest last.' },
     (session, input) => session.services.chat.history(session.userId, input),
+  );
+
+  receipts = this.query(
+    {
+      input: RoomIdInput,
+      output: RoomReceiptList,
+      description: 'How far each member has read and received the room (read and delivered ticks after a reload).',
+    },
+    (session, input) => session.services.chat.receipts(session.userId, input),
   );
 
   markDelivered = this.mutation(

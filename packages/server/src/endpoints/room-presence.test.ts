@@ -1,5 +1,5 @@
 import { failureOf, stockHttpClient } from '@streampod/framework/testing';
-import type { RoomPresence } from '@streampod/protocol';
+import type { ChatMessage, RoomPresence } from '@streampod/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
@@ -242,7 +242,7 @@ describe('chat.leaveRoom', () => {
   });
 });
 
-describe('users.get, users.find and unread counts', () => {
+describe('what a client reads back after a reload: users, unread counts, receipts, reactions', () => {
   it('finds users by username to invite, and names room mates only', async () => {
     const { alice, bob, a, room } = await roomOfThree();
     await using _a = a;
@@ -273,5 +273,35 @@ describe('users.get, users.find and unread counts', () => {
     expect(await unread()).toMatchObject({ unreadCount: 3, lastReadMessageId: null });
     await b.mutation('chat.markRead', { roomId: room.id, messageId: two.id });
     expect(await unread()).toMatchObject({ unreadCount: 1, lastReadMessageId: two.id });
+  });
+
+  it('gives every member’s read and delivered cursors, and each history message’s reactions', async () => {
+    const { alice, bob, a, room } = await roomOfThree();
+    await using _a = a;
+    await using b = await connectDevice(server, bob.token);
+    const first = await send(a, room.id, 'one');
+    const second = await send(a, room.id, 'two');
+    await b.mutation('chat.markRead', { roomId: room.id, messageId: first.id });
+    await b.mutation('chat.markDelivered', { roomId: room.id, messageId: second.id });
+    await b.mutation('chat.react', { messageId: first.id, emoji: '👍' });
+    await a.mutation('chat.react', { messageId: first.id, emoji: '👍' });
+    await a.mutation('chat.react', { messageId: first.id, emoji: '🎉' });
+    expect(await a.query('chat.receipts', { roomId: room.id })).toEqual([
+      { userId: bob.id, lastReadMessageId: first.id, lastDeliveredMessageId: second.id },
+    ]);
+    const history = (await a.query('chat.history', { roomId: room.id })) as ChatMessage[];
+    expect(history.map((m) => [m.content, m.reactions])).toEqual([
+      [
+        'one',
+        [
+          { emoji: '👍', userIds: [bob.id, alice.id] },
+          { emoji: '🎉', userIds: [alice.id] },
+        ],
+      ],
+      ['two', undefined],
+    ]);
+    const eve = await registerUser(server, 'eve');
+    await using e = await connectDevice(server, eve.token);
+    expect(await failureOf(e.query('chat.receipts', { roomId: room.id }))).toMatchObject({ code: 'FORBIDDEN' });
   });
 });
