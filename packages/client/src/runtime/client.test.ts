@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import {
   CounterEndpoint,
   FreezableProxy,
@@ -43,6 +44,24 @@ describe('a client for any generated API', () => {
     await client.close();
     expect(client.connectionState).toBe('closed');
     expect(states.entries).toEqual(['connected', 'reconnecting', 'connected', 'closed']);
+  });
+
+  it('reports reconnecting when the server cannot be reached at first, and connects once it can', async () => {
+    const nothing = createServer();
+    await new Promise<void>((resolve) => nothing.listen(0, '127.0.0.1', resolve));
+    const deadPort = (nothing.address() as AddressInfo).port;
+    await new Promise((resolve) => nothing.close(resolve));
+    await using proxy = await FreezableProxy.start(deadPort);
+    const client = probeClient(`http://127.0.0.1:${proxy.port}`);
+    const states = new Recorder<ConnectionState>();
+    client.onConnectionChange(() => states.push(client.connectionState));
+    const answer = client.counter.add({ a: 2, b: 2 });
+    await states.untilCount('reconnecting');
+    proxy.retarget(Number(new URL(server.url).port));
+    expect(await answer).toBe(4);
+    await states.untilCount('connected');
+    expect(states.entries.slice(0, 1)).toEqual(['reconnecting']);
+    await client.close();
   });
 
   it('iterates a stream with for await, and breaking out closes it on the server', async () => {

@@ -39,8 +39,9 @@ export type ApiMethods<TApi> = {
 };
 
 /**
- * Where the client's connection stands: `connecting` before it first opened, `connected`,
- * `reconnecting` after it dropped (it comes back by itself), `closed` after `close()`.
+ * Where the client's connection stands: `connecting` before its first attempt ended,
+ * `connected`, `reconnecting` after it dropped or a first attempt failed (it keeps trying
+ * by itself), `closed` after `close()`.
  */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -144,7 +145,8 @@ export function createApiClient<TApi>(manifest: ApiManifest, opts: ApiClientOpti
       WebSocket: WebSocketClass,
       // A replaced connection's events are history.
       onOpen: () => live && setState('connected'),
-      onClose: () => live && state === 'connected' && setState('reconnecting'),
+      // A first attempt that fails counts too: the server is unreachable, and the client keeps trying.
+      onClose: () => live && state !== 'reconnecting' && setState('reconnecting'),
     });
     const calls =
       opts.calls === 'http'
