@@ -238,6 +238,16 @@ describe('the chat app, two people in two browsers', () => {
     await shows(member(alice, 'Bob'), 'online');
   });
 
+  it('shows Bob a room Alice adds him to as soon as its first message comes, without a reload', async () => {
+    await createRoom(alice, 'Launch', 'bob');
+    await send(alice, 'welcome aboard');
+    await shows(message(alice, 'welcome aboard'), /Sent|Delivered/);
+    const launch = rooms(bob).getByRole('link', { name: 'Launch', exact: true });
+    await launch.waitFor(SEE);
+    await launch.click();
+    await message(bob, 'welcome aboard').waitFor(SEE);
+  });
+
   it("turns Bob's dot grey with when he was last seen when he closes the app", async () => {
     await bob.context().close();
     await shows(member(alice, 'Bob'), /offline, last seen just now/);

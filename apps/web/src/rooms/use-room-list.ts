@@ -17,10 +17,10 @@ export interface RoomList {
 /** How long a burst of messages in other rooms is waited out before the counts are asked for. */
 const REFRESH_DEBOUNCE_MS = 300;
 /**
- * Being added to a room by someone else shows up here by polling: `chat.stream` carries the
- * new room's events, but the client's stream hub hands them only to rooms someone listens to.
+ * Being added to a room shows up with the room's first message (the chat stream carries
+ * it); a room added to in silence, by the next poll.
  */
-const POLL_MS = 20_000;
+const POLL_MS = 60_000;
 
 /**
  * The room list and its unread counts. The server keeps the counts (`chat.listRooms`
@@ -66,22 +66,23 @@ export function useRoomList(session: Session, openRoomId: number | null): RoomLi
     };
   }, [client, load]);
 
-  // One listener per room on the client's shared chat stream (no extra subscription).
-  const roomKey = rooms?.map((room) => room.id).join(',') ?? '';
+  // Every room's events on the client's shared chat stream (no extra subscription): a message
+  // from someone else in a room not open moves its badge; one in a room not listed yet means
+  // we were added to it.
+  const roomsRef = useRef(rooms);
   useEffect(() => {
-    if (roomKey === '') return;
-    const hub = getChatStreamHub(client);
-    const stops = roomKey.split(',').map((id) =>
-      hub.listen(Number(id), {
-        onEvent: (event) => {
-          if (event.type === 'message' && event.senderId !== me.id && event.conversationId !== openRef.current)
-            refreshSoon();
-        },
-        onResync: () => undefined, // the list asks for counts itself on reconnect
+    roomsRef.current = rooms;
+  }, [rooms]);
+  useEffect(
+    () =>
+      getChatStreamHub(client).listenAll((event) => {
+        if (event.type !== 'message') return;
+        const known = roomsRef.current?.some((room) => room.id === event.conversationId) ?? true;
+        if (!known) load();
+        else if (event.senderId !== me.id && event.conversationId !== openRef.current) refreshSoon();
       }),
-    );
-    return () => stops.forEach((stop) => stop());
-  }, [client, me.id, roomKey, refreshSoon]);
+    [client, me.id, load, refreshSoon],
+  );
 
   const shown = useMemo(
     () =>

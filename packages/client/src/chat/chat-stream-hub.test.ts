@@ -40,6 +40,21 @@ describe('ChatStreamHub', () => {
     again.dispose();
   });
 
+  it('listenAll hears every room, rooms nobody follows yet included, and keeps the stream open', async () => {
+    const { client, streams } = scriptedClient();
+    const hub = getChatStreamHub(client);
+    const heard: number[] = [];
+    const stop = hub.listenAll((event) => heard.push(event.conversationId));
+    expect(streams).toHaveLength(1);
+    streams[0]?.handlers.onStarted?.();
+    streams[0]?.emit(5, messageEvent(5, 10));
+    streams[0]?.emit(6, messageEvent(6, 99));
+    expect(heard).toEqual([10, 99]);
+    stop();
+    await flush();
+    expect(streams[0]?.stopped).toBe(true);
+  });
+
   it('reloads every room on gapBefore, dropping what is older than the fresh page', async () => {
     const { client, streams, pages, historyCalls } = scriptedClient();
     pages.set(10, [

@@ -27,6 +27,7 @@ export class ChatStreamHub {
   readonly #client: ChatClient;
   readonly #rooms = new Map<number, Set<RoomStreamListener>>();
   readonly #sendListeners = new Map<number, Set<() => void>>();
+  readonly #everyEvent = new Set<(event: ChatStreamMessage) => void>();
   readonly #refs = new RefCount(
     () => {
       if (!this.#started && this.#stop === undefined && !this.#retrier.pending) this.#open();
@@ -71,6 +72,20 @@ export class ChatStreamHub {
     return () => {
       listeners.delete(listener);
       if (listeners.size === 0 && this.#rooms.get(roomId) === listeners) this.#rooms.delete(roomId);
+      release();
+    };
+  }
+
+  /**
+   * Hears every event of every room, rooms not followed yet included (a room list learns of
+   * a room it was added to from its first message). Returns the function that stops it.
+   */
+  listenAll(listener: (event: ChatStreamMessage) => void): () => void {
+    const entry = (event: ChatStreamMessage) => listener(event);
+    this.#everyEvent.add(entry);
+    const release = this.retain();
+    return () => {
+      this.#everyEvent.delete(entry);
       release();
     };
   }
@@ -139,6 +154,7 @@ export class ChatStreamHub {
   #dispatch(event: ChatStreamMessage): void {
     if (event.type === 'message') this.#sawMessage = true;
     for (const listener of [...(this.#rooms.get(event.conversationId) ?? [])]) listener.onEvent(event);
+    for (const listener of [...this.#everyEvent]) listener(event);
     // Missed messages were skipped, of any room: every room reloads its latest page.
     if (event.type === 'message' && event.gapBefore === true) this.#everyRoom((l) => l.onResync());
   }
