@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, idList } from './common.js';
+import { Id, idList, Text, wellFormed } from './common.js';
 import { limits, utf8Length } from './limits.js';
 import { PresenceStatus } from './presence.js';
 
@@ -53,7 +53,7 @@ export type RoomIdInput = z.infer<typeof RoomIdInput>;
 export const ChatMessageList = z.array(ChatMessage);
 export const ChatRoomList = z.array(ChatRoom);
 
-const RoomName = z.string().trim().min(1).max(100);
+const RoomName = Text.trim().min(1).max(100);
 const MemberIds = idList(1000);
 
 export const CreateRoomInput = z.object({ name: RoomName, memberIds: MemberIds });
@@ -67,24 +67,18 @@ export const AddMembersInput = z.object({ roomId: Id, userIds: MemberIds.min(1) 
 export type AddMembersInput = z.infer<typeof AddMembersInput>;
 
 /** Message text: non-empty, at most 16 KiB of UTF-8. */
-export const MessageContent = z
-  .string()
-  .min(1)
-  .refine((s) => utf8Length(s) <= limits.maxContentBytes, {
-    error: `content is longer than ${limits.maxContentBytes} bytes`,
-  });
+export const MessageContent = Text.min(1).refine((s) => utf8Length(s) <= limits.maxContentBytes, {
+  error: `content is longer than ${limits.maxContentBytes} bytes`,
+});
 
 export const SendMessageInput = z.object({
   roomId: Id,
   content: MessageContent,
   /** Chosen by the sender; a retry with the same id returns the stored message. */
-  clientMessageId: z.string().min(1).max(64),
+  clientMessageId: Text.min(1).max(64),
   messageType: ContentType.optional(),
   replyToMessageId: Id.optional(),
-  mediaUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .optional(),
+  mediaUrl: wellFormed(z.url({ protocol: /^https?$/ }).max(2048)).optional(),
 });
 export type SendMessageInput = z.infer<typeof SendMessageInput>;
 
@@ -100,13 +94,13 @@ export type MessageCursorInput = z.infer<typeof MessageCursorInput>;
 
 export const ReactInput = z.object({
   messageId: Id,
-  emoji: z.string().min(1).max(32),
+  emoji: Text.min(1).max(32),
   removed: z.boolean().optional(),
 });
 export type ReactInput = z.infer<typeof ReactInput>;
 
 /** `chat.stream` input; tRPC clients fill `lastEventId` in by themselves on reconnect (a stream position: see the server's `stream-position.ts`). */
-export const ChatStreamInput = z.object({ lastEventId: z.string().max(16_384).nullish() }).optional();
+export const ChatStreamInput = z.object({ lastEventId: Text.max(16_384).nullish() }).optional();
 export type ChatStreamInput = z.infer<typeof ChatStreamInput>;
 
 const base = { conversationId: Id, timestamp: z.date() };

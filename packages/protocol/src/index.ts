@@ -1,5 +1,5 @@
 export { limits, utf8Length } from './limits.js';
-export { Id, idList } from './common.js';
+export { Id, idList, Text, wellFormed } from './common.js';
 export {
   ChatUser,
   ChatUserList,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, idList } from './common.js';
+import { Id, idList, Text } from './common.js';
 
 /** A user as every other user may see them. */
 export const ChatUser = z.object({
@@ -18,18 +18,18 @@ export const Username = z
   .max(32)
   .regex(/^[A-Za-z0-9_.-]+$/, { error: 'only letters, digits, "_", "." and "-"' });
 
-export const Password = z.string().min(8).max(256);
+export const Password = Text.min(8).max(256);
 
 export const RegisterInput = z.object({
   username: Username,
   password: Password,
-  displayName: z.string().trim().min(1).max(64).optional(),
+  displayName: Text.trim().min(1).max(64).optional(),
 });
 export type RegisterInput = z.infer<typeof RegisterInput>;
 
 export const LoginInput = z.object({
-  username: z.string().min(1).max(32),
-  password: z.string().min(1).max(256),
+  username: Text.min(1).max(32),
+  password: Text.min(1).max(256),
 });
 export type LoginInput = z.infer<typeof LoginInput>;
 
@@ -45,5 +45,5 @@ export const GetUsersInput = z.object({ userIds: idList(1000) });
 export type GetUsersInput = z.infer<typeof GetUsersInput>;
 
 /** `users.find`: users by username (any case), to add them to a room. */
-export const FindUsersInput = z.object({ usernames: z.array(z.string().min(1).max(32)).max(100) });
+export const FindUsersInput = z.object({ usernames: z.array(Text.min(1).max(32)).max(100) });
 export type FindUsersInput = z.infer<typeof FindUsersInput>;
