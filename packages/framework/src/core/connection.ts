@@ -9,6 +9,8 @@ export interface UserLike {
 export interface Credentials<TUser extends UserLike = UserLike> {
   readonly user: TUser;
   readonly expiresAt: number;
+  /** The token's own id, so that signing one token out closes its connections only. */
+  readonly tokenId?: string;
 }
 
 /** What a transport hands the core for one client. The core never sees `ws` itself. */

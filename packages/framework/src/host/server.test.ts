@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fail } from '../core/errors.js';
 import { failureOf } from '../testing/failure.js';
-import { CounterEndpoint, startProbeServer } from '../testing/probe-app.js';
+import { authenticateProbe, CounterEndpoint, startProbeServer } from '../testing/probe-app.js';
 import { RawWsClient } from '../testing/raw-ws.js';
 import { Recorder } from '../testing/recorder.js';
 import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
@@ -104,12 +104,55 @@ describe('connections by user', () => {
     expect(test.server.connectionsOf('alice').map((c) => c.user?.name)).toEqual(['user alice', 'user alice']);
     expect(test.server.connectionsOf('nobody')).toEqual([]);
 
-    expect(test.server.disconnectUser('alice', 4001, 'token revoked')).toBe(2);
+    expect(test.server.disconnectUser('alice', { code: 4001, reason: 'token revoked' })).toBe(2);
     for (const raw of [aliceOne, aliceTwo])
       void raw.closed.then(({ code, reason }) => closes.push(`${code} ${reason}`));
     await closes.untilCount('4001 token revoked', 2);
     bob.send({ id: 2, method: 'query', params: { path: 'counter.whoami' } });
     expect(await bob.frame(2)).toEqual({ id: 2, result: { type: 'data', data: { json: 'hello, user bob' } } });
+  });
+});
+
+describe('tokens that end', () => {
+  it('closes a WebSocket within a second of its token expiring (4001), and only its own', async () => {
+    const signedAt = Date.now();
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      // `short:<id>` expires 300 ms after it is checked.
+      authenticate: (token) =>
+        token.startsWith('short:')
+          ? Promise.resolve({ user: { id: token.slice(6), name: 'short' }, expiresAt: Date.now() + 300, tokenId: 't1' })
+          : authenticateProbe(token),
+    });
+    const short = await RawWsClient.connect(test.wsUrl, 'short:erin');
+    await using long = await RawWsClient.connect(test.wsUrl, 'token:frank');
+    for (const raw of [short, long]) {
+      raw.send({ id: 1, method: 'query', params: { path: 'counter.whoami' } });
+      await raw.frame(1);
+    }
+    expect(await short.closed).toEqual({ code: 4001, reason: 'token expired' });
+    expect(Date.now() - signedAt).toBeLessThan(300 + 1_000);
+    long.send({ id: 2, method: 'query', params: { path: 'counter.whoami' } });
+    expect(await long.frame(2)).toEqual({ id: 2, result: { type: 'data', data: { json: 'hello, user frank' } } });
+  });
+
+  it('disconnects the connections of one token of a user, by its id', async () => {
+    let n = 0;
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      authenticate: (token) =>
+        Promise.resolve({ user: { id: token, name: token }, expiresAt: Date.now() + 60_000, tokenId: `t${++n}` }),
+    });
+    const first = await RawWsClient.connect(test.wsUrl, 'gina');
+    await using second = await RawWsClient.connect(test.wsUrl, 'gina');
+    for (const raw of [first, second]) {
+      raw.send({ id: 1, method: 'query', params: { path: 'counter.whoami' } });
+      await raw.frame(1);
+    }
+    expect(test.server.disconnectUser('gina', { only: (c) => c.tokenId === 't1' })).toBe(1);
+    expect(await first.closed).toEqual({ code: 4001, reason: 'signed out' });
+    second.send({ id: 2, method: 'query', params: { path: 'counter.whoami' } });
+    expect(await second.frame(2)).toEqual({ id: 2, result: { type: 'data', data: { json: 'hello, gina' } } });
   });
 });
 

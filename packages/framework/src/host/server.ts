@@ -129,6 +129,13 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   readonly #rpcHost: WsRpcHost;
   readonly #closeLive = (live: LiveConnection) => void this.#closeConnection(live);
   #stopping: Promise<void> | undefined;
+  /**
+   * WebSocket connections by the step (of `EXPIRY_STEP_MS`) their token expires in, looked at
+   * every step (only the steps that passed): no stream outlives its token by a second.
+   */
+  readonly #expiring = new Map<number, Set<LiveConnection>>();
+  #expiryCheckedUpTo = Math.floor(Date.now() / EXPIRY_STEP_MS);
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   /** @internal use `sp.server(options)` */
   constructor(opts: StreampodServerOptions<TCtx> & { trpc: ReturnType<typeof createTrpc>; maxFrameBytes: number }) {
@@ -211,8 +218,22 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
    * Closes every WebSocket of a user with `code` (their token was revoked, say): their
    * streams end, their hooks run, and the client sees why.
    */
-  disconnectUser(userId: TCtx['user']['id'], code = 4001, reason = 'signed out'): number {
-    const lives = [...(this.#byUser.get(userId) ?? [])];
+  disconnectUser(
+    userId: TCtx['user']['id'],
+    opts: {
+      /** @default 4001 */
+      code?: number;
+      /** @default 'signed out' */
+      reason?: string;
+      /** Only the connections whose credentials pass (one token's, say). @default all */
+      only?: (credentials: Credentials<TCtx['user']>) => boolean;
+    } = {},
+  ): number {
+    const { code = 4001, reason = 'signed out', only = () => true } = opts;
+    const lives = [...(this.#byUser.get(userId) ?? [])].filter((live) => {
+      const credentials = live.connection.credentials as Credentials<TCtx['user']> | null;
+      return credentials !== null && only(credentials);
+    });
     for (const live of lives) live.connection.socket?.close(code, reason);
     return lives.length;
   }
@@ -266,6 +287,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     await Promise.all(this.#closing);
     await this.#ws.closeAll(1001, 'server shutting down', this.#opts.shutdownGraceMs ?? 2_000);
     this.#ws.dispose();
+    clearInterval(this.#expiryTimer);
     this.#http.closeAllConnections();
     await httpClosed;
     this.#state = 'stopped';
@@ -301,6 +323,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         let mine = this.#byUser.get(user.id);
         if (mine === undefined) this.#byUser.set(user.id, (mine = new Set()));
         mine.add(live);
+        this.#expireLater(live);
       }
       live.opened = Promise.resolve()
         .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
@@ -322,6 +345,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       const mine = this.#byUser.get(owner.id);
       mine?.delete(live);
       if (mine?.size === 0) this.#byUser.delete(owner.id);
+      const step = expiryStep(live.connection.credentials);
+      const bucket = this.#expiring.get(step);
+      bucket?.delete(live);
+      if (bucket?.size === 0) this.#expiring.delete(step);
     }
     const closed = (async () => {
       await live.rpc.close();
@@ -337,6 +364,29 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     this.#closing.add(closed);
     void closed.finally(() => this.#closing.delete(closed));
     return closed;
+  }
+
+  #expireLater(live: LiveConnection): void {
+    const step = expiryStep(live.connection.credentials);
+    let bucket = this.#expiring.get(step);
+    if (bucket === undefined) this.#expiring.set(step, (bucket = new Set()));
+    bucket.add(live);
+    if (this.#expiryTimer === undefined) {
+      this.#expiryTimer = setInterval(() => this.#closeExpired(), EXPIRY_STEP_MS);
+      this.#expiryTimer.unref();
+    }
+  }
+
+  /** Closes the connections whose token expired since the last look (4001: the client signs in again). */
+  #closeExpired(): void {
+    const now = Math.floor(Date.now() / EXPIRY_STEP_MS);
+    for (let step = this.#expiryCheckedUpTo; step <= now; step++) {
+      const bucket = this.#expiring.get(step);
+      if (bucket === undefined) continue;
+      this.#expiring.delete(step);
+      for (const live of bucket) live.connection.socket?.close(4001, 'token expired');
+    }
+    this.#expiryCheckedUpTo = now + 1;
   }
 
   async #authenticate(token: string): Promise<Credentials<TCtx['user']> | null> {
@@ -360,4 +410,12 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     if (error.code === 'INTERNAL_SERVER_ERROR') this.log.error({ err: error.cause ?? error, path }, error.message);
     else this.log.debug({ code: error.code, path }, error.message);
   }
+}
+
+/** How often tokens that ran out are looked for: a connection outlives its token by at most two steps. */
+const EXPIRY_STEP_MS = 250;
+
+/** The step a connection's token expires in (rounded up: never closed early). */
+function expiryStep(credentials: Credentials | null): number {
+  return credentials === null ? 0 : Math.ceil(credentials.expiresAt / EXPIRY_STEP_MS);
 }
