@@ -3,6 +3,7 @@ export { Id, idList, Text, wellFormed } from './common.js';
 export {
   ChatUser,
   ChatUserList,
+  ChangePasswordInput,
   GetUsersInput,
   FindUsersInput,
   Username,

@@ -33,6 +33,10 @@ export const LoginInput = z.object({
 });
 export type LoginInput = z.infer<typeof LoginInput>;
 
+/** `auth.changePassword`: the current password, and the new one (every other token ends). */
+export const ChangePasswordInput = z.object({ currentPassword: Text.min(1).max(256), newPassword: Password });
+export type ChangePasswordInput = z.infer<typeof ChangePasswordInput>;
+
 /** What `auth.register` and `auth.login` return: a bearer token and its user. */
 export const AuthResult = z.object({ token: z.string(), user: ChatUser });
 export type AuthResult = z.infer<typeof AuthResult>;

@@ -41,6 +41,7 @@ async function presenceServer(batchMs: number) {
   const log = createLogger({ level: 'silent' });
   const tokens = new TokenService({ secret: new Uint8Array(32) });
   let count = 0;
+  let created = 0;
   let want = Infinity;
   let wake: (() => void) | undefined;
   const { server, close } = await createChatApp({
@@ -61,7 +62,19 @@ async function presenceServer(batchMs: number) {
   });
   return {
     server,
-    token: (id: number) => tokens.issue({ id, username: `u${id}` }),
+    /** A token for user `id`, whose row (and every row below it) is made first: a token needs its user. */
+    token: async (id: number) => {
+      if (id > created) {
+        const rows = Array.from({ length: id - created }, (_, i) => {
+          const name = `u${created + i + 1}`;
+          return { username: name, usernameKey: name, displayName: name, passwordHash: '-' };
+        });
+        // A fresh database numbers its users from 1, in order.
+        await database.db.insertInto('users').values(rows).execute();
+        created = id;
+      }
+      return tokens.issue({ id, username: `u${id}` });
+    },
     /** A connection on `socket` that signs in with `token`. */
     signIn: (token: string, socket: TransportSocket) => {
       const rpc = server.acceptSocket(socket, { remoteAddress: '127.0.0.1', connectionParams: true });

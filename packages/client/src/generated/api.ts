@@ -7,8 +7,14 @@ import type { CallProcedure, StreamProcedure } from '../runtime/index.js';
 /** Every procedure of the server, by endpoint and method. */
 export interface StreampodApi {
   auth: {
+    /** Sets a new password; every other token of the caller ends. Returns a fresh token for this client. */
+    changePassword: CallProcedure<'mutation', Input<typeof S.ChangePasswordInput>, Output<typeof S.AuthResult>>;
     /** Signs in with username and password. */
     login: CallProcedure<'mutation', Input<typeof S.LoginInput>, Output<typeof S.AuthResult>>;
+    /** Signs this call's token out: its connections close on every node. */
+    logout: CallProcedure<'mutation', void, void>;
+    /** Signs every token of the caller's out, this one included, on every node. */
+    logoutEverywhere: CallProcedure<'mutation', void, void>;
     /** Creates an account and signs it in. */
     register: CallProcedure<'mutation', Input<typeof S.RegisterInput>, Output<typeof S.AuthResult>>;
   };
@@ -65,7 +71,10 @@ export interface StreampodApi {
 /** Procedure kinds at run time: how the client calls each one. */
 export const apiManifest = {
   auth: {
+    changePassword: { kind: 'mutation', tracked: false },
     login: { kind: 'mutation', tracked: false },
+    logout: { kind: 'mutation', tracked: false },
+    logoutEverywhere: { kind: 'mutation', tracked: false },
     register: { kind: 'mutation', tracked: false },
   },
   chat: {

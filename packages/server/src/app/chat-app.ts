@@ -1,4 +1,5 @@
 import type { ServerHooks, StreampodServer, StreampodServerOptions } from '@streampod/framework';
+import { AuthService } from '../auth/auth-service.js';
 import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
 import { appEndpoints } from './endpoints.js';
 import { createAppServices, type AppServicesOptions } from './services.js';
@@ -33,15 +34,20 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
     ...settings,
     endpoints: appEndpoints,
     services: app.services,
-    authenticate: (token) => opts.tokens.verify(token),
+    authenticate: (token) => app.services.auth.verify(token),
     hooks: wrap === undefined ? app.hooks : wrap(app.hooks),
     logger: opts.log,
     health: app.health,
   });
+  // A token signed out on any node closes its connections here too.
+  const stopRevocations = await app.services.auth.onRevoked((revocation) =>
+    server.disconnectUser(revocation.userId, { only: (credentials) => AuthService.ends(revocation, credentials) }),
+  );
   return {
     server,
     services: app.services,
     close: async () => {
+      stopRevocations();
       await server.close();
       await app.close();
     },

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { loadInstallation } from '../auth/auth-service.js';
 import { loadAuthSecret } from '../auth/secret.js';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
@@ -44,6 +45,8 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       // Several nodes share a generated secret through the database.
       secret: await loadAuthSecret(config.AUTH_SECRET, dataDir, redis === undefined ? undefined : database.db),
       ttlSeconds: config.TOKEN_TTL_SECONDS,
+      // A token names its installation: another one's is refused even under the same AUTH_SECRET.
+      installation: await loadInstallation(database.db),
     });
     const webDir = config.WEB_DIR === undefined ? undefined : resolve(config.WEB_DIR);
     const nodeId = `${

@@ -1,5 +1,6 @@
 import { MemoryFanoutBus, type FanoutBus, type Logger, type ServerHooks } from '@streampod/framework';
 import type { Kysely } from 'kysely';
+import { AuthService } from '../auth/auth-service.js';
 import type { TokenService } from '../auth/tokens.js';
 import { ChatService } from '../chat/chat-service.js';
 import { MemoryTypingStore } from '../chat/memory-typing-store.js';
@@ -118,7 +119,15 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
   // Redis may have lost this node's devices while it was away (or restarted empty).
   const stopReconnect = redis?.onReconnect(() => presence.resync());
   return {
-    services: { db: opts.db, tokens: opts.tokens, presence, chat, membership, roomPresence },
+    services: {
+      db: opts.db,
+      tokens: opts.tokens,
+      auth: new AuthService({ tokens: opts.tokens, db: opts.db, bus, log: opts.log }),
+      presence,
+      chat,
+      membership,
+      roomPresence,
+    },
     hooks: {
       onConnectionOpen: (connection) => presence.connectionOpened(connection),
       onConnectionClose: (connection) => presence.connectionClosed(connection),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Credentials } from '@streampod/framework';
 
@@ -5,6 +6,8 @@ import type { Credentials } from '@streampod/framework';
 export interface AuthenticatedUser {
   readonly id: number;
   readonly username: string;
+  /** The user's token epoch when the token was issued: a newer one voids it. */
+  readonly epoch: number;
 }
 
 const ISSUER = 'streampod';
@@ -17,39 +20,57 @@ export interface TokenServiceOptions {
    * @default 604800 (7 days)
    */
   ttlSeconds?: number;
+  /**
+   * Names the installation (its database) in every token: a token of another one is refused,
+   * even when both were given the same secret.
+   * @default 'streampod'
+   */
+  installation?: string;
 }
 
 /** Signs and verifies the bearer tokens of `auth.*` (HS256 JWTs). */
 export class TokenService {
   readonly #secret: Uint8Array;
   readonly #ttlSeconds: number;
+  readonly #installation: string;
 
   constructor(opts: TokenServiceOptions) {
     if (opts.secret.length < 32) throw new Error('the token secret must be at least 32 bytes');
     this.#secret = opts.secret;
     this.#ttlSeconds = opts.ttlSeconds ?? 7 * 24 * 3600;
+    this.#installation = opts.installation ?? 'streampod';
   }
 
-  /** Issues a token for `user`; `ttlSeconds` overrides the default lifetime. */
-  issue(user: AuthenticatedUser, ttlSeconds = this.#ttlSeconds): Promise<string> {
+  /** Issues a token for `user` (epoch 0 unless given); `ttlSeconds` overrides the default lifetime. */
+  issue(user: Omit<AuthenticatedUser, 'epoch'> & { epoch?: number }, ttlSeconds = this.#ttlSeconds): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ username: user.username })
+    return new SignJWT({ username: user.username, ep: user.epoch ?? 0 })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(String(user.id))
+      .setJti(randomUUID())
       .setIssuer(ISSUER)
+      .setAudience(this.#installation)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
       .sign(this.#secret);
   }
 
-  /** The credentials in a valid token; null for a forged, malformed or expired one. */
+  /**
+   * The credentials in a valid token of this installation; null for a forged, malformed,
+   * foreign or expired one. Whether it was revoked is the `AuthService`'s to say.
+   */
   async verify(token: string): Promise<Credentials<AuthenticatedUser> | null> {
     try {
-      const { payload } = await jwtVerify(token, this.#secret, { issuer: ISSUER, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.#secret, {
+        issuer: ISSUER,
+        audience: this.#installation,
+        algorithms: ['HS256'],
+      });
       const id = Number(payload.sub);
-      const { username } = payload;
+      const { username, ep: epoch, jti } = payload;
       if (!Number.isSafeInteger(id) || typeof username !== 'string' || payload.exp === undefined) return null;
-      return { user: { id, username }, expiresAt: payload.exp * 1000 };
+      if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || typeof jti !== 'string') return null;
+      return { user: { id, username, epoch }, expiresAt: payload.exp * 1000, tokenId: jti };
     } catch (error) {
       if (error instanceof errors.JOSEError) return null;
       throw error;

@@ -65,6 +65,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         'password_hash',
         'created_at',
         'last_seen_at',
+        'token_epoch',
       ]);
     });
 
@@ -89,6 +90,7 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         passwordHash: 'hash',
         createdAt: expect.any(Date) as Date,
         lastSeenAt,
+        tokenEpoch: 0,
       });
       // A wrong time-zone mapping would be off by hours.
       expect(Math.abs(row.createdAt.getTime() - Date.now())).toBeLessThan(60_000);

@@ -15,6 +15,16 @@ export interface UsersTable {
   passwordHash: string;
   createdAt: ColumnType<Date, Date | undefined, never>;
   lastSeenAt: Date | null;
+  /** Tokens issued at an older epoch are void (signed out everywhere, or a new password). */
+  tokenEpoch: ColumnType<number, number | undefined, number>;
+}
+
+/** Single tokens signed out before they expire; forgotten once they would have expired. */
+export interface RevokedTokensTable {
+  tokenId: string;
+  userId: number;
+  expiresAt: Date;
+  revokedAt: ColumnType<Date, Date | undefined, never>;
 }
 
 /** A chat room; its members are in `roomMembers`. */
@@ -90,6 +100,7 @@ export interface SettingsTable {
 export interface DB {
   settings: SettingsTable;
   users: UsersTable;
+  revokedTokens: RevokedTokensTable;
   rooms: RoomsTable;
   roomMembers: RoomMembersTable;
   roomSequences: RoomSequencesTable;

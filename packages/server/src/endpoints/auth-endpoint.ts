@@ -1,13 +1,15 @@
-import { AuthResult, LoginInput, RegisterInput } from '@streampod/protocol';
+import { AuthResult, ChangePasswordInput, LoginInput, RegisterInput } from '@streampod/protocol';
+import { z } from 'zod';
+import type { AuthenticatedUser } from '../auth/tokens.js';
 import { dummyHash, hashPassword, KdfBusyError, verifyPassword } from '../auth/passwords.js';
-import { fail } from '@streampod/framework';
+import { fail, type Credentials } from '@streampod/framework';
 import { sp, type ChatCallSession } from './streampod.js';
 import { toChatUser } from './users-repo.js';
 
 /** Postgres' unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
-/** `auth.register` and `auth.login`: the only procedures open without a token. */
+/** `auth.*`: accounts and tokens; `register` and `login` are the only procedures open without a token. */
 export class AuthEndpoint extends sp.Endpoint {
   register = this.mutation(
     { input: RegisterInput, output: AuthResult, public: true, description: 'Creates an account and signs it in.' },
@@ -29,7 +31,7 @@ export class AuthEndpoint extends sp.Endpoint {
           displayName: input.displayName ?? input.username,
           passwordHash,
         })
-        .returning(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt'])
+        .returning(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'tokenEpoch'])
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
           if ((error as { code?: unknown }).code === UNIQUE_VIOLATION)
@@ -45,15 +47,57 @@ export class AuthEndpoint extends sp.Endpoint {
     async (session, input) => {
       const row = await session.services.db
         .selectFrom('users')
-        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'passwordHash'])
+        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'passwordHash', 'tokenEpoch'])
         .where('usernameKey', '=', input.username.toLowerCase())
         .executeTakeFirst();
       // Verify against a dummy hash for unknown users, so response time does not tell who exists.
       const ok = await kdf(async () => verifyPassword(input.password, row?.passwordHash ?? (await dummyHash())));
-      if (row === undefined || !ok) fail('UNAUTHORIZED', 'wrong username or password');
+      if (row === undefined || !ok) {
+        session.log.info({ remote: session.connection.remoteAddress }, 'sign-in refused: wrong username or password');
+        fail('UNAUTHORIZED', 'wrong username or password');
+      }
       return signIn(session, row);
     },
   );
+
+  logout = this.mutation(
+    { output: z.void(), description: "Signs this call's token out: its connections close on every node." },
+    (session) => session.services.auth.logout(credentialsOf(session)),
+  );
+
+  logoutEverywhere = this.mutation(
+    { output: z.void(), description: "Signs every token of the caller's out, this one included, on every node." },
+    async (session) => {
+      await session.services.auth.endAllTokens(session.userId);
+    },
+  );
+
+  changePassword = this.mutation(
+    {
+      input: ChangePasswordInput,
+      output: AuthResult,
+      description: 'Sets a new password; every other token of the caller ends. Returns a fresh token for this client.',
+    },
+    async (session, input) => {
+      const row = await session.services.db
+        .selectFrom('users')
+        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'passwordHash'])
+        .where('id', '=', session.userId)
+        .executeTakeFirst();
+      if (row === undefined) return fail('UNAUTHORIZED', 'this account no longer exists');
+      if (!(await kdf(() => verifyPassword(input.currentPassword, row.passwordHash))))
+        fail('FORBIDDEN', 'currentPassword: wrong password');
+      const passwordHash = await kdf(() => hashPassword(input.newPassword));
+      const tokenEpoch = await session.services.auth.endAllTokens(row.id, passwordHash);
+      return signIn(session, { ...row, tokenEpoch });
+    },
+  );
+}
+
+/** The credentials the call came with (a signed-in call always has them). */
+function credentialsOf(session: ChatCallSession): Credentials<AuthenticatedUser> {
+  const credentials = session.connection.credentials;
+  return credentials ?? fail('UNAUTHORIZED', 'a valid token is required');
 }
 
 /** Runs a password hash, turning "too busy" into TOO_MANY_REQUESTS. */
@@ -66,8 +110,8 @@ async function kdf<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function signIn(session: ChatCallSession, row: Parameters<typeof toChatUser>[0]) {
-  const token = await session.services.tokens.issue({ id: row.id, username: row.username });
+async function signIn(session: ChatCallSession, row: Parameters<typeof toChatUser>[0] & { tokenEpoch: number }) {
+  const token = await session.services.auth.issue(row);
   session.log.info({ userId: row.id }, 'signed in');
   return { token, user: toChatUser(row) };
 }

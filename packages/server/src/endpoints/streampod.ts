@@ -1,6 +1,7 @@
 import { initStreampod, type Session, type StreamSession } from '@streampod/framework';
 import { limits, transformer } from '@streampod/protocol';
 import type { Kysely } from 'kysely';
+import type { AuthService } from '../auth/auth-service.js';
 import type { AuthenticatedUser, TokenService } from '../auth/tokens.js';
 import type { ChatService } from '../chat/chat-service.js';
 import type { DB } from '../db/index.js';
@@ -16,6 +17,8 @@ import type { RoomPresenceService } from '../presence/room-presence.js';
 export interface Services {
   readonly db: Kysely<DB>;
   readonly tokens: TokenService;
+  /** Tokens that stand (user, epoch, not signed out), and ending them on every node. */
+  readonly auth: AuthService;
   readonly presence: PresenceManager;
   /** Who shares a room with whom: decides whose presence a user may see. */
   readonly membership: Membership;

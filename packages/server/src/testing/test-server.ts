@@ -1,4 +1,5 @@
 import { createLogger, type FanoutBus, type StreampodServer, type StreampodServerOptions } from '@streampod/framework';
+import { loadInstallation } from '../auth/auth-service.js';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { createChatApp } from '../app/chat-app.js';
@@ -59,7 +60,7 @@ const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret!');
 export async function startChatTestServer(opts: ChatTestServerOptions = {}): Promise<ChatTestServer> {
   const ownsDatabase = opts.database === undefined;
   const database = opts.database ?? (await openDatabase({ dataDir: 'memory' }));
-  const tokens = new TokenService({ secret: SECRET });
+  const tokens = new TokenService({ secret: SECRET, installation: await loadInstallation(database.db) });
   const log = createLogger(
     process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
   );

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { Credentials, FanoutBus, Logger } from '@streampod/framework';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/index.js';
+import type { AuthenticatedUser, TokenService } from './tokens.js';
+
+/** What travels on the revocation topic: one token of a user, or every token before an epoch. */
+export type Revocation =
+  { readonly userId: number; readonly tokenId: string } | { readonly userId: number; readonly epoch: number };
+
+const TOPIC = 'auth-revoked';
+
+/**
+ * Tokens as the chat server trusts them: signed by this installation, not expired, and
+ * still standing: its user exists, at the token's epoch, and the token was not signed out.
+ * Ending tokens is told to every node over the bus, so their connections close at once.
+ */
+export class AuthService {
+  readonly tokens: TokenService;
+  readonly #db: Kysely<DB>;
+  readonly #bus: FanoutBus;
+  readonly #log: Logger;
+
+  constructor(opts: { tokens: TokenService; db: Kysely<DB>; bus: FanoutBus; log: Logger }) {
+    this.tokens = opts.tokens;
+    this.#db = opts.db;
+    this.#bus = opts.bus;
+    this.#log = opts.log;
+  }
+
+  /** A token for the user, at their current epoch. */
+  issue(user: { id: number; username: string; tokenEpoch: number }): Promise<string> {
+    return this.tokens.issue({ id: user.id, username: user.username, epoch: user.tokenEpoch });
+  }
+
+  /** The credentials of a token that stands; null for anything else (one query beyond the signature). */
+  async verify(token: string): Promise<Credentials<AuthenticatedUser> | null> {
+    const credentials = await this.tokens.verify(token);
+    if (credentials === null) return null;
+    const row = await this.#db
+      .selectFrom('users')
+      .select([
+        'tokenEpoch',
+        sql<boolean>`exists (select 1 from revoked_tokens r where r.token_id = ${credentials.tokenId ?? ''})`.as(
+          'revoked',
+        ),
+      ])
+      .where('id', '=', credentials.user.id)
+      .executeTakeFirst();
+    if (row === undefined || row.tokenEpoch !== credentials.user.epoch || row.revoked) return null;
+    return credentials;
+  }
+
+  /** Signs one token out, on every node (its connections close); expired revocations are forgotten. */
+  async logout(credentials: Credentials<AuthenticatedUser>): Promise<void> {
+    const tokenId = credentials.tokenId ?? fail('a token without an id cannot be signed out alone');
+    await this.#db
+      .insertInto('revokedTokens')
+      .values({ tokenId, userId: credentials.user.id, expiresAt: new Date(credentials.expiresAt) })
+      .onConflict((oc) => oc.column('tokenId').doNothing())
+      .execute();
+    this.#publish({ userId: credentials.user.id, tokenId });
+    await this.#db.deleteFrom('revokedTokens').where('expiresAt', '<', new Date()).execute();
+  }
+
+  /**
+   * Voids every token of the user issued so far (their connections close on every node);
+   * with `passwordHash`, sets the new password in the same statement. Returns the new epoch.
+   */
+  async endAllTokens(userId: number, passwordHash?: string): Promise<number> {
+    const row = await this.#db
+      .updateTable('users')
+      .set((eb) => ({
+        tokenEpoch: eb('tokenEpoch', '+', 1),
+        ...(passwordHash === undefined ? {} : { passwordHash }),
+      }))
+      .where('id', '=', userId)
+      .returning('tokenEpoch')
+      .executeTakeFirstOrThrow();
+    this.#publish({ userId, epoch: row.tokenEpoch });
+    return row.tokenEpoch;
+  }
+
+  /** Calls `listener` with every revocation, made on any node. Resolves once listening. */
+  onRevoked(listener: (revocation: Revocation) => void): Promise<() => void> {
+    return this.#bus.subscribe<Revocation>(TOPIC, listener);
+  }
+
+  /** Whether `credentials` is one of the tokens `revocation` ends. */
+  static ends(revocation: Revocation, credentials: Credentials<AuthenticatedUser>): boolean {
+    if (credentials.user.id !== revocation.userId) return false;
+    return 'tokenId' in revocation
+      ? credentials.tokenId === revocation.tokenId
+      : credentials.user.epoch < revocation.epoch;
+  }
+
+  #publish(revocation: Revocation): void {
+    this.#log.info({ userId: revocation.userId, all: 'epoch' in revocation }, 'tokens signed out');
+    this.#bus.publish<Revocation>(TOPIC, revocation);
+  }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** This installation's id, made once and kept in the database every node shares. */
+export async function loadInstallation(db: Kysely<DB>): Promise<string> {
+  await db
+    .insertInto('settings')
+    .values({ key: 'installation', value: randomUUID() })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'installation')
+    .executeTakeFirstOrThrow();
+  return row.value;
+}
