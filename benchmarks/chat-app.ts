@@ -28,6 +28,8 @@ export async function benchChatServer(opts: { users: number; heartbeatIntervalMs
     log,
     tokens,
     concurrentWrites: 1,
+    // A load generator sends as fast as the server takes it.
+    rateLimits: false,
     server: opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs },
   });
   return {

@@ -102,9 +102,11 @@ describe('apps/chat-server with the generated client', () => {
       DATA_DIR: await dataDir(),
       HEARTBEAT_INTERVAL_MS: 'soon',
       ROOM_PRESENCE_LIST_LIMIT: 'many',
+      RATE_LIMIT_MESSAGES: 'lots',
     });
     expect(code).toBe(1);
     expect(stderr).toContain('HEARTBEAT_INTERVAL_MS');
     expect(stderr).toContain('ROOM_PRESENCE_LIST_LIMIT');
+    expect(stderr).toContain('RATE_LIMIT_MESSAGES: must be like 30/10s');
   });
 });

@@ -17,7 +17,8 @@ let page: Page;
 const shot = screenshots('history');
 
 beforeAll(async () => {
-  server = await ChatServer.start();
+  // 64 messages as fast as a script sends them: above a person's default rate limit.
+  server = await ChatServer.start({ RATE_LIMIT_MESSAGES: '100/10s' });
   browser = await launchBrowser();
   page = await openApp(browser, server.url);
 }, 60_000);
@@ -30,7 +31,7 @@ afterAll(async () => {
 const log = () => page.getByRole('log', { name: 'Messages' });
 const line = (n: number) => `line ${String(n).padStart(2, '0')}`;
 
-it('loads older messages on scrolling up, keeps the place, then leaves the room and signs out', async () => {
+it('loads older messages on scrolling up, keeps the place, then leaves the room and signs out (the token is void)', async () => {
   await page.getByRole('textbox', { name: 'Username' }).fill('hana');
   await page.getByRole('textbox', { name: 'Password' }).fill('a long password');
   await page.getByRole('button', { name: 'Sign up' }).click();
@@ -74,8 +75,13 @@ it('loads older messages on scrolling up, keeps the place, then leaves the room 
   const rooms = page.getByRole('navigation', { name: 'Rooms' });
   expect(await rooms.getByRole('link', { name: 'Archive', exact: true }).count()).toBe(0);
 
+  const token = await page.evaluate(() => localStorage.getItem(localStorage.key(0) ?? ''));
+  const me = () => fetch(`${server.url}/trpc/users.me`, { headers: { authorization: `Bearer ${token}` } });
+  expect((await me()).status).toBe(200);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor(SEE);
+  // Signing out voided the token on the server, not only in this browser.
+  expect((await me()).status).toBe(401);
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor(SEE);
   expect(await page.evaluate(() => localStorage.length)).toBe(0);

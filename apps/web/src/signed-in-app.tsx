@@ -23,15 +23,21 @@ export function SignedInApp(props: { token: string; onSignOut: () => void }): Re
     });
     setClient(created);
     let live = true;
-    created.users.me().then(
-      (user) => live && setMe(user),
-      (reason: unknown) => {
-        // An expired or revoked token: back to the sign-in screen. Anything else the client retries.
-        if (live && errorCode(reason) === 'UNAUTHORIZED') onSignOut();
-      },
-    );
+    const whoAmI = () =>
+      created.users.me().then(
+        (user) => live && setMe(user),
+        (reason: unknown) => {
+          // An expired or revoked token: back to the sign-in screen. Anything else the client retries.
+          if (live && errorCode(reason) === 'UNAUTHORIZED') onSignOut();
+        },
+      );
+    void whoAmI();
+    // The server closes a signed-out token's socket (signed out on another device, a new
+    // password): asked again on every reconnect, such a token leads back to signing in.
+    const offConnection = created.onConnectionChange((connected) => connected && void whoAmI());
     return () => {
       live = false;
+      offConnection();
       setClient(null);
       void created.close();
     };
@@ -41,7 +47,7 @@ export function SignedInApp(props: { token: string; onSignOut: () => void }): Re
     () =>
       client === null || me === null
         ? null
-        : { client, me, directory: new UserDirectory(client, me), signOut: onSignOut },
+        : { client, me, directory: new UserDirectory(client, me), signOut: () => void signOut(client, onSignOut) },
     [client, me, onSignOut],
   );
 
@@ -59,4 +65,18 @@ export function SignedInApp(props: { token: string; onSignOut: () => void }): Re
       </SessionContext.Provider>
     </StreampodProvider>
   );
+}
+
+/** How long signing out waits for the server to void the token before leaving anyway (offline, say). */
+const LOGOUT_WAIT_MS = 3_000;
+
+/** Voids the token on the server (its other sockets close), then leaves; offline, it leaves all the same. */
+async function signOut(client: StreampodClient, leave: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    client.auth.logout().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, LOGOUT_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  leave();
 }

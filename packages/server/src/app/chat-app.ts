@@ -2,6 +2,7 @@ import type { ServerHooks, StreampodServer, StreampodServerOptions } from '@stre
 import { AuthService } from '../auth/auth-service.js';
 import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
 import { appEndpoints } from './endpoints.js';
+import { RateLimiter, type RateLimits } from './rate-limits.js';
 import { createAppServices, type AppServicesOptions } from './services.js';
 
 /** What the chat server is, not yet listening: its services and the framework server over them. */
@@ -20,6 +21,8 @@ export interface ChatAppOptions extends AppServicesOptions {
   >;
   /** Wraps the presence hooks (a benchmark counts connections with it). @default as they are */
   hooks?: (hooks: ServerHooks<ChatContext>) => ServerHooks<ChatContext>;
+  /** Per-user limits on messages, typing, status changes, reactions and rooms; `false`: none. @default `defaultRateLimits` */
+  rateLimits?: Partial<RateLimits> | false;
 }
 
 /**
@@ -28,10 +31,12 @@ export interface ChatAppOptions extends AppServicesOptions {
  * build it here, so none of them drifts from what ships.
  */
 export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
-  const { server: settings, hooks: wrap, ...appOptions } = opts;
+  const { server: settings, hooks: wrap, rateLimits, ...appOptions } = opts;
   const app = await createAppServices(appOptions);
+  const limiter = rateLimits === false ? undefined : new RateLimiter(rateLimits);
   const server = sp.server({
     ...settings,
+    beforeCall: [...(settings?.beforeCall ?? []), ...(limiter === undefined ? [] : [limiter.beforeCall])],
     endpoints: appEndpoints,
     services: app.services,
     authenticate: (token) => app.services.auth.verify(token),
@@ -48,6 +53,7 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
     services: app.services,
     close: async () => {
       stopRevocations();
+      limiter?.close();
       await server.close();
       await app.close();
     },

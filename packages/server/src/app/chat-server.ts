@@ -64,6 +64,13 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       idleAfterMs: config.IDLE_AFTER_MS,
       presenceBatchMs: config.PRESENCE_BATCH_MS,
       roomPresenceListLimit: config.ROOM_PRESENCE_LIST_LIMIT,
+      rateLimits: {
+        messages: config.RATE_LIMIT_MESSAGES,
+        typing: config.RATE_LIMIT_TYPING,
+        presence: config.RATE_LIMIT_PRESENCE,
+        reactions: config.RATE_LIMIT_REACTIONS,
+        rooms: config.RATE_LIMIT_ROOMS,
+      },
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
       concurrentWrites: database.kind === 'pglite' ? 1 : 4,
       server: {

@@ -1,6 +1,20 @@
 import { z } from 'zod';
+import { parseRateLimit } from './rate-limits.js';
 
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A rate limit such as `30/10s` (a burst of 30, refilled at 30 per 10 s). */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const limit = parseRateLimit(text);
+      if (limit === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be like 30/10s: a count, then per how many ms, s or m' });
+        return z.NEVER;
+      }
+      return limit;
+    });
 
 /** The chat server's configuration, read from environment variables (see the wire contract). */
 export const ChatServerConfig = z
@@ -27,6 +41,11 @@ export const ChatServerConfig = z
     PRESENCE_BATCH_MS: ms(50),
     NODE_LEASE_MS: ms(15_000),
     ROOM_PRESENCE_LIST_LIMIT: z.coerce.number().int().positive().default(1_000),
+    RATE_LIMIT_MESSAGES: rate('30/10s'),
+    RATE_LIMIT_TYPING: rate('30/10s'),
+    RATE_LIMIT_PRESENCE: rate('10/10s'),
+    RATE_LIMIT_REACTIONS: rate('30/10s'),
+    RATE_LIMIT_ROOMS: rate('10/1m'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `auto`: readable lines on a terminal, JSON lines otherwise (files, pipes, log collectors). */
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

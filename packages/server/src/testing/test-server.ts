@@ -1,6 +1,7 @@
 import { createLogger, type FanoutBus, type StreampodServer, type StreampodServerOptions } from '@streampod/framework';
 import { loadInstallation } from '../auth/auth-service.js';
 import { TokenService } from '../auth/tokens.js';
+import type { RateLimits } from '../app/rate-limits.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { createChatApp } from '../app/chat-app.js';
 import type { ChatContext, Services } from '../endpoints/streampod.js';
@@ -47,6 +48,8 @@ export interface ChatTestServerOptions extends Partial<
   roomPresenceListLimit?: number;
   typingTimeoutMs?: number;
   maxCatchUp?: number;
+  /** @default none: tests that are not about limits send as fast as they like */
+  rateLimits?: Partial<RateLimits>;
 }
 
 let nodes = 0;
@@ -84,6 +87,7 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     ...(opts.roomPresenceListLimit === undefined ? {} : { roomPresenceListLimit: opts.roomPresenceListLimit }),
     ...(opts.typingTimeoutMs === undefined ? {} : { typingTimeoutMs: opts.typingTimeoutMs }),
     ...(opts.maxCatchUp === undefined ? {} : { maxCatchUp: opts.maxCatchUp }),
+    rateLimits: opts.rateLimits ?? false,
     concurrentWrites: database.kind === 'pglite' ? 1 : 4,
     server: {
       ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: opts.heartbeatIntervalMs }),
