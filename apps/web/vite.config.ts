@@ -12,7 +12,16 @@ export default defineConfig({
     conditions: ['@streampod/source', ...defaultClientConditions],
   },
   server: {
-    proxy: { '/trpc': { target: server, ws: true, changeOrigin: true } },
+    proxy: {
+      '/trpc': {
+        target: server,
+        ws: true,
+        changeOrigin: true,
+        // The server lets browsers in from its own origin only (ALLOWED_ORIGINS adds more): the
+        // proxied WebSocket comes from the server's origin, as the built app's would.
+        configure: (proxy) => proxy.on('proxyReqWs', (request) => request.setHeader('origin', server)),
+      },
+    },
   },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -97,6 +97,27 @@ describe('apps/chat-server with the generated client', () => {
     await signedIn.close();
   });
 
+  it('caps WebSockets per address and lets browsers in from allowed origins only, as configured', async () => {
+    await using server = await ChatServerProcess.start({
+      DATA_DIR: await dataDir(),
+      MAX_CONNECTIONS_PER_IP: '2',
+      ALLOWED_ORIGINS: 'https://chat.example',
+    });
+    const open = (origin?: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(server.wsUrl, origin === undefined ? {} : { origin });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    const app = await open();
+    await expect(open('https://evil.example')).rejects.toThrow(/403/);
+    const browser = await open('https://chat.example');
+    await expect(open()).rejects.toThrow(/503/);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    app.close();
+    browser.close();
+  });
+
   it('refuses a bad configuration, naming the variable', async () => {
     const { code, stderr } = await ChatServerProcess.failing({
       DATA_DIR: await dataDir(),

@@ -48,6 +48,8 @@ export interface WsAdapterOptions {
   gate?: ConnectionGate;
   /** Negotiate permessage-deflate with clients that offer it. */
   perMessageDeflate?: boolean;
+  /** Open WebSockets at most, in all and from one address: beyond, an upgrade is refused with 503 before it costs a socket. */
+  caps?: { readonly total?: number; readonly perAddress?: number };
 }
 
 const AS_TEXT = { binary: false } as const;
@@ -137,6 +139,8 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     perMessageDeflate: opts.perMessageDeflate ?? false,
   });
   const clients = new Set<Client>();
+  /** Open sockets by remote address, for the per-address cap (made only when there is one). */
+  const perAddress = opts.caps?.perAddress === undefined ? undefined : new Map<string, number>();
   const emptyWaiters = new Set<() => void>();
   let accepting = true;
 
@@ -146,12 +150,22 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
       socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\n\r\n`);
       return;
     }
-    const verdict = opts.gate?.({
-      remoteAddress: req.socket.remoteAddress,
-      origin: req.headers.origin,
-      url: req.url ?? '/',
-      headers: req.headers,
-    });
+    const address = req.socket.remoteAddress ?? '';
+    const full =
+      clients.size >= (opts.caps?.total ?? Infinity)
+        ? 'server full'
+        : (perAddress?.get(address) ?? 0) >= (opts.caps?.perAddress ?? Infinity)
+          ? 'too many connections from this address'
+          : undefined;
+    const verdict =
+      full !== undefined
+        ? { status: 503, reason: full }
+        : opts.gate?.({
+            remoteAddress: req.socket.remoteAddress,
+            origin: req.headers.origin,
+            url: req.url ?? '/',
+            headers: req.headers,
+          });
     if (verdict !== undefined && 'status' in verdict) {
       const body = `${verdict.reason}\n`;
       socket.end(
@@ -172,6 +186,12 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     onSlowConsumer: (req) => opts.onSlowConsumer?.(req),
     closed(client, code) {
       clients.delete(client);
+      if (perAddress !== undefined) {
+        const address = client.req.socket.remoteAddress ?? '';
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left === 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+      }
       client.handlers?.onClose(code);
       if (clients.size === 0) for (const waiter of [...emptyWaiters]) waiter();
     },
@@ -181,6 +201,10 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     const client = new Client(ws, req, host);
     ws[CLIENT] = client;
     clients.add(client);
+    if (perAddress !== undefined) {
+      const address = req.socket.remoteAddress ?? '';
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    }
     client.handlers = opts.accept(client, req);
     ws.on('message', onMessage);
     ws.on('pong', onPong);

@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fail } from '../core/errors.js';
+import { allowOrigins } from './origins.js';
 import { failureOf } from '../testing/failure.js';
 import { authenticateProbe, CounterEndpoint, startProbeServer } from '../testing/probe-app.js';
 import { RawWsClient } from '../testing/raw-ws.js';
@@ -153,6 +156,89 @@ describe('tokens that end', () => {
     expect(await first.closed).toEqual({ code: 4001, reason: 'signed out' });
     second.send({ id: 2, method: 'query', params: { path: 'counter.whoami' } });
     expect(await second.frame(2)).toEqual({ id: 2, result: { type: 'data', data: { json: 'hello, gina' } } });
+  });
+});
+
+describe('allowOrigins', () => {
+  it("lets in the server's own origin, the listed ones and clients without an Origin; refuses others with 403", async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      connectionGate: allowOrigins(['https://chat.example']),
+    });
+    const own = `http://${new URL(test.url).host}`;
+    for (const origin of [own, 'https://chat.example', undefined]) {
+      const raw = await RawWsClient.connect(test.wsUrl, undefined, origin === undefined ? {} : { origin });
+      raw.close();
+    }
+    await expect(RawWsClient.connect(test.wsUrl, undefined, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+  });
+});
+
+describe('caps and deadlines that keep one host from locking everyone out', () => {
+  const whoami = async (raw: RawWsClient, id = 1) => {
+    raw.send({ id, method: 'query', params: { path: 'counter.whoami' } });
+    return raw.frame(id);
+  };
+
+  it('refuses WebSockets past the per-address cap with 503, while /healthz and HTTP calls still answer', async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      connectionCaps: { perAddress: 2 },
+    });
+    const first = await RawWsClient.connect(test.wsUrl, 'token:a');
+    await using _second = await RawWsClient.connect(test.wsUrl, 'token:b');
+    await expect(RawWsClient.connect(test.wsUrl, 'token:c')).rejects.toThrow(/503/);
+    expect((await fetch(`${test.url}/healthz`)).status).toBe(200);
+    expect(await stockHttpClient(test.url, 'token:c').query('counter.whoami')).toBe('hello, user c');
+    first.close();
+    await first.closed;
+    // A place came free: the server counts sockets as they close.
+    const getsIn = () =>
+      RawWsClient.connect(test.wsUrl, 'token:c').then(
+        (raw) => (raw.close(), true),
+        () => false,
+      );
+    await expect.poll(getsIn).toBe(true);
+  });
+
+  it("closes a user's connection past the per-user cap with 1013; another user gets in", async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      connectionCaps: { perUser: 2 },
+    });
+    const mine = [
+      await RawWsClient.connect(test.wsUrl, 'token:hal'),
+      await RawWsClient.connect(test.wsUrl, 'token:hal'),
+    ];
+    for (const raw of mine) await whoami(raw);
+    const third = await RawWsClient.connect(test.wsUrl, 'token:hal');
+    expect(await third.closed).toEqual({ code: 1013, reason: 'too many connections for this user' });
+    await using other = await RawWsClient.connect(test.wsUrl, 'token:ida');
+    expect(await whoami(other)).toEqual({ id: 1, result: { type: 'data', data: { json: 'hello, user ida' } } });
+    for (const raw of mine) raw.close();
+  });
+
+  it('closes a WebSocket that said it would sign in and did not, in time (1008)', async () => {
+    await using test = await startProbeServer({ endpoints: { counter: new CounterEndpoint() }, authTimeoutMs: 200 });
+    const silent = await RawWsClient.connect(`${test.wsUrl}?connectionParams=1`);
+    expect(await silent.closed).toEqual({ code: 1008, reason: 'sign-in timed out' });
+    // One that signs in stays.
+    await using fine = await RawWsClient.connect(test.wsUrl, 'token:joe');
+    expect(await whoami(fine)).toMatchObject({ result: { type: 'data' } });
+  });
+
+  it('drops an HTTP request whose headers never finish (408), not holding the socket', async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      httpHeadersTimeoutMs: 300,
+      httpRequestTimeoutMs: 600,
+    });
+    const socket = connect(Number(new URL(test.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });
 

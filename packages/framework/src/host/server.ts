@@ -76,6 +76,28 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
    * @default false
    */
   perMessageDeflate?: boolean;
+  /**
+   * Open WebSockets at most: in all, from one address (both refused with 503 at the
+   * upgrade, before they cost a socket) and of one user (closed with 1013 once signed in).
+   * HTTP requests do not count, so `/healthz` and signing in over HTTP work at the cap.
+   * @default no caps
+   */
+  connectionCaps?: { total?: number; perAddress?: number; perUser?: number };
+  /**
+   * A WebSocket that announced it signs in (`connectionParams`) but has not within this
+   * long is closed (1008): it holds a socket and is nobody.
+   * @default 10_000
+   */
+  authTimeoutMs?: number;
+  /**
+   * An HTTP request (or upgrade) whose headers have not all arrived within this long is
+   * dropped (408), and one not done within `httpRequestTimeoutMs` too: a slow sender
+   * cannot hold sockets open.
+   * @default 10_000
+   */
+  httpHeadersTimeoutMs?: number;
+  /** @default 30_000 */
+  httpRequestTimeoutMs?: number;
   /** Folder of a built web app, served at `/` when given. */
   staticDir?: string;
   /** More for `/healthz`: `degraded: true` says a dependency is unreachable while the server still serves. */
@@ -175,7 +197,13 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         this.#logError(error, path);
       },
     };
+    // Timeouts are checked every second (Node's default: every 30 s), so they hold to the second.
     this.#http = createServer(
+      {
+        headersTimeout: opts.httpHeadersTimeoutMs ?? 10_000,
+        requestTimeout: opts.httpRequestTimeoutMs ?? 30_000,
+        connectionsCheckingInterval: 1_000,
+      },
       createHttpListener({
         router: this.router,
         createContext: async (req) => ({ connection: await this.#httpConnection(req) }),
@@ -199,6 +227,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
       ...(opts.connectionGate === undefined ? {} : { gate: opts.connectionGate }),
       perMessageDeflate: opts.perMessageDeflate ?? false,
+      caps: {
+        ...(opts.connectionCaps?.total === undefined ? {} : { total: opts.connectionCaps.total }),
+        ...(opts.connectionCaps?.perAddress === undefined ? {} : { perAddress: opts.connectionCaps.perAddress }),
+      },
       accept: (socket, req) => this.#accept(socket, req),
       onSlowConsumer: (req) => this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off'),
     });
@@ -315,13 +347,19 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     const rpc = new WsRpc(this.#rpcHost, connection, opts.connectionParams ?? false);
     const live: LiveConnection = { connection, rpc, opened: undefined, closed: undefined };
     this.#live.set(connection, live);
+    const signingIn = opts.connectionParams === true ? this.#signInDeadline(socket) : undefined;
     // The open hook waits for the credentials: they come in the client's first frame.
     void rpc.ready.then(() => {
+      clearTimeout(signingIn);
       if (live.closed !== undefined) return;
       const user = connection.owner;
       if (user !== null) {
         let mine = this.#byUser.get(user.id);
         if (mine === undefined) this.#byUser.set(user.id, (mine = new Set()));
+        if (mine.size >= (this.#opts.connectionCaps?.perUser ?? Infinity)) {
+          socket.close(1013, 'too many connections for this user');
+          return;
+        }
         mine.add(live);
         this.#expireLater(live);
       }
@@ -364,6 +402,13 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     this.#closing.add(closed);
     void closed.finally(() => this.#closing.delete(closed));
     return closed;
+  }
+
+  /** Closes `socket` unless it signs in in time (the timer is cleared once it has). */
+  #signInDeadline(socket: TransportSocket): NodeJS.Timeout {
+    const timer = setTimeout(() => socket.close(1008, 'sign-in timed out'), this.#opts.authTimeoutMs ?? 10_000);
+    timer.unref();
+    return timer;
   }
 
   #expireLater(live: LiveConnection): void {

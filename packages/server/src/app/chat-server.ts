@@ -1,4 +1,4 @@
-import { createLogger, type Logger, type StreampodServer } from '@streampod/framework';
+import { allowOrigins, createLogger, type Logger, type StreampodServer } from '@streampod/framework';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -76,6 +76,15 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       server: {
         heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
         presenceTimeoutMs: config.PRESENCE_TIMEOUT_MS,
+        connectionCaps: {
+          total: config.MAX_CONNECTIONS,
+          perAddress: config.MAX_CONNECTIONS_PER_IP,
+          perUser: config.MAX_CONNECTIONS_PER_USER,
+        },
+        authTimeoutMs: config.AUTH_TIMEOUT_MS,
+        httpHeadersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        httpRequestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        connectionGate: allowOrigins(config.ALLOWED_ORIGINS),
         ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
       },
     });

@@ -41,6 +41,24 @@ export const ChatServerConfig = z
     PRESENCE_BATCH_MS: ms(50),
     NODE_LEASE_MS: ms(15_000),
     ROOM_PRESENCE_LIST_LIMIT: z.coerce.number().int().positive().default(1_000),
+    /** Open WebSockets at most, in all, from one address, and of one user. */
+    MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
+    MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(1_000),
+    MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
+    /** A WebSocket that said it signs in and has not this long after is closed. */
+    AUTH_TIMEOUT_MS: ms(10_000),
+    HTTP_HEADERS_TIMEOUT_MS: ms(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: ms(30_000),
+    /** Browser origins besides the server's own that may open WebSockets (comma-separated; `*`: any). */
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      ),
     RATE_LIMIT_MESSAGES: rate('30/10s'),
     RATE_LIMIT_TYPING: rate('30/10s'),
     RATE_LIMIT_PRESENCE: rate('10/10s'),
