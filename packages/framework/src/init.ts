@@ -13,6 +13,13 @@ export interface StreampodLimits {
    * @default 1 MiB
    */
   maxFrameBytes: number;
+  /**
+   * Largest WebSocket frame read at all: a frame between `maxFrameBytes` and this is
+   * answered PAYLOAD_TOO_LARGE request by request while the socket stays open; a bigger
+   * one closes the socket (1009) before it is buffered whole.
+   * @default 4 × `maxFrameBytes`
+   */
+  hardFrameBytes: number;
 }
 
 export interface StreampodOptions {
@@ -51,14 +58,20 @@ export const initStreampod = {
     return {
       create(options: StreampodOptions = {}): Streampod<TCtx> {
         const transformer = options.transformer ?? new SuperJSON();
-        const limits: StreampodLimits = { maxFrameBytes: 1024 * 1024, ...options.limits };
+        const maxFrameBytes = options.limits?.maxFrameBytes ?? 1024 * 1024;
+        const limits: StreampodLimits = { maxFrameBytes, hardFrameBytes: 4 * maxFrameBytes, ...options.limits };
         const trpc = createTrpc(transformer);
         return {
           Endpoint: Endpoint,
           transformer,
           limits,
           server: (serverOptions) =>
-            new StreampodServer<TCtx>({ ...serverOptions, trpc, maxFrameBytes: limits.maxFrameBytes }),
+            new StreampodServer<TCtx>({
+              ...serverOptions,
+              trpc,
+              maxFrameBytes: limits.maxFrameBytes,
+              hardFrameBytes: limits.hardFrameBytes,
+            }),
           describe: describeEndpoints,
         };
       },

@@ -126,10 +126,31 @@ describe('the WebSocket wire', () => {
     expect(await add(raw, 6, [20, 22])).toEqual({ id: 6, result: { type: 'data', data: { json: 42 } } });
   });
 
-  it('closes with 1009 on a frame over 1 MiB, and other connections are unaffected', async () => {
+  it('answers each request of a frame over 1 MiB with PAYLOAD_TOO_LARGE, runs none, and keeps the socket', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    const padding = 'x'.repeat(1024 * 1024);
+    raw.send([
+      { id: 11, method: 'query', params: { path: 'counter.add', input: { json: { a: 1, b: 2, padding } } } },
+      { id: 12, method: 'mutation', params: { path: 'counter.add', input: { json: { a: 3, b: 4 } } } },
+    ]);
+    for (const id of [11, 12]) {
+      expect(await raw.frame(id)).toMatchObject({
+        id,
+        error: {
+          json: {
+            data: { code: 'PAYLOAD_TOO_LARGE' },
+            message: expect.stringMatching(/over the 1048576-byte limit$/) as string,
+          },
+        },
+      });
+    }
+    expect(await add(raw, 13, [1, 2])).toEqual({ id: 13, result: { type: 'data', data: { json: 3 } } });
+  });
+
+  it('closes with 1009 on a frame over the hard limit (4 MiB), and other connections are unaffected', async () => {
     await using bystander = await RawWsClient.connect(server.wsUrl);
     const raw = await RawWsClient.connect(server.wsUrl);
-    raw.send('x'.repeat(1024 * 1024 + 1));
+    raw.send('x'.repeat(4 * 1024 * 1024 + 1));
     expect((await raw.closed).code).toBe(1009);
     expect(await add(bystander, 7, [1, 2])).toEqual({ id: 7, result: { type: 'data', data: { json: 3 } } });
   });

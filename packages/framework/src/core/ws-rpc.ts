@@ -82,6 +82,12 @@ export interface WsRpcHost {
   onError?(this: void, error: TRPCError, path: string | undefined): void;
   /** What one connection may ask of the server at once (see `ConnectionLimits`). */
   readonly limits?: Partial<ConnectionLimits>;
+  /**
+   * A bigger frame is answered PAYLOAD_TOO_LARGE, request by request, and the socket stays
+   * (the transport closes only above its own, harder limit).
+   * @default no limit here
+   */
+  readonly maxFrameBytes?: number;
 }
 
 /** What one connection may ask of the server at once; beyond, a request gets `TOO_MANY_REQUESTS`, and the socket stays. */
@@ -177,6 +183,12 @@ export class WsRpc {
       return;
     }
     if (text === 'PONG') return;
+    // UTF-8 is at most 3 bytes per UTF-16 unit: most frames need no counting at all.
+    const max = this.#host.maxFrameBytes;
+    if (max !== undefined && text.length * 3 > max && Buffer.byteLength(text) > max) {
+      this.#refuseLargeFrame(text, max);
+      return;
+    }
     if (this.#awaitingParams) {
       this.#awaitingParams = false;
       void this.#readConnectionParams(text).finally(this.#markReady);
@@ -423,6 +435,27 @@ export class WsRpc {
 
   #report(cause: unknown): void {
     this.#host.onError?.(getTRPCErrorFromUnknown(cause), undefined);
+  }
+
+  /** Answers every request of an oversized frame with PAYLOAD_TOO_LARGE, running none. */
+  #refuseLargeFrame(text: string, max: number): void {
+    const cause = new TRPCError({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `frame: ${Buffer.byteLength(text)} bytes, over the ${max}-byte limit`,
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.#respondError({ reply: null, cause });
+      return;
+    }
+    if (this.#awaitingParams) {
+      // Its credentials were too big to read: it stays anonymous.
+      this.#awaitingParams = false;
+      this.#markReady();
+    }
+    for (const raw of Array.isArray(json) ? json : [json]) this.#respondError({ reply: replyOf(raw), cause });
   }
 
   #respondError(failure: {

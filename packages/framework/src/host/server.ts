@@ -160,7 +160,13 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   #expiryTimer: NodeJS.Timeout | undefined;
 
   /** @internal use `sp.server(options)` */
-  constructor(opts: StreampodServerOptions<TCtx> & { trpc: ReturnType<typeof createTrpc>; maxFrameBytes: number }) {
+  constructor(
+    opts: StreampodServerOptions<TCtx> & {
+      trpc: ReturnType<typeof createTrpc>;
+      maxFrameBytes: number;
+      hardFrameBytes: number;
+    },
+  ) {
     this.#opts = opts;
     this.log = opts.logger ?? createLogger();
     this.procedures = describeEndpoints(opts.endpoints);
@@ -191,6 +197,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       router: this.router,
       authenticate: (token) => this.#authenticate(token),
       limits: opts.connectionLimits ?? {},
+      maxFrameBytes: opts.maxFrameBytes,
       onError: (error, path) => {
         // Procedure errors are counted by the router; only protocol errors (no path) here.
         if (path === undefined) this.#recordError(error, path);
@@ -221,7 +228,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     );
     this.#ws = attachWebSocketServer(this.#http, {
       path: '/trpc',
-      maxPayloadBytes: opts.maxFrameBytes,
+      maxPayloadBytes: opts.hardFrameBytes,
       heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
       presenceTimeoutMs: opts.presenceTimeoutMs ?? 30_000,
       maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,

@@ -1,7 +1,7 @@
 import { failureOf, stockHttpClient } from '@streampod/framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/index.js';
-import { createRoom, send } from '../testing/chat-helpers.js';
+import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
 import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
 
@@ -72,5 +72,21 @@ describe('text fields refuse U+0000 and lone surrogates with BAD_REQUEST naming 
     expect(await a.query('users.me')).toMatchObject({ id: alice.id });
     // Well-formed text beyond the BMP passes.
     expect(await send(a, room.id, 'pair 😀 ok')).toMatchObject({ content: 'pair 😀 ok' });
+  });
+});
+
+describe('a frame over 1 MiB', () => {
+  it('fails that call with PAYLOAD_TOO_LARGE; the stock client keeps its socket and its stream', async () => {
+    const alice = await registerUser(server, 'alice');
+    await using a = await connectDevice(server, alice.token);
+    const room = await createRoom(a, { name: 'big', memberIds: [] });
+    const stream = openChatStream(a);
+    await stream.ready();
+    const huge = 'y'.repeat(1536 * 1024);
+    expect(await failureOf(send(a, room.id, huge))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await send(a, room.id, 'still here');
+    await stream.untilMessages(1);
+    expect(stream.messages()).toEqual(['still here']);
+    expect(stream.errors.entries).toEqual([]);
   });
 });
