@@ -48,6 +48,8 @@ export interface WsAdapterOptions {
   gate?: ConnectionGate;
   /** Negotiate permessage-deflate with clients that offer it. */
   perMessageDeflate?: boolean;
+  /** An upgrade was refused (a cap, the gate): why, and whose. */
+  onRefused?(reason: string, req: IncomingMessage): void;
   /** Open WebSockets at most, in all and from one address: beyond, an upgrade is refused with 503 before it costs a socket. */
   caps?: { readonly total?: number; readonly perAddress?: number };
 }
@@ -166,6 +168,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
             url: req.url ?? '/',
             headers: req.headers,
           });
+    if (verdict !== undefined) opts.onRefused?.(verdict.reason, req);
     if (verdict !== undefined && 'status' in verdict) {
       const body = `${verdict.reason}\n`;
       socket.end(

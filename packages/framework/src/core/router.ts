@@ -45,7 +45,13 @@ export interface CallObserver {
   /** Before a call runs, once it is authorized (activity, for presence). */
   onCall?(connection: Connection, path: string, type: TRPCProcedureType): void;
   /** After a call finished (`error` set when it failed). */
-  onResult?(call: { path: string; type: TRPCProcedureType; error: TRPCError | undefined; durationMs: number }): void;
+  onResult?(call: {
+    path: string;
+    type: TRPCProcedureType;
+    error: TRPCError | undefined;
+    durationMs: number;
+    connection: Connection;
+  }): void;
 }
 
 /** The router type our adapters serve: procedures are built at run time from endpoints. */
@@ -93,10 +99,11 @@ function buildProcedure(
   d: ProcedureDescriptor,
   { trpc, runtime, observer = {}, beforeCall = [] }: Parameters<typeof compileRouter>[0],
 ) {
-  let procedure = trpc.procedure.use(async ({ path, type, next }) => {
+  let procedure = trpc.procedure.use(async ({ ctx, path, type, next }) => {
     const started = performance.now();
     const result = await next();
     observer.onResult?.({
+      connection: ctx.connection,
       path,
       type,
       error: result.ok ? undefined : result.error,

@@ -80,6 +80,8 @@ export interface WsRpcHost {
   authenticate(this: void, token: string): Promise<Credentials | null>;
   /** Every error a client is sent, and failures around them, for logs and metrics. */
   onError?(this: void, error: TRPCError, path: string | undefined): void;
+  /** A droppable event was not sent to a slow reader (for metrics). */
+  onDropped?(this: void): void;
   /** What one connection may ask of the server at once (see `ConnectionLimits`). */
   readonly limits?: Partial<ConnectionLimits>;
   /**
@@ -362,6 +364,7 @@ export class WsRpc {
   sendEvent(sub: Subscription, event: OutgoingEvent, eventId: string | undefined): void {
     if (event.droppable && (this.#connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
       this.#dropped++;
+      this.#host.onDropped?.();
       return;
     }
     this.#send(event.frame(this.#serializer, sub.framePrefix, eventId));

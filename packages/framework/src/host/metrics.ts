@@ -18,10 +18,27 @@ export class Metrics {
   readonly callDuration = new Histogram({
     name: 'streampod_call_duration_seconds',
     help: 'Time to answer a query or mutation.',
-    labelNames: ['type'] as const,
+    labelNames: ['type', 'path'] as const,
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly connectionsRefused = new Counter({
+    name: 'streampod_connections_refused_total',
+    help: 'WebSockets refused or closed before use: caps, origins, sign-in timeouts, expired or revoked tokens.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly slowConsumers = new Counter({
+    name: 'streampod_slow_consumers_total',
+    help: 'Connections cut off for letting too much pile up unread.',
+    registers: [this.registry],
+  });
+  readonly droppedEvents = new Counter({
+    name: 'streampod_dropped_events_total',
+    help: 'Droppable events (typing, presence) not sent to a slow reader.',
+    registers: [this.registry],
+  });
+  readonly #included: Registry[] = [];
 
   constructor(gauges: { connections: () => number; openStreams: () => number }) {
     new Gauge({
@@ -43,8 +60,14 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'streampod_' });
   }
 
+  /** Adds an app's own metrics (messages stored, say) to what `/metrics` shows. */
+  include(registry: Registry): void {
+    this.#included.push(registry);
+  }
+
   /** The Prometheus text exposition. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    const parts = await Promise.all([this.registry, ...this.#included].map((r) => r.metrics()));
+    return parts.join('\n');
   }
 }

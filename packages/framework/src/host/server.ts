@@ -186,10 +186,23 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       beforeCall: opts.beforeCall ?? [],
       observer: {
         onCall: (connection, path, type) => hooks.onCall?.(connection, path, type),
-        onResult: ({ path, type, error, durationMs }) => {
+        onResult: ({ path, type, error, durationMs, connection }) => {
           this.metrics.calls.inc({ path, type });
-          if (type !== 'subscription') this.metrics.callDuration.observe({ type }, durationMs / 1000);
-          if (error !== undefined) this.#recordError(error, path);
+          if (type !== 'subscription') this.metrics.callDuration.observe({ type, path }, durationMs / 1000);
+          if (error === undefined) return;
+          this.#recordError(error, path);
+          // Who was refused and why (never the input: it may hold a password or a message).
+          if (error.code !== 'INTERNAL_SERVER_ERROR')
+            this.log.info(
+              {
+                path,
+                code: error.code,
+                user: connection.owner?.id,
+                remote: connection.remoteAddress,
+                conn: connection.id,
+              },
+              `refused: ${error.message}`,
+            );
         },
       },
     });
@@ -198,6 +211,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       authenticate: (token) => this.#authenticate(token),
       limits: opts.connectionLimits ?? {},
       maxFrameBytes: opts.maxFrameBytes,
+      onDropped: () => this.metrics.droppedEvents.inc(),
       onError: (error, path) => {
         // Procedure errors are counted by the router; only protocol errors (no path) here.
         if (path === undefined) this.#recordError(error, path);
@@ -239,7 +253,11 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         ...(opts.connectionCaps?.perAddress === undefined ? {} : { perAddress: opts.connectionCaps.perAddress }),
       },
       accept: (socket, req) => this.#accept(socket, req),
-      onSlowConsumer: (req) => this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off'),
+      onSlowConsumer: (req) => {
+        this.metrics.slowConsumers.inc();
+        this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off');
+      },
+      onRefused: (reason, req) => this.#refused(reason, { remote: req.socket.remoteAddress }),
     });
   }
 
@@ -273,7 +291,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       const credentials = live.connection.credentials as Credentials<TCtx['user']> | null;
       return credentials !== null && only(credentials);
     });
-    for (const live of lives) live.connection.socket?.close(code, reason);
+    for (const live of lives) {
+      this.#refused(reason, { user: userId, conn: live.connection.id });
+      live.connection.socket?.close(code, reason);
+    }
     return lives.length;
   }
 
@@ -364,12 +385,14 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         let mine = this.#byUser.get(user.id);
         if (mine === undefined) this.#byUser.set(user.id, (mine = new Set()));
         if (mine.size >= (this.#opts.connectionCaps?.perUser ?? Infinity)) {
+          this.#refused('too many connections for this user', { user: user.id, remote: connection.remoteAddress });
           socket.close(1013, 'too many connections for this user');
           return;
         }
         mine.add(live);
         this.#expireLater(live);
       }
+      this.log.info({ conn: connection.id, user: user?.id, remote: connection.remoteAddress }, 'connected');
       live.opened = Promise.resolve()
         .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
         .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'));
@@ -398,6 +421,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     const closed = (async () => {
       await live.rpc.close();
       if (live.opened === undefined) return;
+      this.log.info({ conn: live.connection.id, user: owner?.id }, 'disconnected');
       await live.opened;
       try {
         await this.#opts.hooks?.onConnectionClose?.(live.connection);
@@ -413,7 +437,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
 
   /** Closes `socket` unless it signs in in time (the timer is cleared once it has). */
   #signInDeadline(socket: TransportSocket): NodeJS.Timeout {
-    const timer = setTimeout(() => socket.close(1008, 'sign-in timed out'), this.#opts.authTimeoutMs ?? 10_000);
+    const timer = setTimeout(() => {
+      this.#refused('sign-in timed out', {});
+      socket.close(1008, 'sign-in timed out');
+    }, this.#opts.authTimeoutMs ?? 10_000);
     timer.unref();
     return timer;
   }
@@ -436,7 +463,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       const bucket = this.#expiring.get(step);
       if (bucket === undefined) continue;
       this.#expiring.delete(step);
-      for (const live of bucket) live.connection.socket?.close(4001, 'token expired');
+      for (const live of bucket) {
+        this.#refused('token expired', { user: live.connection.owner?.id, conn: live.connection.id });
+        live.connection.socket?.close(4001, 'token expired');
+      }
     }
     this.#expiryCheckedUpTo = now + 1;
   }
@@ -452,6 +482,12 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       connection.credentials = await this.#authenticate(header.slice('Bearer '.length).trim());
     }
     return connection;
+  }
+
+  /** A connection refused or closed by policy: counted by reason and logged with whose it was. */
+  #refused(reason: string, who: { user?: unknown; remote?: string | undefined; conn?: string }): void {
+    this.metrics.connectionsRefused.inc({ reason });
+    this.log.info(who, `connection refused: ${reason}`);
   }
 
   #recordError(error: TRPCError, path: string | undefined): void {

@@ -44,6 +44,7 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
     logger: opts.log,
     health: app.health,
   });
+  server.metrics.include(app.metrics.registry);
   // A token signed out on any node closes its connections here too.
   const stopRevocations = await app.services.auth.onRevoked((revocation) =>
     server.disconnectUser(revocation.userId, { only: (credentials) => AuthService.ends(revocation, credentials) }),

@@ -15,6 +15,7 @@ import type { Membership } from '../presence/membership.js';
 import { PresenceManager } from '../presence/presence-manager.js';
 import type { PresenceStore } from '../presence/presence-store.js';
 import { RoomPresenceService } from '../presence/room-presence.js';
+import { AppMetrics } from './app-metrics.js';
 import { RedisPresenceStore } from '../presence/redis-presence-store.js';
 import type { RedisLink } from '../redis/redis-link.js';
 
@@ -56,6 +57,8 @@ export interface AppServicesOptions {
 export async function createAppServices(opts: AppServicesOptions): Promise<{
   services: Services;
   hooks: ServerHooks<ChatContext>;
+  /** The chat's own metrics, for `/metrics`. */
+  metrics: AppMetrics;
   /** Problems worth a `degraded: true` on `/healthz` (Redis unreachable). */
   health: () => { degraded: boolean; redis?: 'ok' | 'unreachable' };
   close(): Promise<void>;
@@ -74,8 +77,13 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     opts.typingStore ??
     (redis === undefined ? new MemoryTypingStore() : new RedisTypingStore({ commands: redis.commands, prefix }));
   // The three call each other back (declared below; the callbacks run only once all are up).
+  const metrics = new AppMetrics();
   const chat = new ChatService({
     db: opts.db,
+    observe: {
+      messageStored: () => metrics.messagesStored.inc(),
+      typingEvent: () => metrics.typingEvents.inc(),
+    },
     onMembersChanged: (roomId, change) => {
       roomPresence.membersChanged(roomId, change);
       if (change.left !== undefined) presence.accessChanged(change.left);
@@ -107,10 +115,12 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     lastSeen: new DbLastSeenStore(opts.db),
     log: opts.log,
     nodeId: opts.nodeId,
-    onChange: (change) =>
+    onChange: (change) => {
+      metrics.presenceChanges.inc();
       void Promise.all([chat.presenceChanged(change), roomPresence.changed(change)]).catch((error: unknown) =>
         opts.log.error({ err: error }, 'presence broadcast failed'),
-      ),
+      );
+    },
     ...(opts.nodeLeaseMs === undefined ? {} : { leaseMs: opts.nodeLeaseMs }),
     ...(opts.idleAfterMs === undefined ? {} : { idleAfterMs: opts.idleAfterMs }),
     ...(opts.presenceBatchMs === undefined ? {} : { batchMs: opts.presenceBatchMs }),
@@ -134,6 +144,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
       onCall: (connection) => presence.activity(connection),
       onStopping: () => presence.handOff(),
     },
+    metrics,
     health: () =>
       redis === undefined
         ? { degraded: false }

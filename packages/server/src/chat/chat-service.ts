@@ -43,6 +43,8 @@ export interface ChatServiceOptions {
    * @default 1_000
    */
   maxCatchUp?: number;
+  /** Counts what the service does (messages stored, typing broadcast), for `/metrics`. */
+  observe?: { messageStored(): void; typingEvent(): void };
   /** Members joined or left a room (stored already): room presence and presence watches hear of it. */
   onMembersChanged?: (roomId: number, change: { joined?: readonly number[]; left?: readonly number[] }) => void;
 }
@@ -68,6 +70,7 @@ export class ChatService {
   readonly #presenceQueue = new KeyedQueue<number>();
   readonly #roomLookups = new Map<number, Promise<readonly number[]>>();
   readonly #onMembersChanged: ChatServiceOptions['onMembersChanged'];
+  readonly #observe: ChatServiceOptions['observe'];
 
   constructor(opts: ChatServiceOptions) {
     this.#db = opts.db;
@@ -75,6 +78,7 @@ export class ChatService {
     this.#typing = opts.typing;
     this.#typingTimeoutMs = opts.typingTimeoutMs ?? 5_000;
     this.#onMembersChanged = opts.onMembersChanged;
+    this.#observe = opts.observe;
     this.repo = new ChatRepository(opts.db);
     this.messages = new MessageRepository(
       opts.db,
@@ -178,6 +182,7 @@ export class ChatService {
     // room) is told apart here, off the common path.
     if (stored === undefined || !stored.created) await this.requireMember(input.roomId, senderId);
     if (stored === undefined) return fail('NOT_FOUND', `roomId: no room ${input.roomId}`);
+    if (stored.created) this.#observe?.messageStored();
     const sender = await this.#sender(senderId);
     this.hub.publish(stored.message.chatRoomId, this.#messageEvent(stored, sender));
     // Sending ends typing there; the message is stored whatever the typing store says.
@@ -323,6 +328,7 @@ export class ChatService {
 
   async #publishTyping(input: { roomId: number; userId: number; isTyping: boolean; version: number }): Promise<void> {
     const sender = await this.#sender(input.userId);
+    this.#observe?.typingEvent();
     this.hub.publish(input.roomId, {
       event: {
         type: 'typing',
