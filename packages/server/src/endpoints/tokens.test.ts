@@ -1,9 +1,13 @@
 import { failureOf, RawWsClient, stockHttpClient, stockWsClient } from '@streampod/framework/testing';
 import type { AuthResult } from '@streampod/protocol';
+import type { TRPCClientError } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appEndpoints } from '../app/endpoints.js';
 import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
+import { sp } from './streampod.js';
 import { startTwoNodes } from '../testing/two-nodes.js';
 
 let database: Database;
@@ -127,5 +131,54 @@ describe('tokens that do not stand', () => {
     socket.send({ id: 1, method: 'query', params: { path: 'users.me' } });
     expect(await socket.frame(1)).toMatchObject({ id: 1, error: { json: { data: { code: 'UNAUTHORIZED' } } } });
     await socket[Symbol.asyncDispose]();
+  });
+});
+
+describe('every procedure that needs a token, against every token that does not stand', () => {
+  it('answers UNAUTHORIZED over HTTP and WebSocket, and a subscription gets no event', async () => {
+    const { userId, username, first: revoked } = await twoTokens();
+    await stockHttpClient(server.url, revoked).mutation('auth.logout');
+    const other = await twoTokens();
+    // Deleting a user voids every token of theirs still around.
+    const gone = await twoTokens();
+    await database.db.deleteFrom('users').where('id', '=', gone.userId).execute();
+    const tokens: Record<string, string | undefined> = {
+      none: undefined,
+      forged: `${other.first.slice(0, -4)}AAAA`,
+      expired: await server.tokens.issue({ id: userId, username }, -60),
+      'another installation': await new TokenService({
+        secret: new TextEncoder().encode('test-secret-test-secret-test-secret!'),
+        installation: 'elsewhere',
+      }).issue({ id: userId, username }),
+      revoked,
+      'deleted user': gone.first,
+    };
+
+    const procedures = sp.describe(appEndpoints).filter((p) => !p.public);
+    expect(procedures.length).toBeGreaterThan(20);
+    for (const [kind, token] of Object.entries(tokens)) {
+      const ws = stockWsClient(server.wsUrl, token);
+      const http = stockHttpClient(server.url, token);
+      for (const procedure of procedures) {
+        const where = `${procedure.path} with ${kind} token`;
+        if (procedure.kind === 'subscription') {
+          const events: unknown[] = [];
+          const failed = new Promise<string | undefined>((resolve) =>
+            ws.subscription(procedure.path, undefined, {
+              onData: (data) => events.push(data),
+              onError: (error: TRPCClientError<AnyTRPCRouter>) => resolve(error.data?.code),
+            }),
+          );
+          expect(await failed, where).toBe('UNAUTHORIZED');
+          expect(events, where).toEqual([]);
+          continue;
+        }
+        for (const client of [ws, http]) {
+          const call = procedure.kind === 'query' ? client.query(procedure.path) : client.mutation(procedure.path);
+          expect((await failureOf(call)).code, where).toBe('UNAUTHORIZED');
+        }
+      }
+      await ws[Symbol.asyncDispose]();
+    }
   });
 });
