@@ -166,7 +166,8 @@ describe('every procedure that needs a token, against every token that does not 
           const failed = new Promise<string | undefined>((resolve) =>
             ws.subscription(procedure.path, undefined, {
               onData: (data) => events.push(data),
-              onError: (error: TRPCClientError<AnyTRPCRouter>) => resolve(error.data?.code),
+              onError: (error: TRPCClientError<AnyTRPCRouter>) =>
+                resolve((error.data as { code?: string } | undefined)?.code),
             }),
           );
           expect(await failed, where).toBe('UNAUTHORIZED');
