@@ -1,17 +1,17 @@
 import type { ChatRoom } from '@streampod/client';
-import { useId, useState, type FormEvent, type ReactElement } from 'react';
+import { useState, type FormEvent, type ReactElement } from 'react';
 import { describeError } from '../session/errors';
 import { useSession } from '../session/session-context';
 import { Dialog } from '../ui/dialog';
 import { fieldText } from '../ui/form-field';
 import { findPeople, parseUsernames } from './find-people';
+import { DialogFooter, PeopleField } from './people-form';
 
 /** "Add people" to an open room, by username. */
 export function AddPeopleDialog(props: { room: ChatRoom; onClose: () => void; onAdded: () => void }): ReactElement {
   const { client } = useSession();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const hintId = useId();
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -40,24 +40,8 @@ export function AddPeopleDialog(props: { room: ChatRoom; onClose: () => void; on
   return (
     <Dialog title={`Add people to ${props.room.name}`} onClose={props.onClose}>
       <form className="dialog-form" onSubmit={(event) => void submit(event)} noValidate>
-        <label className="field">
-          <span className="field-label">People</span>
-          <input name="people" autoComplete="off" aria-describedby={hintId} placeholder="alice, bob" autoFocus />
-        </label>
-        <p id={hintId} className="field-hint">
-          Usernames, separated by commas or spaces.
-        </p>
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-        <div className="dialog-actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Add
-          </button>
-        </div>
+        <PeopleField hint="Usernames, separated by commas or spaces." autoFocus />
+        <DialogFooter error={error} busy={busy} submit="Add" onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -1,17 +1,17 @@
 import type { ChatRoom } from '@streampod/client';
-import { useId, useState, type FormEvent, type ReactElement } from 'react';
+import { useState, type FormEvent, type ReactElement } from 'react';
 import { describeError } from '../session/errors';
 import { useSession } from '../session/session-context';
 import { Dialog } from '../ui/dialog';
 import { fieldText } from '../ui/form-field';
 import { findPeople, parseUsernames } from './find-people';
+import { DialogFooter, PeopleField } from './people-form';
 
 /** "New room": a name, and the people to add by username. */
 export function NewRoomDialog(props: { onClose: () => void; onCreated: (room: ChatRoom) => void }): ReactElement {
   const { client, me } = useSession();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const hintId = useId();
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -45,24 +45,8 @@ export function NewRoomDialog(props: { onClose: () => void; onCreated: (room: Ch
           <span className="field-label">Room name</span>
           <input name="name" autoComplete="off" maxLength={100} required autoFocus />
         </label>
-        <label className="field">
-          <span className="field-label">People</span>
-          <input name="people" autoComplete="off" aria-describedby={hintId} placeholder="alice, bob" />
-        </label>
-        <p id={hintId} className="field-hint">
-          Usernames, separated by commas or spaces. You can add more people later.
-        </p>
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-        <div className="dialog-actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <PeopleField hint="Usernames, separated by commas or spaces. You can add more people later." />
+        <DialogFooter error={error} busy={busy} submit="Create" onCancel={props.onClose} />
       </form>
     </Dialog>
   );
