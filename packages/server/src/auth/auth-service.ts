@@ -51,23 +51,26 @@ export class AuthService {
     return credentials;
   }
 
-  /** Signs one token out, on every node (its connections close); expired revocations are forgotten. */
-  async logout(credentials: Credentials<AuthenticatedUser>): Promise<void> {
+  /**
+   * Signs one token out; expired revocations are forgotten. Returns the revocation for
+   * `announce`, which closes the token's connections on every node.
+   */
+  async logout(credentials: Credentials<AuthenticatedUser>): Promise<Revocation> {
     const tokenId = credentials.tokenId ?? fail('a token without an id cannot be signed out alone');
     await this.#db
       .insertInto('revokedTokens')
       .values({ tokenId, userId: credentials.user.id, expiresAt: new Date(credentials.expiresAt) })
       .onConflict((oc) => oc.column('tokenId').doNothing())
       .execute();
-    this.#publish({ userId: credentials.user.id, tokenId });
     await this.#db.deleteFrom('revokedTokens').where('expiresAt', '<', new Date()).execute();
+    return { userId: credentials.user.id, tokenId };
   }
 
   /**
-   * Voids every token of the user issued so far (their connections close on every node);
-   * with `passwordHash`, sets the new password in the same statement. Returns the new epoch.
+   * Voids every token of the user issued so far; with `passwordHash`, sets the new password
+   * in the same statement. Returns the revocation for `announce` (its `epoch` is the new one).
    */
-  async endAllTokens(userId: number, passwordHash?: string): Promise<number> {
+  async endAllTokens(userId: number, passwordHash?: string): Promise<Revocation & { epoch: number }> {
     const row = await this.#db
       .updateTable('users')
       .set((eb) => ({
@@ -77,8 +80,7 @@ export class AuthService {
       .where('id', '=', userId)
       .returning('tokenEpoch')
       .executeTakeFirstOrThrow();
-    this.#publish({ userId, epoch: row.tokenEpoch });
-    return row.tokenEpoch;
+    return { userId, epoch: row.tokenEpoch };
   }
 
   /** Calls `listener` with every revocation, made on any node. Resolves once listening. */
@@ -94,9 +96,14 @@ export class AuthService {
       : credentials.user.epoch < revocation.epoch;
   }
 
-  #publish(revocation: Revocation): void {
+  /**
+   * Tells every node to close the connections of the revoked tokens. Call it last in the
+   * handler: it waits a turn of the event loop, so the call's own reply (the new token of a
+   * password change, say) goes out before the socket it came on closes.
+   */
+  announce(revocation: Revocation): void {
     this.#log.info({ userId: revocation.userId, all: 'epoch' in revocation }, 'tokens signed out');
-    this.#bus.publish<Revocation>(TOPIC, revocation);
+    setImmediate(() => this.#bus.publish<Revocation>(TOPIC, revocation));
   }
 }
 

@@ -62,14 +62,12 @@ export class AuthEndpoint extends sp.Endpoint {
 
   logout = this.mutation(
     { output: z.void(), description: "Signs this call's token out: its connections close on every node." },
-    (session) => session.services.auth.logout(credentialsOf(session)),
+    async (session) => session.services.auth.announce(await session.services.auth.logout(credentialsOf(session))),
   );
 
   logoutEverywhere = this.mutation(
     { output: z.void(), description: "Signs every token of the caller's out, this one included, on every node." },
-    async (session) => {
-      await session.services.auth.endAllTokens(session.userId);
-    },
+    async (session) => session.services.auth.announce(await session.services.auth.endAllTokens(session.userId)),
   );
 
   changePassword = this.mutation(
@@ -88,8 +86,10 @@ export class AuthEndpoint extends sp.Endpoint {
       if (!(await kdf(() => verifyPassword(input.currentPassword, row.passwordHash))))
         fail('FORBIDDEN', 'currentPassword: wrong password');
       const passwordHash = await kdf(() => hashPassword(input.newPassword));
-      const tokenEpoch = await session.services.auth.endAllTokens(row.id, passwordHash);
-      return signIn(session, { ...row, tokenEpoch });
+      const revocation = await session.services.auth.endAllTokens(row.id, passwordHash);
+      const result = await signIn(session, { ...row, tokenEpoch: revocation.epoch });
+      session.services.auth.announce(revocation);
+      return result;
     },
   );
 }

@@ -100,6 +100,22 @@ describe('signing out', () => {
     });
   });
 
+  it('answers logout and changePassword sent over the WebSocket about to close, the new token included', async () => {
+    const { username, first, second } = await twoTokens();
+    const ws = stockWsClient(server.wsUrl, first);
+    const changed = (await ws.mutation('auth.changePassword', {
+      currentPassword: password,
+      newPassword: 'another long one',
+    })) as AuthResult;
+    expect(await me(server, changed.token)).toMatchObject({ username });
+    await ws.close();
+    expect(await failureOf(me(server, second))).toMatchObject({ code: 'UNAUTHORIZED' });
+    const signedIn = stockWsClient(server.wsUrl, changed.token);
+    await expect(signedIn.mutation('auth.logout')).resolves.toBeUndefined();
+    await signedIn.close();
+    expect(await failureOf(me(server, changed.token))).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
   it('reaches the other nodes: a token signed out on one closes its socket on another', async () => {
     const db = await openDatabase({ dataDir: 'memory' });
     try {
