@@ -25,7 +25,8 @@ export class ChatServerProcess implements AsyncDisposable {
   static async start(env: Record<string, string>): Promise<ChatServerProcess> {
     const child = spawn(process.execPath, ['--conditions=@streampod/source', '--import', 'tsx', 'src/main.ts'], {
       cwd: appDir,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      // Every test user signs up from 127.0.0.1: above what one address may do by default.
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_SIGN_IN: '1000/1m', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: Record<string, unknown>[] = [];

@@ -25,7 +25,16 @@ export class ChatServer implements AsyncDisposable {
     const dataDir = await mkdtemp(join(tmpdir(), 'streampod-web-e2e-'));
     const child = spawn(process.execPath, [join(repoRoot, 'apps/chat-server/dist/main.js')], {
       cwd: repoRoot,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_FORMAT: 'json', ...env },
+      // Both browsers (and the proxy's) sign in from 127.0.0.1: above what one address may do by default.
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_FORMAT: 'json',
+        RATE_LIMIT_SIGN_IN: '1000/1m',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const stderr: string[] = [];

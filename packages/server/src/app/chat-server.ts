@@ -70,6 +70,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
         presence: config.RATE_LIMIT_PRESENCE,
         reactions: config.RATE_LIMIT_REACTIONS,
         rooms: config.RATE_LIMIT_ROOMS,
+        signIn: config.RATE_LIMIT_SIGN_IN,
       },
       typingTimeoutMs: config.TYPING_TIMEOUT_MS,
       concurrentWrites: database.kind === 'pglite' ? 1 : 4,

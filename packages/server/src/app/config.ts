@@ -64,6 +64,7 @@ export const ChatServerConfig = z
     RATE_LIMIT_PRESENCE: rate('10/10s'),
     RATE_LIMIT_REACTIONS: rate('30/10s'),
     RATE_LIMIT_ROOMS: rate('10/1m'),
+    RATE_LIMIT_SIGN_IN: rate('10/1m'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `auto`: readable lines on a terminal, JSON lines otherwise (files, pipes, log collectors). */
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),

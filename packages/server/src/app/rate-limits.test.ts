@@ -1,4 +1,4 @@
-import { failureOf } from '@streampod/framework/testing';
+import { failureOf, stockHttpClient } from '@streampod/framework/testing';
 import { describe, expect, it } from 'vitest';
 import { createRoom, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser } from '../testing/presence-helpers.js';
@@ -32,6 +32,17 @@ describe('rate limits', () => {
     await a.mutation('presence.setStatus', { status: 'away' });
     expect(await failureOf(a.mutation('presence.setStatus', { status: 'online' }))).toMatchObject({
       code: 'TOO_MANY_REQUESTS',
+    });
+  });
+
+  it('slow password guessing: sign-ins by address, a password change by user too', async () => {
+    await using server = await startChatTestServer({ rateLimits: { signIn: { burst: 3, perMs: 60_000 } } });
+    const http = stockHttpClient(server.url);
+    const guess = () => http.mutation('auth.login', { username: 'nobody_here', password: 'guess guess' });
+    for (let i = 0; i < 3; i++) expect(await failureOf(guess())).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failureOf(guess())).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringMatching(/^auth\.login: too many \(3 per 1 min\)/) as string,
     });
   });
 

@@ -18,6 +18,11 @@ export interface RateLimits {
   readonly reactions: RateLimit;
   /** `chat.createRoom` and `chat.addMembers` @default 10 per minute */
   readonly rooms: RateLimit;
+  /**
+   * `auth.login`, `auth.register` and `auth.changePassword`, by address (and by user for a
+   * password change): password guessing goes no faster. @default 10 per minute
+   */
+  readonly signIn: RateLimit;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -26,6 +31,7 @@ export const defaultRateLimits: RateLimits = {
   presence: { burst: 10, perMs: 10_000 },
   reactions: { burst: 30, perMs: 10_000 },
   rooms: { burst: 10, perMs: 60_000 },
+  signIn: { burst: 10, perMs: 60_000 },
 };
 
 const kindOfPath: Readonly<Record<string, keyof RateLimits>> = {
@@ -35,6 +41,9 @@ const kindOfPath: Readonly<Record<string, keyof RateLimits>> = {
   'chat.react': 'reactions',
   'chat.createRoom': 'rooms',
   'chat.addMembers': 'rooms',
+  'auth.login': 'signIn',
+  'auth.register': 'signIn',
+  'auth.changePassword': 'signIn',
 };
 
 /** `30/10s`, `10/1m`, `5/500ms`: a rate limit as an environment variable gives it. */
@@ -72,9 +81,14 @@ export class RateLimiter {
   /** The framework hook: refuses a limited call of a user whose bucket is empty. */
   readonly beforeCall: BeforeCall = (call) => {
     const kind = kindOfPath[call.path];
+    if (kind === undefined) return;
+    // Signing in has no user yet: the address stands for the caller (a password change: both).
     const user = call.connection.user;
-    if (kind === undefined || user === null) return;
-    const waitMs = this.take(`${kind}:${user.id}`, this.#limits[kind]);
+    const who = kind === 'signIn' ? `${call.connection.remoteAddress ?? '?'}` : user?.id;
+    if (who === undefined) return;
+    let waitMs = this.take(`${kind}:${who}`, this.#limits[kind]);
+    if (kind === 'signIn' && user !== null && waitMs === 0)
+      waitMs = this.take(`${kind}:user ${user.id}`, this.#limits[kind]);
     if (waitMs > 0)
       fail(
         'TOO_MANY_REQUESTS',
