@@ -8,5 +8,6 @@ it('keeps its heap within 10 % over steady load with churn', async () => {
   expect(result.messagesSent).toBeGreaterThan(500);
   expect(result.eventsReceived).toBeGreaterThan(result.messagesSent);
   expect(result.connects).toBeGreaterThan(200);
+  expect(result.errors).toBe(0);
   expect(result.ratio).toBeLessThanOrEqual(1.1);
 }, 120_000);

@@ -75,7 +75,12 @@ export async function runSoak(opts: {
     connected
       .get(index)!
       .client.mutation(path, input)
-      .catch(() => errors++);
+      .then(
+        () => {
+          if (path === 'chat.sendMessage') messagesSent++;
+        },
+        () => errors++,
+      );
 
   /** One tick of load: a few leave and come back, a few send, type or change status. */
   const tick = async () => {
@@ -88,7 +93,6 @@ export async function runSoak(opts: {
     const work: Promise<unknown>[] = [];
     for (let k = 0; k < 5; k++) {
       const sender = pick();
-      messagesSent++;
       work.push(
         call(sender, 'chat.sendMessage', {
           roomId: roomOf(sender),

@@ -81,7 +81,8 @@ export class WatchedRoom extends SharedWatch<RoomPresenceView, RoomHandlerRegist
     if (batch.snapshot) {
       const next = new Map(batch.updates.map((p) => [p.userId, p] as const));
       for (const p of batch.updates) if (!samePresence(this.#members.get(p.userId), p)) changed.push(p);
-      const gone = [...this.#members.keys()].filter((id) => !next.has(id));
+      // A room above the list limit lists nobody: its members did not leave.
+      const gone = listed ? [...this.#members.keys()].filter((id) => !next.has(id)) : [];
       this.#members = next;
       this.#tell(changed, gone);
     } else {

@@ -110,6 +110,8 @@ interface LiveConnection {
   /** Settles once `onConnectionOpen` has run (set when it starts). */
   opened: Promise<void> | undefined;
   closed: Promise<void> | undefined;
+  /** The sign-in deadline, while one runs (a socket that goes before signing in stops it). */
+  signingIn?: NodeJS.Timeout | undefined;
 }
 
 /** A transport's way into one connection: methods on one object, no closures per socket. */
@@ -376,6 +378,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     const live: LiveConnection = { connection, rpc, opened: undefined, closed: undefined };
     this.#live.set(connection, live);
     const signingIn = opts.connectionParams === true ? this.#signInDeadline(socket) : undefined;
+    live.signingIn = signingIn;
     // The open hook waits for the credentials: they come in the client's first frame.
     void rpc.ready.then(() => {
       clearTimeout(signingIn);
@@ -406,6 +409,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
    */
   #closeConnection(live: LiveConnection): Promise<void> {
     if (live.closed !== undefined) return live.closed;
+    clearTimeout(live.signingIn);
     // Gone from the lists at once; shutdown still awaits its hooks through #closing.
     this.#live.delete(live.connection);
     const owner = live.connection.owner;

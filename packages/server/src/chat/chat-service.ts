@@ -127,7 +127,10 @@ export class ChatService {
       fail('FORBIDDEN', `roomId: you are not a member of room ${roomId}`);
     this.hub.publishLeave(userId, roomId);
     this.#onMembersChanged?.(roomId, { left: [userId] });
-    await this.stopTyping(userId, roomId);
+    // The user has left whatever the typing store says (it may be away with Redis).
+    await this.stopTyping(userId, roomId).catch((error: unknown) =>
+      this.#log.warn({ err: error }, 'chat: ending typing on leave failed'),
+    );
   }
 
   /**

@@ -149,7 +149,9 @@ export class RoomPresenceService {
       room.loading ??= this.#load(room, live);
       await live;
       await room.loading;
-      // Left between the check above and the load: the load is the truth.
+      // The database said member, this node's copy does not know yet (the join's note is on
+      // its way): re-read this user, after whatever the room is doing, then decide.
+      if (!room.members.has(userId)) await room.serial(() => this.#recheck(room, [userId]));
       if (!room.members.has(userId)) forbidden(roomId);
     } catch (error) {
       this.#unwatch(room, watcher);
@@ -165,7 +167,9 @@ export class RoomPresenceService {
     const { userId, roomId } = input;
     const room = this.#rooms.get(roomId);
     if (room?.ready === true) {
-      if (!room.members.has(userId)) forbidden(roomId);
+      // Membership from the database (one indexed lookup): this node's copy may lag a join or a leave.
+      if ((await this.#members.membersAmong(roomId, [userId])).size === 0) forbidden(roomId);
+      if (!room.members.has(userId)) await room.serial(() => this.#recheck(room, [userId]));
       return this.#presenceOf(room);
     }
     const memberIds = await this.#members.membersOf(roomId);
