@@ -244,9 +244,17 @@ export class ChatHub {
     for (const roomId of follower.rooms) this.#lineUp(follower, roomId, lastSeq(roomId));
     const buffered = follower.buffer ?? [];
     follower.buffer = undefined;
+    // Rooms left while the stream opened (and not joined again): none of their waiting events
+    // goes out, whenever it was sent relative to the leave.
+    const gone = new Set<number>();
+    for (const change of follower.joins ?? []) {
+      if (change.left === true) gone.add(change.roomId);
+      else gone.delete(change.roomId);
+    }
     for (const [roomId, event] of buffered) {
       // The snapshot had it: replayed already, or from before a fresh stream began.
       if (event.seq !== undefined && event.seq <= lastSeq(roomId)) continue;
+      if (gone.has(roomId)) continue;
       follower.offer(roomId, event);
     }
     const joins = follower.joins ?? [];
