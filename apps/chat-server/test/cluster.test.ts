@@ -28,6 +28,10 @@ const clocks = {
   TYPING_TIMEOUT_MS: '600',
   PRESENCE_BATCH_MS: '20',
   AUTH_SECRET: 'cluster-test-secret-cluster-test-secret-0123456789',
+  // These tests send as fast as they can: rate limits are not their subject.
+  RATE_LIMIT_MESSAGES: '100000/1s',
+  RATE_LIMIT_TYPING: '100000/1s',
+  RATE_LIMIT_ROOMS: '100000/1s',
 };
 
 const dataDir = () => mkdtemp(join(tmpdir(), 'streampod-cluster-'));
