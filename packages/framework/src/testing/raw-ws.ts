@@ -26,12 +26,14 @@ export class RawWsClient implements AsyncDisposable {
   static async connect(
     wsUrl: string,
     token?: string,
-    options: { origin?: string; perMessageDeflate?: boolean } = {},
+    /** `localAddress`: the source address (127.0.0.x on loopback), to be another client host. */
+    options: { origin?: string; perMessageDeflate?: boolean; localAddress?: string } = {},
   ): Promise<RawWsClient> {
     const url = token === undefined ? wsUrl : `${wsUrl}${wsUrl.includes('?') ? '&' : '?'}connectionParams=1`;
     const ws = new WebSocket(url, {
       perMessageDeflate: options.perMessageDeflate ?? false,
       ...(options.origin === undefined ? {} : { origin: options.origin }),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
     ws.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
