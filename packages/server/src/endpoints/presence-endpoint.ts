@@ -24,8 +24,10 @@ export class PresenceEndpoint extends sp.Endpoint {
       description: 'A snapshot of every requested user, then batches of changes.',
     },
     async (session, { userIds }) => {
+      // Read before the check: a room left while it runs makes `watch` check again.
+      const checkedAt = session.services.presence.accessChanges;
       const ids = await allowedIds(session, userIds);
-      await session.services.presence.watch(session, { ownerId: session.userId, userIds: ids });
+      await session.services.presence.watch(session, { ownerId: session.userId, userIds: ids, checkedAt });
     },
   );
 

@@ -139,4 +139,34 @@ describe('PresenceManager', () => {
     expect((await manager.getPresence([7, 8])).map((p) => p.status)).toEqual(['offline', 'online']);
     await manager.close();
   });
+
+  it('checks a watch again when a departure came between the caller’s access check and the watch', async () => {
+    let sharing = true;
+    const here = new PresenceManager({
+      store: new MemoryPresenceStore(),
+      bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
+      lastSeen: noLastSeen,
+      log,
+      nodeId: 'a',
+      membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(sharing ? ids : [])) },
+    });
+    // The endpoint reads the counter, checks access (user 1 shares a room with 2)…
+    const checkedAt = here.accessChanges;
+    // …and before the watch registers, user 2 leaves the only room they shared.
+    sharing = false;
+    here.accessChanged([2]);
+    await expect.poll(() => here.accessChanges).toBe(checkedAt + 1);
+    const late = watcher();
+    await expect(here.watch(late.session, { ownerId: 1, userIds: [2], checkedAt })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(late.lines.entries).toEqual([]);
+    expect(here.watchedUserCount).toBe(0);
+    // Nothing heard since its check: a watch goes ahead without asking again.
+    sharing = true;
+    const fresh = watcher();
+    await here.watch(fresh.session, { ownerId: 1, userIds: [2], checkedAt: here.accessChanges });
+    expect(fresh.lines.entries).toEqual(['snapshot:2=offline/0']);
+    await here.close();
+  });
 });

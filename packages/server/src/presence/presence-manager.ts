@@ -234,9 +234,14 @@ export class PresenceManager {
    */
   watch(
     session: StreamSession<AppContext, PresenceBatch, unknown>,
-    input: { ownerId: number; userIds: readonly number[] },
+    input: { ownerId: number; userIds: readonly number[]; checkedAt?: number },
   ): Promise<void> {
     return this.#watchers.watch(session, input);
+  }
+
+  /** Departures heard so far: read before checking a watch's access, passed to `watch` as `checkedAt`. */
+  get accessChanges(): number {
+    return this.#watchers.accessChanges;
   }
 
   /** These users left a room: watches by or of them, on every node, are checked again. */

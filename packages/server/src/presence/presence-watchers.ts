@@ -1,6 +1,7 @@
 import {
   OutgoingEvent,
   TopicIndex,
+  fail,
   rpcError,
   type FanoutBus,
   type AppContext,
@@ -70,6 +71,8 @@ export class PresenceWatchers {
   readonly #snapshots = new Map<number, PresenceNote>();
   readonly #dirty = new Set<Watcher>();
   readonly #byOwner = new Map<number, Set<Watcher>>();
+  /** Departures heard so far: a watch whose access was checked before the latest one checks again. */
+  #accessChanges = 0;
   readonly #stopResync: () => void;
   readonly #accessSubscription: Promise<() => void>;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -98,7 +101,13 @@ export class PresenceWatchers {
     this.#bus.publish(ACCESS_TOPIC, { userIds });
   }
 
+  /** How many departures this node has heard of: read it before checking a watch's access (see `watch`). */
+  get accessChanges(): number {
+    return this.#accessChanges;
+  }
+
   async #recheckAccess(userIds: readonly number[]): Promise<void> {
+    this.#accessChanges++;
     const affected = new Set<Watcher>();
     for (const id of userIds) {
       for (const watcher of this.#byOwner.get(id) ?? []) affected.add(watcher);
@@ -132,7 +141,12 @@ export class PresenceWatchers {
    */
   async watch(
     session: StreamSession<AppContext, PresenceBatch, unknown>,
-    input: { ownerId: number; userIds: readonly number[] },
+    input: {
+      ownerId: number;
+      userIds: readonly number[];
+      /** `accessChanges` when the caller checked access: a departure since, and it is checked again here. */
+      checkedAt?: number;
+    },
   ): Promise<void> {
     const ids = [...new Set(input.userIds)];
     const watcher: Watcher = {
@@ -149,6 +163,16 @@ export class PresenceWatchers {
     let snapshot: Map<number, VersionedPresence>;
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
+      // Registered by owner and by watched user, so departures from now on find this watch; one heard since the
+      // caller checked access (between its check and here) is checked again now.
+      if (input.checkedAt !== undefined && input.checkedAt !== this.#accessChanges) {
+        const others = ids.filter((id) => id !== input.ownerId);
+        const shared =
+          others.length === 0 ? new Set<number>() : await this.#opts.membership.sharedWith(input.ownerId, others);
+        const strangers = others.filter((id) => !shared.has(id));
+        if (strangers.length > 0)
+          fail('FORBIDDEN', `userIds: you share no room with ${strangers.slice(0, 10).join(', ')}`);
+      }
       snapshot = await this.#opts.read(ids);
     } catch (error) {
       // The stream never opens, so its close callbacks will not run: unregister here.
