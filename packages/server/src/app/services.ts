@@ -126,20 +126,29 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
     ...(opts.presenceBatchMs === undefined ? {} : { batchMs: opts.presenceBatchMs }),
   });
   await presence.start();
+  const auth = new AuthService({ tokens: opts.tokens, db: opts.db, bus, log: opts.log });
   // Redis may have lost this node's devices while it was away (or restarted empty).
   const stopReconnect = redis?.onReconnect(() => presence.resync());
   return {
     services: {
       db: opts.db,
       tokens: opts.tokens,
-      auth: new AuthService({ tokens: opts.tokens, db: opts.db, bus, log: opts.log }),
+      auth,
       presence,
       chat,
       membership,
       roomPresence,
     },
     hooks: {
-      onConnectionOpen: (connection) => presence.connectionOpened(connection),
+      onConnectionOpen: (connection) => {
+        // Revoked between its sign-in check and now: the revocation found no socket to close.
+        const credentials = connection.credentials;
+        if (credentials !== null && auth.revokedRecently(credentials)) {
+          connection.socket?.close(4001, 'signed out');
+          return;
+        }
+        return presence.connectionOpened(connection);
+      },
       onConnectionClose: (connection) => presence.connectionClosed(connection),
       onCall: (connection) => presence.activity(connection),
       onStopping: () => presence.handOff(),
@@ -153,6 +162,7 @@ export async function createAppServices(opts: AppServicesOptions): Promise<{
       stopReconnect?.();
       chat.close();
       roomPresence.close();
+      auth.close();
       await presence.close();
       // What the caller passed in is the caller's (other nodes of one test may share it).
       if (opts.typingStore === undefined) await typingStore.close();

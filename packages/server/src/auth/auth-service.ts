@@ -9,6 +9,8 @@ export type Revocation =
   { readonly userId: number; readonly tokenId: string } | { readonly userId: number; readonly epoch: number };
 
 const TOPIC = 'auth-revoked';
+/** How long a revocation is remembered for connections still signing in (their check may predate it). */
+const RECENT_MS = 60_000;
 
 /**
  * Tokens as the chat server trusts them: signed by this installation, not expired, and
@@ -20,12 +22,38 @@ export class AuthService {
   readonly #db: Kysely<DB>;
   readonly #bus: FanoutBus;
   readonly #log: Logger;
+  /** Revocations of the last minute, oldest first (see `revokedRecently`). */
+  #recent: { revocation: Revocation; at: number }[] = [];
+  readonly #listening: Promise<() => void>;
 
   constructor(opts: { tokens: TokenService; db: Kysely<DB>; bus: FanoutBus; log: Logger }) {
     this.tokens = opts.tokens;
     this.#db = opts.db;
     this.#bus = opts.bus;
     this.#log = opts.log;
+    this.#listening = this.onRevoked((revocation) => {
+      const now = Date.now();
+      this.#recent = this.#recent.filter((r) => now - r.at < RECENT_MS);
+      this.#recent.push({ revocation, at: now });
+    });
+    this.#listening.catch((error: unknown) => this.#log.error({ err: error }, 'auth: could not follow revocations'));
+  }
+
+  /**
+   * Whether a revocation heard in the last minute ends `credentials`: a connection whose token
+   * was checked just before it was revoked registers after the revocation went by, and is
+   * closed on opening instead.
+   */
+  revokedRecently(credentials: Credentials<AuthenticatedUser>): boolean {
+    return this.#recent.some((r) => AuthService.ends(r.revocation, credentials));
+  }
+
+  /** Stops following revocations. */
+  close(): void {
+    this.#listening.then(
+      (stop) => stop(),
+      () => undefined,
+    );
   }
 
   /** A token for the user, at their current epoch. */

@@ -116,6 +116,16 @@ describe('signing out', () => {
     expect(await failureOf(me(server, changed.token))).toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
+  it('closes a socket whose token was revoked after its sign-in check but before it registered', async () => {
+    const { userId, username, first } = await twoTokens();
+    // A revocation the bus carried while this socket's check read the database from before it.
+    server.services.auth.announce({ userId, epoch: 1 });
+    const older = { user: { id: userId, username, epoch: 0 }, expiresAt: Date.now() + 60_000, tokenId: 'any' };
+    await expect.poll(() => server.services.auth.revokedRecently(older)).toBe(true);
+    const raw = await RawWsClient.connect(server.wsUrl, first);
+    expect(await raw.closed).toEqual({ code: 4001, reason: 'signed out' });
+  });
+
   it('reaches the other nodes: a token signed out on one closes its socket on another', async () => {
     const db = await openDatabase({ dataDir: 'memory' });
     try {
