@@ -10,7 +10,7 @@ import {
 } from '@streampod/framework';
 import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
 import type { LastSeenStore } from './last-seen.js';
-import type { Membership } from './membership.js';
+import { noSharedRoom, strangersOf, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
 import type { VersionedPresence } from './presence-store.js';
 
@@ -114,15 +114,9 @@ export class PresenceWatchers {
       for (const watcher of this.#watchers.get(id) ?? []) affected.add(watcher);
     }
     for (const watcher of affected) {
-      const others = watcher.ids.filter((id) => id !== watcher.ownerId);
-      if (others.length === 0) continue;
       try {
-        const shared = await this.#opts.membership.sharedWith(watcher.ownerId, others);
-        const strangers = others.filter((id) => !shared.has(id));
-        if (strangers.length === 0) continue;
-        watcher.session.fail(
-          rpcError('FORBIDDEN', `userIds: you share no room with ${strangers.slice(0, 10).join(', ')}`),
-        );
+        const strangers = await strangersOf(this.#opts.membership, watcher.ownerId, watcher.ids);
+        if (strangers.length > 0) watcher.session.fail(rpcError('FORBIDDEN', noSharedRoom(strangers)));
       } catch (error) {
         this.#log.warn({ err: error }, 'presence: re-checking a watch failed');
       }
@@ -166,12 +160,8 @@ export class PresenceWatchers {
       // Registered by owner and by watched user, so departures from now on find this watch; one heard since the
       // caller checked access (between its check and here) is checked again now.
       if (input.checkedAt !== undefined && input.checkedAt !== this.#accessChanges) {
-        const others = ids.filter((id) => id !== input.ownerId);
-        const shared =
-          others.length === 0 ? new Set<number>() : await this.#opts.membership.sharedWith(input.ownerId, others);
-        const strangers = others.filter((id) => !shared.has(id));
-        if (strangers.length > 0)
-          fail('FORBIDDEN', `userIds: you share no room with ${strangers.slice(0, 10).join(', ')}`);
+        const strangers = await strangersOf(this.#opts.membership, input.ownerId, ids);
+        if (strangers.length > 0) fail('FORBIDDEN', noSharedRoom(strangers));
       }
       snapshot = await this.#opts.read(ids);
     } catch (error) {
