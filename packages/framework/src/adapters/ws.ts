@@ -43,8 +43,14 @@ export interface WsAdapterOptions {
   presenceTimeoutMs: number;
   /** A client that lets this much pile up unread is cut off (slow consumer). */
   maxBufferedBytes: number;
+  /**
+   * Unsent bytes of all clients together: beyond it the largest queues are cut off first
+   * until the total is back under seven eighths of it. Without it, only each socket is bounded.
+   */
+  maxTotalBufferedBytes?: number;
   accept(socket: TransportSocket, req: IncomingMessage): WsConnectionHandlers;
-  onSlowConsumer?(req: IncomingMessage): void;
+  /** A client was cut off: `'socket'` for its own budget, `'total'` for the server's. */
+  onSlowConsumer?(req: IncomingMessage, budget: 'socket' | 'total', bufferedBytes: number): void;
   gate?: ConnectionGate;
   /** Negotiate permessage-deflate with clients that offer it. */
   perMessageDeflate?: boolean;
@@ -59,7 +65,9 @@ const AS_TEXT = { binary: false } as const;
 /** What a server's clients share: made once per server. */
 interface ClientHost {
   readonly maxBufferedBytes: number;
-  onSlowConsumer(this: void, req: IncomingMessage): void;
+  onSlowConsumer(this: void, req: IncomingMessage, budget: 'socket' | 'total', bufferedBytes: number): void;
+  /** `bytes` more were queued: the server-wide budget is looked at when they may be over it. */
+  queued(bytes: number): void;
   /** The socket ended: forget the client and tell the core. */
   closed(client: Client, code: number): void;
 }
@@ -73,6 +81,7 @@ type TaggedWebSocket = WebSocket & { [CLIENT]?: Client };
  */
 class Client implements TransportSocket {
   lastHeardAt = Date.now();
+  corked = false;
   handlers: WsConnectionHandlers | undefined;
 
   constructor(
@@ -85,12 +94,21 @@ class Client implements TransportSocket {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > this.host.maxBufferedBytes) {
-      this.host.onSlowConsumer(this.req);
+      this.host.onSlowConsumer(this.req, 'socket', ws.bufferedAmount);
       ws.terminate();
       return;
     }
+    // Frames sent in one turn of the event loop leave in one write (a batch of replies, a
+    // burst of events): a system call per frame would cost more than the frames.
+    if (!this.corked) {
+      this.corked = true;
+      this.req.socket.cork();
+      process.nextTick(uncork, this);
+    }
     // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
     ws.send(frame, AS_TEXT);
+    // A string's length undercounts non-ASCII text; the sweep corrects it with real figures.
+    this.host.queued(typeof frame === 'string' ? frame.length : frame.byteLength);
   }
 
   close(code: number, reason: string): void {
@@ -104,6 +122,11 @@ class Client implements TransportSocket {
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
   }
+}
+
+function uncork(client: Client): void {
+  client.corked = false;
+  client.req.socket.uncork();
 }
 
 function onMessage(this: TaggedWebSocket, data: RawData, isBinary: boolean): void {
@@ -139,6 +162,10 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     maxPayload: opts.maxPayloadBytes,
     clientTracking: false,
     perMessageDeflate: opts.perMessageDeflate ?? false,
+    // One frame per connection per turn of the event loop: a client that pipelines thousands
+    // of calls takes its turn with everyone else instead of holding the loop for all of them,
+    // and the frames it sends meanwhile wait in its own socket (TCP pushes back on it).
+    allowSynchronousEvents: false,
   });
   const clients = new Set<Client>();
   /** Open sockets by remote address, for the per-address cap (made only when there is one). */
@@ -184,9 +211,47 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
   };
   server.on('upgrade', onUpgrade);
 
+  /**
+   * The server-wide budget. Summing every socket's queue costs a pass over all of them, so it
+   * is done only once the bytes queued since the last pass could have crossed the budget:
+   * what drained meanwhile is not known, so `unsentAtMost` over-estimates, never under. Just
+   * under the budget, the next pass waits for a 64th of it more, so passes stay rare.
+   */
+  const totalBudget = opts.maxTotalBufferedBytes ?? Infinity;
+  let unsentAtMost = 0;
+  let sweepAbove = totalBudget;
+  /** Bytes queued to open clients and not yet handed to the kernel: a pass over every socket. */
+  const unsentBytes = () => {
+    let total = 0;
+    for (const client of clients) if (client.ws.readyState === client.ws.OPEN) total += client.ws.bufferedAmount;
+    return total;
+  };
+  const sweepUnsent = () => {
+    let total = unsentBytes();
+    if (total > totalBudget) {
+      const largestFirst = [...clients]
+        .filter((client) => client.ws.readyState === client.ws.OPEN)
+        .map((client) => ({ client, bytes: client.ws.bufferedAmount }))
+        .sort((a, b) => b.bytes - a.bytes);
+      const target = (totalBudget * 7) / 8;
+      for (const { client, bytes } of largestFirst) {
+        if (total <= target) break;
+        opts.onSlowConsumer?.(client.req, 'total', bytes);
+        client.ws.terminate();
+        total -= bytes;
+      }
+    }
+    unsentAtMost = total;
+    sweepAbove = Math.max(totalBudget, total + totalBudget / 64);
+  };
+
   const host: ClientHost = {
     maxBufferedBytes: opts.maxBufferedBytes,
-    onSlowConsumer: (req) => opts.onSlowConsumer?.(req),
+    onSlowConsumer: (req, budget, bytes) => opts.onSlowConsumer?.(req, budget, bytes),
+    queued(bytes) {
+      unsentAtMost += bytes;
+      if (unsentAtMost > sweepAbove) sweepUnsent();
+    },
     closed(client, code) {
       clients.delete(client);
       if (perAddress !== undefined) {
@@ -228,6 +293,8 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     get size(): number {
       return clients.size;
     },
+    /** Bytes queued to all clients and not yet handed to the kernel (a pass over every socket). */
+    unsentBytes,
     /** Refuses new upgrades (503) from now on. */
     stopAccepting(): void {
       accepting = false;

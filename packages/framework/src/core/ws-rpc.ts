@@ -82,6 +82,8 @@ export interface WsRpcHost {
   onError?(this: void, error: TRPCError, path: string | undefined): void;
   /** A droppable event was not sent to a slow reader (for metrics). */
   onDropped?(this: void): void;
+  /** An event was written to a subscriber (for metrics). */
+  onDelivered?(this: void): void;
   /** What one connection may ask of the server at once (see `ConnectionLimits`). */
   readonly limits?: Partial<ConnectionLimits>;
   /**
@@ -368,6 +370,7 @@ export class WsRpc {
       return;
     }
     this.#send(event.frame(this.#serializer, sub.framePrefix, eventId));
+    this.#host.onDelivered?.();
   }
 
   /** @internal the stream ended: the client is told it stopped. */

@@ -30,7 +30,8 @@ export class Metrics {
   });
   readonly slowConsumers = new Counter({
     name: 'streampod_slow_consumers_total',
-    help: 'Connections cut off for letting too much pile up unread.',
+    help: 'Connections cut off for letting too much pile up unread: over their own budget or the server-wide one.',
+    labelNames: ['budget'] as const,
     registers: [this.registry],
   });
   readonly droppedEvents = new Counter({
@@ -38,9 +39,11 @@ export class Metrics {
     help: 'Droppable events (typing, presence) not sent to a slow reader.',
     registers: [this.registry],
   });
+  /** Events written to subscribers; a plain number on the hot path, read when scraped. */
+  delivered = 0;
   readonly #included: Registry[] = [];
 
-  constructor(gauges: { connections: () => number; openStreams: () => number }) {
+  constructor(gauges: { connections: () => number; openStreams: () => number; unsentBytes: () => number }) {
     new Gauge({
       name: 'streampod_connections',
       help: 'Open WebSocket connections.',
@@ -55,6 +58,24 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(gauges.openStreams());
+      },
+    });
+    new Gauge({
+      name: 'streampod_unsent_bytes',
+      help: 'Bytes queued to WebSocket clients and not yet sent, over all connections (bounded by maxTotalBufferedBytes).',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.unsentBytes());
+      },
+    });
+    const delivered = () => this.delivered;
+    new Counter({
+      name: 'streampod_deliveries_total',
+      help: 'Stream events written to subscribers (one per event per subscriber).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(delivered());
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'streampod_' });

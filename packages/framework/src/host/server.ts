@@ -9,6 +9,7 @@ import { describeEndpoints, type ProcedureDescriptor } from '../core/procedures.
 import { compileRouter, type BeforeCall, type createTrpc, type StreampodRouter } from '../core/router.js';
 import type { AppContext } from '../core/session.js';
 import { WsRpc, type ConnectionLimits, type WsRpcHost } from '../core/ws-rpc.js';
+import { RepeatGate } from './repeat-gate.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 
@@ -58,6 +59,14 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
    * @default 8 MiB
    */
   maxBufferedBytes?: number;
+  /**
+   * Unsent bytes of all WebSockets together: past it, the sockets with the largest queues are
+   * cut off first (as slow consumers) until the total is back under seven eighths of it, so
+   * many slow readers cannot take the process' memory. Clients that resume by event id
+   * (`chat.stream`'s `lastEventId`) lose nothing.
+   * @default 256 MiB
+   */
+  maxTotalBufferedBytes?: number;
   /**
    * How long shutdown waits for clients to finish the close handshake.
    * @default 2_000
@@ -148,6 +157,8 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   readonly #closing = new Set<Promise<void>>();
   readonly #http: Server;
   readonly #ws: WebSocketHost;
+  /** Refusals are logged once per caller and kind every 10 s; the rest are counted into the next line. */
+  readonly #repeats = new RepeatGate(10_000);
   #state: 'idle' | 'listening' | 'stopping' | 'stopped' = 'idle';
   /** What every connection's protocol handler shares, made once. */
   readonly #rpcHost: WsRpcHost;
@@ -179,6 +190,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         for (const live of this.#live.values()) n += live.rpc.subscriptionCount;
         return n;
       },
+      unsentBytes: () => this.#ws.unsentBytes(),
     });
     const hooks = opts.hooks ?? {};
     this.router = compileRouter({
@@ -193,18 +205,23 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
           if (type !== 'subscription') this.metrics.callDuration.observe({ type, path }, durationMs / 1000);
           if (error === undefined) return;
           this.#recordError(error, path);
-          // Who was refused and why (never the input: it may hold a password or a message).
-          if (error.code !== 'INTERNAL_SERVER_ERROR')
-            this.log.info(
-              {
-                path,
-                code: error.code,
-                user: connection.owner?.id,
-                remote: connection.remoteAddress,
-                conn: connection.id,
-              },
-              `refused: ${error.message}`,
-            );
+          if (error.code === 'INTERNAL_SERVER_ERROR') return;
+          // Who was refused and why (never the input: it may hold a password or a message),
+          // once per caller, path and code in a window: a flood of refusals logs a line, not a flood.
+          const user = connection.owner?.id;
+          const held = this.#repeats.pass(`${String(user ?? connection.remoteAddress)}|${path}|${error.code}`);
+          if (held === undefined) return;
+          this.log.info(
+            {
+              path,
+              code: error.code,
+              user,
+              remote: connection.remoteAddress,
+              conn: connection.id,
+              ...(held > 0 ? { alsoRefused: held } : {}),
+            },
+            `refused: ${error.message}${held > 0 ? ` (and ${held} more like it before)` : ''}`,
+          );
         },
       },
     });
@@ -214,6 +231,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       limits: opts.connectionLimits ?? {},
       maxFrameBytes: opts.maxFrameBytes,
       onDropped: () => this.metrics.droppedEvents.inc(),
+      onDelivered: () => void this.metrics.delivered++,
       onError: (error, path) => {
         // Procedure errors are counted by the router; only protocol errors (no path) here.
         if (path === undefined) this.#recordError(error, path);
@@ -248,6 +266,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
       presenceTimeoutMs: opts.presenceTimeoutMs ?? 30_000,
       maxBufferedBytes: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
+      maxTotalBufferedBytes: opts.maxTotalBufferedBytes ?? 256 * 1024 * 1024,
       ...(opts.connectionGate === undefined ? {} : { gate: opts.connectionGate }),
       perMessageDeflate: opts.perMessageDeflate ?? false,
       caps: {
@@ -255,9 +274,12 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         ...(opts.connectionCaps?.perAddress === undefined ? {} : { perAddress: opts.connectionCaps.perAddress }),
       },
       accept: (socket, req) => this.#accept(socket, req),
-      onSlowConsumer: (req) => {
-        this.metrics.slowConsumers.inc();
-        this.log.warn({ remote: req.socket.remoteAddress }, 'slow consumer cut off');
+      onSlowConsumer: (req, budget, bufferedBytes) => {
+        this.metrics.slowConsumers.inc({ budget });
+        this.log.warn(
+          { remote: req.socket.remoteAddress, budget, bufferedBytes },
+          budget === 'socket' ? 'slow consumer cut off' : 'slow consumer cut off: server-wide unsent bytes over budget',
+        );
       },
       onRefused: (reason, req) => this.#refused(reason, { remote: req.socket.remoteAddress }),
     });
@@ -489,9 +511,17 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   }
 
   /** A connection refused or closed by policy: counted by reason and logged with whose it was. */
-  #refused(reason: string, who: { user?: unknown; remote?: string | undefined; conn?: string }): void {
+  #refused(
+    reason: string,
+    who: { user?: string | number | undefined; remote?: string | undefined; conn?: string },
+  ): void {
     this.metrics.connectionsRefused.inc({ reason });
-    this.log.info(who, `connection refused: ${reason}`);
+    const held = this.#repeats.pass(`${String(who.user ?? who.remote)}|${reason}`);
+    if (held === undefined) return;
+    this.log.info(
+      { ...who, ...(held > 0 ? { alsoRefused: held } : {}) },
+      `connection refused: ${reason}${held > 0 ? ` (and ${held} more like it before)` : ''}`,
+    );
   }
 
   #recordError(error: TRPCError, path: string | undefined): void {

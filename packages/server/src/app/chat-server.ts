@@ -12,6 +12,8 @@ import type { ChatServerConfig } from './config.js';
 import type { ChatContext } from '../endpoints/streampod.js';
 import { createChatApp } from './chat-app.js';
 
+const MIB = 1024 * 1024;
+
 /** A running chat server and what it owns. */
 export interface ChatServer {
   readonly server: StreampodServer<ChatContext>;
@@ -83,6 +85,8 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
           perUser: config.MAX_CONNECTIONS_PER_USER,
         },
         authTimeoutMs: config.AUTH_TIMEOUT_MS,
+        maxBufferedBytes: config.MAX_UNSENT_MIB_PER_CONNECTION * MIB,
+        maxTotalBufferedBytes: config.MAX_UNSENT_MIB * MIB,
         httpHeadersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
         httpRequestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
         connectionGate: allowOrigins(config.ALLOWED_ORIGINS),

@@ -45,6 +45,12 @@ export const ChatServerConfig = z
     MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(1_000),
     MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
+    /**
+     * Unsent MiB one WebSocket may pile up (a reader that does not read) before it is cut off,
+     * and all of them together before the largest queues are cut off first.
+     */
+    MAX_UNSENT_MIB_PER_CONNECTION: z.coerce.number().positive().default(8),
+    MAX_UNSENT_MIB: z.coerce.number().positive().default(256),
     /** A WebSocket that said it signs in and has not this long after is closed. */
     AUTH_TIMEOUT_MS: ms(10_000),
     HTTP_HEADERS_TIMEOUT_MS: ms(10_000),

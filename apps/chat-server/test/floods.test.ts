@@ -1,0 +1,305 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStreampodClient, type ChatMessage } from '@streampod/client';
+import { createTestPostgres, registerUser } from '@streampod/server/testing';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatServerProcess } from './chat-server-process.js';
+
+const dataDir = () => mkdtemp(join(tmpdir(), 'streampod-floods-'));
+const MIB = 1024 * 1024;
+
+/** The server process' resident memory, from /proc. */
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
+  return Number(/(\d+)/.exec(line)![1]) * 1024;
+}
+
+async function unsentBytes(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^streampod_unsent_bytes (\d+)/m.exec(text)![1]);
+}
+
+function client(url: string, token: string) {
+  return createStreampodClient({ url, WebSocket, token, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+}
+
+/**
+ * A reader on a bare socket that subscribes to `chat.stream` under its own request id (so no
+ * two share a frame's bytes: the server's worst case), then stops reading when told.
+ */
+async function pausableReader(
+  wsUrl: string,
+  token: string,
+  stream: { requestId: number; lastEventId?: string | undefined },
+) {
+  const { requestId, lastEventId } = stream;
+  const ws = new WebSocket(`${wsUrl}?connectionParams=1`, { perMessageDeflate: false });
+  ws.on('error', () => undefined);
+  const contents: string[] = [];
+  let lastId: string | undefined;
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const started = new Promise<void>((resolve) => {
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString('utf8')) as {
+        id: number;
+        result?: { type: string; id?: string; data?: { json?: { data?: { type: string; content?: string } } } };
+      };
+      if (frame.id !== requestId) return;
+      if (frame.result?.type === 'started') resolve();
+      const event = frame.result?.data?.json?.data;
+      if (event?.type === 'message') {
+        contents.push(event.content!);
+        lastId = frame.result!.id;
+        for (const waiter of waiters.filter((w) => contents.length >= w.count)) waiter.resolve();
+      }
+    });
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
+  ws.send(
+    JSON.stringify({
+      id: requestId,
+      method: 'subscription',
+      params: { path: 'chat.stream', input: { json: lastEventId === undefined ? {} : { lastEventId } } },
+    }),
+  );
+  await started;
+  return {
+    token,
+    contents,
+    closed,
+    /** Resolves once `count` messages have come. */
+    received: (count: number) =>
+      contents.length >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+    lastEventId: () => lastId,
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    close: () => ws.terminate(),
+  };
+}
+
+/** `n` users, a few at a time: the server hashes only so many passwords at once. */
+async function registerMany(server: ChatServerProcess, n: number) {
+  const users: Awaited<ReturnType<typeof registerUser>>[] = [];
+  while (users.length < n) {
+    const batch = Math.min(32, n - users.length);
+    users.push(...(await Promise.all(Array.from({ length: batch }, () => registerUser(server, 'flood')))));
+  }
+  return users;
+}
+
+describe('floods against a server process', () => {
+  it(
+    '100 paused readers in a busy room stay within the server-wide unsent budget; each resumes without a gap',
+    { timeout: 60_000 },
+    async () => {
+      // FLOOD_UNSENT_MIB=100000 shows what the flood costs without a server-wide budget (and fails).
+      const budgetMib = Number(process.env['FLOOD_UNSENT_MIB'] ?? 32);
+      // On PostgreSQL, so the process' memory is the server's own (PGlite's would blur it).
+      await using pg = await createTestPostgres();
+      await using server = await ChatServerProcess.start({
+        DATA_DIR: await dataDir(),
+        DATABASE_URL: pg.url,
+        MAX_UNSENT_MIB: String(budgetMib),
+        RATE_LIMIT_MESSAGES: '100000/1s',
+      });
+      const atStart = rssBytes(server.pid!);
+      const users = await registerMany(server, 102);
+      console.info(
+        `RSS at start ${(atStart / MIB).toFixed(0)} MiB, after 102 sign-ups ${(rssBytes(server.pid!) / MIB).toFixed(0)} MiB`,
+      );
+      const [sender, watcher, ...readers] = users as [(typeof users)[0], (typeof users)[0], ...typeof users];
+      const senderClient = client(server.url, sender.token);
+      const room = await senderClient.chat.createRoom({ name: 'busy', memberIds: users.slice(1).map((u) => u.id) });
+
+      const seen: string[] = [];
+      const watcherClient = client(server.url, watcher.token);
+      let started!: () => void;
+      const streaming = new Promise<void>((resolve) => (started = resolve));
+      const stopStream = watcherClient.chat.stream().listen({
+        onStarted: () => started(),
+        onData: (event) => {
+          if (event.type === 'message') seen.push(event.content);
+        },
+      });
+      await streaming;
+      const paused = await Promise.all(
+        readers.map((r, i) => pausableReader(server.wsUrl, r.token, { requestId: 1000 + i })),
+      );
+      for (const reader of paused) reader.pause();
+
+      const before = rssBytes(server.pid!);
+      let peak = before;
+      let unsentPeak = 0;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssBytes(server.pid!));
+        void unsentBytes(server.url).then((bytes) => (unsentPeak = Math.max(unsentPeak, bytes)));
+      }, 50);
+      // 600 messages of 16 KiB: 9.4 MiB for each reader, 940 MiB queued in all if nobody were cut.
+      const total = 600;
+      const padding = 'x'.repeat(16_000);
+      const sent: ChatMessage[] = [];
+      for (let i = 0; i < total; i += 20) {
+        const batch = Array.from({ length: 20 }, (_, j) =>
+          senderClient.chat.sendMessage({
+            roomId: room.id,
+            content: `#${i + j} ${padding}`,
+            clientMessageId: `m${i + j}`,
+          }),
+        );
+        sent.push(...(await Promise.all(batch)));
+      }
+      await expect.poll(() => seen.length, { timeout: 20_000 }).toBe(total);
+      sent.sort((a, b) => a.id - b.id);
+      clearInterval(sampler);
+      const after = rssBytes(server.pid!);
+      peak = Math.max(peak, after);
+
+      // The reader that kept reading got everything, in order.
+      expect(seen.map((c) => c.split(' ')[0])).toEqual(sent.map((m) => m.content.split(' ')[0]));
+      const grewMib = (peak - before) / MIB;
+      console.info(
+        `100 paused readers, ${total} × 16 KiB, budget ${budgetMib} MiB: unsent bytes at most ` +
+          `${(unsentPeak / MIB).toFixed(1)} MiB; RSS ${(before / MIB).toFixed(0)} → peak ${(peak / MIB).toFixed(0)} MiB ` +
+          `(+${grewMib.toFixed(0)}), ${(after / MIB).toFixed(0)} MiB at the end`,
+      );
+      // What the server holds for its readers stays within the budget (the pass that cuts runs
+      // once a 64th over it could have been queued, so by a frame or so past it at most).
+      expect(unsentPeak).toBeLessThan(budgetMib * MIB * (1 + 1 / 64) + 64 * 1024);
+      // RSS grows by more than the budget: the flood's own heap (60 MiB when the same readers
+      // read) and the cut-off queues until V8's next full collection frees them. Without the
+      // budget it grows by 540 MiB; with it, by 110 to 140.
+      expect(grewMib).toBeLessThan(budgetMib + 160);
+
+      // Each paused reader, reading again, got a gapless start of the room, then either the rest
+      // or a cut (1006); cut readers resume from their last event id with nothing lost or twice.
+      const expected = sent.map((m) => m.content.split(' ')[0]);
+      const numbers = (contents: string[]) => contents.map((c) => c.split(' ')[0]);
+      for (const reader of paused) reader.resume();
+      const cutCodes = await Promise.all(
+        paused.map((r) => Promise.race([r.closed, r.received(total).then(() => undefined)])),
+      );
+      const cut = paused.filter((_, i) => cutCodes[i] !== undefined);
+      expect(cutCodes.filter((code) => code !== undefined && code !== 1006)).toEqual([]);
+      expect(cut.length).toBeGreaterThan(50);
+      for (const reader of paused) expect(numbers(reader.contents)).toEqual(expected.slice(0, reader.contents.length));
+      // Five of them, spread out (each catches up on megabytes the test process must parse).
+      for (const reader of cut.filter((_, i) => i % Math.ceil(cut.length / 5) === 0)) {
+        const resumed = await pausableReader(server.wsUrl, reader.token, {
+          requestId: 1,
+          lastEventId: reader.lastEventId(),
+        });
+        await resumed.received(total - reader.contents.length);
+        expect(numbers([...reader.contents, ...resumed.contents])).toEqual(expected);
+        resumed.close();
+      }
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/streampod_slow_consumers_total\{budget="total"\} [1-9]/);
+      stopStream();
+      await Promise.all([senderClient.close(), watcherClient.close()]);
+    },
+  );
+
+  it(
+    'a message flood from one user is throttled while another user is served as fast as when quiet',
+    { timeout: 60_000 },
+    async () => {
+      await using server = await ChatServerProcess.start({ DATA_DIR: await dataDir() });
+      const [flooder, other, member] = await registerMany(server, 3);
+      const flooderClient = client(server.url, flooder!.token);
+      const otherClient = client(server.url, other!.token);
+      const memberClient = client(server.url, member!.token);
+      const room = await flooderClient.chat.createRoom({ name: 'flooded', memberIds: [member!.id] });
+      const received: number[] = [];
+      let started!: () => void;
+      const streaming = new Promise<void>((resolve) => (started = resolve));
+      const stopStream = memberClient.chat.stream().listen({
+        onStarted: () => started(),
+        onData: (event) => {
+          if (event.type === 'message') received.push(event.messageId);
+        },
+      });
+      await streaming;
+
+      /** p99 of `users.me` for the other user, over 500 calls one after another. */
+      const p99 = async () => {
+        const took: number[] = [];
+        for (let i = 0; i < 500; i++) {
+          const at = performance.now();
+          await otherClient.users.me();
+          took.push(performance.now() - at);
+        }
+        return took.sort((a, b) => a - b)[Math.floor(took.length * 0.99)]!;
+      };
+      await p99(); // warm-up
+      const quiet = await p99();
+
+      // The flooder speaks the wire by hand, 50 requests in flight at a time, so that what it
+      // costs this test process to flood stays small next to what it costs the server.
+      const flooderWs = new WebSocket(`${server.wsUrl}?connectionParams=1`, { perMessageDeflate: false });
+      await new Promise((resolve, reject) => flooderWs.once('open', resolve).once('error', reject));
+      flooderWs.send(JSON.stringify({ method: 'connectionParams', data: { token: flooder!.token } }));
+      let accepted: number[] = [];
+      let refused = 0;
+      let pending = 0;
+      let batchDone: (() => void) | undefined;
+      flooderWs.on('message', (data: Buffer) => {
+        if (data.includes('"TOO_MANY_REQUESTS"')) refused++;
+        else {
+          const reply = JSON.parse(data.toString('utf8')) as { result?: { data?: { json?: { id: number } } } };
+          const id = reply.result?.data?.json?.id;
+          if (id === undefined) throw new Error(`unexpected reply ${data.toString('utf8')}`);
+          accepted.push(id);
+        }
+        if (--pending === 0) batchDone?.();
+      });
+      let flooding = true;
+      let next = 1;
+      const flood = (async () => {
+        while (flooding) {
+          pending = 50;
+          const done = new Promise<void>((resolve) => (batchDone = resolve));
+          for (let i = 0; i < 50; i++, next++) {
+            const input = { roomId: room.id, content: 'spam', clientMessageId: `f${next}` };
+            flooderWs.send(
+              JSON.stringify({
+                id: next,
+                method: 'mutation',
+                params: { path: 'chat.sendMessage', input: { json: input } },
+              }),
+            );
+          }
+          await done;
+        }
+      })();
+      const flooded = await p99();
+      flooding = false;
+      await flood;
+      flooderWs.close();
+      accepted = accepted.sort((a, b) => a - b);
+
+      const refusalLines = server.logs.filter((l) => String(l['msg']).startsWith('refused: chat.sendMessage'));
+      console.info(
+        `message flood: ${accepted.length} accepted, ${refused} refused; the other user's users.me p99 ` +
+          `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood`,
+      );
+      expect(refused).toBeGreaterThan(500);
+      expect(accepted.length).toBeLessThanOrEqual(40); // a burst of 30, and 3 per second after
+      expect(flooded).toBeLessThan(Math.max(2 * quiet, quiet + 5));
+      // The log says who was refused, without a line per refusal.
+      expect(refusalLines[0]).toMatchObject({ user: flooder!.id, code: 'TOO_MANY_REQUESTS' });
+      expect(refusalLines.length).toBeLessThan(5);
+      // Nothing accepted is lost: the member got each accepted message, once.
+      await expect.poll(() => received.length).toBe(accepted.length);
+      expect(received).toEqual(accepted);
+      stopStream();
+      await Promise.all([flooderClient.close(), otherClient.close(), memberClient.close()]);
+    },
+  );
+});
