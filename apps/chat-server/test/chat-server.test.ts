@@ -97,7 +97,7 @@ describe('apps/chat-server with the generated client', () => {
     await signedIn.close();
   });
 
-  it('caps WebSockets per address and lets browsers in from allowed origins only, as configured', async () => {
+  it('caps WebSockets per address and lets browsers in (WebSocket and CORS) from allowed origins only, as configured', async () => {
     await using server = await ChatServerProcess.start({
       DATA_DIR: await dataDir(),
       MAX_CONNECTIONS_PER_IP: '2',
@@ -114,6 +114,14 @@ describe('apps/chat-server with the generated client', () => {
     const browser = await open('https://chat.example');
     await expect(open()).rejects.toThrow(/503/);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    // The same list answers CORS for HTTP calls.
+    const login = `${server.url}/trpc/auth.login`;
+    const preflight = (origin: string) =>
+      fetch(login, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://chat.example')).headers.get('access-control-allow-origin')).toBe(
+      'https://chat.example',
+    );
+    expect((await preflight('https://evil.example')).status).toBe(403);
     app.close();
     browser.close();
   });

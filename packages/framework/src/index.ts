@@ -28,7 +28,7 @@ export type { ConnectionLimits } from './core/ws-rpc.js';
 export { StreampodServer } from './host/server.js';
 export type { StreampodServerOptions, ServerHooks } from './host/server.js';
 export type { ConnectionGate, UpgradeRequest } from './adapters/ws.js';
-export { allowOrigins } from './host/origins.js';
+export { allowOrigins, originPolicy, type OriginPolicy } from './host/origins.js';
 export { createLogger } from './host/logger.js';
 export type { Logger, LoggerOptions } from './host/logger.js';
 export { Metrics } from './host/metrics.js';

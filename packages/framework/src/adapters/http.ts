@@ -18,7 +18,16 @@ export interface HttpAdapterOptions {
   onError(error: TRPCError, path: string | undefined): void;
   /** A failure outside tRPC (health, metrics, static files). */
   onInternalError(error: unknown): void;
+  /**
+   * Browser origins whose pages may call `/trpc` (CORS): others get 403. Without it, no CORS
+   * headers are sent, so browsers let only the server's own pages read the answers.
+   */
+  allowOrigin?: (origin: string | undefined, host: string | undefined) => boolean;
+  /** A call was refused for its origin. */
+  onOriginRefused?: (req: IncomingMessage) => void;
 }
+
+const CORS_MAX_AGE_SECONDS = '600';
 
 /** One request listener for everything HTTP on the port: tRPC at `/trpc`, health, metrics, the web app. */
 export function createHttpListener(opts: HttpAdapterOptions): RequestListener {
@@ -38,6 +47,14 @@ export function createHttpListener(opts: HttpAdapterOptions): RequestListener {
         // Streams live on the WebSocket, where heartbeats, limits and shutdown reach them.
         res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('subscriptions are served over the WebSocket at /trpc\n');
+        return;
+      }
+      if (opts.allowOrigin !== undefined && req.headers.origin !== undefined && !cors(opts.allowOrigin, req, res)) {
+        opts.onOriginRefused?.(req);
+        return;
+      }
+      if (req.method === 'OPTIONS' && res.hasHeader('access-control-allow-origin')) {
+        res.writeHead(204).end();
         return;
       }
       trpc(req, res);
@@ -67,4 +84,32 @@ export function createHttpListener(opts: HttpAdapterOptions): RequestListener {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('not found\n');
   }
+}
+
+/**
+ * Answers CORS for a request with an `Origin`: the allowed one gets its origin echoed (and, for
+ * a preflight, the methods and headers tRPC's clients use); another gets 403 and `false`.
+ */
+function cors(
+  allowOrigin: NonNullable<HttpAdapterOptions['allowOrigin']>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const origin = req.headers.origin!;
+  if (!allowOrigin(origin, req.headers.host)) {
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', vary: 'Origin' });
+    res.end('origin not allowed\n');
+    return false;
+  }
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'Origin');
+  if (req.method === 'OPTIONS') {
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader(
+      'access-control-allow-headers',
+      req.headers['access-control-request-headers'] ?? 'authorization, content-type',
+    );
+    res.setHeader('access-control-max-age', CORS_MAX_AGE_SECONDS);
+  }
+  return true;
 }

@@ -174,6 +174,43 @@ describe('allowOrigins', () => {
   });
 });
 
+describe('corsOrigins', () => {
+  it('answers CORS for the listed origins, refuses other browser origins with 403 and leaves clients without Origin alone', async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      corsOrigins: ['https://chat.example'],
+    });
+    const call = `${test.url}/trpc/counter.add?input=${encodeURIComponent(JSON.stringify({ json: { a: 1, b: 2 } }))}`;
+    const preflight = await fetch(call, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://chat.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://chat.example');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+
+    const allowed = await fetch(call, { headers: { origin: 'https://chat.example' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://chat.example');
+    expect(await allowed.json()).toEqual({ result: { data: { json: 3 } } });
+
+    const foreign = await fetch(call, { headers: { origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await foreign.text()).toBe('origin not allowed\n');
+
+    const own = await fetch(call, { headers: { origin: `http://${new URL(test.url).host}` } });
+    expect(own.status).toBe(200);
+    expect((await fetch(call)).status).toBe(200);
+    expect(await stockHttpClient(test.url).query('counter.add', { a: 2, b: 2 })).toBe(4);
+  });
+});
+
 describe('caps and deadlines that keep one host from locking everyone out', () => {
   const whoami = async (raw: RawWsClient, id = 1) => {
     raw.send({ id, method: 'query', params: { path: 'counter.whoami' } });

@@ -9,6 +9,7 @@ import { describeEndpoints, type ProcedureDescriptor } from '../core/procedures.
 import { compileRouter, type BeforeCall, type createTrpc, type StreampodRouter } from '../core/router.js';
 import type { AppContext } from '../core/session.js';
 import { WsRpc, type ConnectionLimits, type WsRpcHost } from '../core/ws-rpc.js';
+import { originPolicy } from './origins.js';
 import { RepeatGate } from './repeat-gate.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -42,6 +43,12 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
   beforeCall?: readonly BeforeCall[];
   /** Decides on each WebSocket upgrade before it costs anything (caps, origin): see `ConnectionGate`. */
   connectionGate?: ConnectionGate;
+  /**
+   * Browser origins besides the server's own whose pages may call over HTTP (CORS; `*`: any);
+   * calls from other origins get 403. Unset: no CORS at all, so only the server's own pages can
+   * read answers. `allowOrigins` does the same for WebSockets.
+   */
+  corsOrigins?: readonly string[];
   /** What one connection may ask at once (see `ConnectionLimits`). */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
@@ -258,6 +265,8 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         maxBodyBytes: opts.maxFrameBytes,
         onError: (error, path) => this.#logError(error, path),
         onInternalError: (error) => this.log.error({ err: error }, 'HTTP request failed'),
+        ...(opts.corsOrigins === undefined ? {} : { allowOrigin: originPolicy(opts.corsOrigins) }),
+        onOriginRefused: (req) => this.#refused('origin not allowed', { remote: req.socket.remoteAddress }),
       }),
     );
     this.#ws = attachWebSocketServer(this.#http, {

@@ -90,6 +90,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
         httpHeadersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
         httpRequestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
         connectionGate: allowOrigins(config.ALLOWED_ORIGINS),
+        corsOrigins: config.ALLOWED_ORIGINS,
         ...(webDir !== undefined && existsSync(webDir) ? { staticDir: webDir } : {}),
       },
     });
