@@ -23,7 +23,14 @@ export type { Serializer } from './core/outgoing-event.js';
 export { fail, rpcError } from './core/errors.js';
 export { describeEndpoints } from './core/procedures.js';
 export type { ProcedureDescriptor, ProcedureKind } from './core/procedures.js';
-export type { BeforeCall, CallInfo, RequestContext, StreampodRouter, Transformer } from './core/router.js';
+export type {
+  BeforeCall,
+  CallInfo,
+  ErrorTranslator,
+  RequestContext,
+  StreampodRouter,
+  Transformer,
+} from './core/router.js';
 export type { ConnectionLimits } from './core/ws-rpc.js';
 export { StreampodServer } from './host/server.js';
 export type { StreampodServerOptions, ServerHooks } from './host/server.js';

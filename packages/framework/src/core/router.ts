@@ -54,6 +54,12 @@ export interface CallObserver {
   }): void;
 }
 
+/**
+ * Turns an error a method threw into one its caller may see (a database refusing bytes into
+ * BAD_REQUEST, say: `rpcError` makes one); `undefined` leaves it an internal error.
+ */
+export type ErrorTranslator = (error: unknown) => Error | undefined;
+
 /** The router type our adapters serve: procedures are built at run time from endpoints. */
 export type StreampodRouter = AnyTRPCRouter;
 
@@ -89,6 +95,7 @@ export function compileRouter(opts: {
   runtime: SessionRuntime;
   observer?: CallObserver;
   beforeCall?: readonly BeforeCall[];
+  translateError?: ErrorTranslator;
 }): StreampodRouter {
   const record: Record<string, ReturnType<typeof buildProcedure>> = {};
   for (const descriptor of opts.procedures) record[descriptor.path] = buildProcedure(descriptor, opts);
@@ -97,7 +104,7 @@ export function compileRouter(opts: {
 
 function buildProcedure(
   d: ProcedureDescriptor,
-  { trpc, runtime, observer = {}, beforeCall = [] }: Parameters<typeof compileRouter>[0],
+  { trpc, runtime, observer = {}, beforeCall = [], translateError }: Parameters<typeof compileRouter>[0],
 ) {
   let procedure = trpc.procedure.use(async ({ ctx, path, type, next }) => {
     const started = performance.now();
@@ -128,8 +135,18 @@ function buildProcedure(
   switch (impl.type) {
     case 'call': {
       const method = impl.method;
-      const handler = (o: { ctx: RequestContext; input: unknown }) =>
+      const run = (o: { ctx: RequestContext; input: unknown }) =>
         method.handler(new Session(runtime, o.ctx.connection, d.path), o.input);
+      const handler =
+        translateError === undefined
+          ? run
+          : async (o: { ctx: RequestContext; input: unknown }) => {
+              try {
+                return await run(o);
+              } catch (error) {
+                throw (error instanceof TRPCError ? undefined : translateError(error)) ?? error;
+              }
+            };
       const withOutput = builder.output(d.output);
       return method.kind === 'query' ? withOutput.query(handler) : withOutput.mutation(handler);
     }

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { fail } from '../core/errors.js';
+import { z } from 'zod';
+import { fail, rpcError } from '../core/errors.js';
 import { allowOrigins } from './origins.js';
 import { failureOf } from '../testing/failure.js';
-import { authenticateProbe, CounterEndpoint, startProbeServer } from '../testing/probe-app.js';
+import { authenticateProbe, CounterEndpoint, sp, startProbeServer } from '../testing/probe-app.js';
 import { RawWsClient } from '../testing/raw-ws.js';
 import { Recorder } from '../testing/recorder.js';
 import { stockHttpClient, stockWsClient } from '../testing/trpc-clients.js';
@@ -171,6 +172,39 @@ describe('allowOrigins', () => {
       raw.close();
     }
     await expect(RawWsClient.connect(test.wsUrl, undefined, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+  });
+});
+
+describe('translateError', () => {
+  class StoreEndpoint extends sp.Endpoint {
+    /** Fails as a database refusing the bytes would, or as one that is down. */
+    save = this.mutation(
+      { input: z.object({ down: z.boolean() }), output: z.null(), public: true },
+      (_session, { down }) => {
+        throw Object.assign(new Error(down ? 'connection refused' : 'invalid byte sequence'), {
+          code: down ? 'ECONNREFUSED' : '22021',
+        });
+      },
+    );
+  }
+
+  it('gives the caller the translated error, and leaves what it does not know an internal error', async () => {
+    await using test = await startProbeServer({
+      endpoints: { store: new StoreEndpoint() },
+      translateError: (error) =>
+        (error as { code?: string }).code === '22021'
+          ? rpcError('BAD_REQUEST', 'bytes the database cannot store')
+          : undefined,
+    });
+    const http = stockHttpClient(test.url);
+    expect(await failureOf(http.mutation('store.save', { down: false }))).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'bytes the database cannot store',
+    });
+    expect(await failureOf(http.mutation('store.save', { down: true }))).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Internal server error',
+    });
   });
 });
 

@@ -6,7 +6,13 @@ import { attachWebSocketServer, type ConnectionGate, type WebSocketHost } from '
 import { Connection, type Credentials, type TransportSocket } from '../core/connection.js';
 import type { EndpointMap } from '../core/endpoint.js';
 import { describeEndpoints, type ProcedureDescriptor } from '../core/procedures.js';
-import { compileRouter, type BeforeCall, type createTrpc, type StreampodRouter } from '../core/router.js';
+import {
+  compileRouter,
+  type BeforeCall,
+  type createTrpc,
+  type ErrorTranslator,
+  type StreampodRouter,
+} from '../core/router.js';
 import type { AppContext } from '../core/session.js';
 import { WsRpc, type ConnectionLimits, type WsRpcHost } from '../core/ws-rpc.js';
 import { originPolicy } from './origins.js';
@@ -41,6 +47,8 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
   hooks?: ServerHooks<TCtx>;
   /** Runs before every call, in order; any of them may refuse it (see `BeforeCall`). */
   beforeCall?: readonly BeforeCall[];
+  /** Maps errors methods throw to ones callers may see (see `ErrorTranslator`). */
+  translateError?: ErrorTranslator;
   /** Decides on each WebSocket upgrade before it costs anything (caps, origin): see `ConnectionGate`. */
   connectionGate?: ConnectionGate;
   /**
@@ -205,6 +213,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       procedures: this.procedures,
       runtime: { log: this.log, services: opts.services },
       beforeCall: opts.beforeCall ?? [],
+      ...(opts.translateError === undefined ? {} : { translateError: opts.translateError }),
       observer: {
         onCall: (connection, path, type) => hooks.onCall?.(connection, path, type),
         onResult: ({ path, type, error, durationMs, connection }) => {

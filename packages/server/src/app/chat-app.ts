@@ -1,5 +1,6 @@
 import type { ServerHooks, StreampodServer, StreampodServerOptions } from '@streampod/framework';
 import { AuthService } from '../auth/auth-service.js';
+import { databaseInputError } from '../db/input-errors.js';
 import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
 import { appEndpoints } from './endpoints.js';
 import { RateLimiter, type RateLimits } from './rate-limits.js';
@@ -39,6 +40,7 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
     beforeCall: [...(settings?.beforeCall ?? []), ...(limiter === undefined ? [] : [limiter.beforeCall])],
     endpoints: appEndpoints,
     services: app.services,
+    translateError: databaseInputError,
     authenticate: (token) => app.services.auth.verify(token),
     hooks: wrap === undefined ? app.hooks : wrap(app.hooks),
     logger: opts.log,

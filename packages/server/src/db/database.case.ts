@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbortedTransactionError, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from './database.js';
+import { databaseInputError } from './input-errors.js';
 import { migrations } from './migrations/index.js';
 import type { NewUser } from './schema.js';
 
@@ -110,6 +111,22 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
         .where('usernameKey', '=', username.toLowerCase())
         .execute();
       expect(rows).toEqual([{ username }]);
+    });
+
+    it('refuses a NUL in text with an error the server answers as BAD_REQUEST, not a 500', async () => {
+      const { db } = database();
+      const error: unknown = await db
+        .insertInto('users')
+        .values(newUser(uniqueName('Nul\u0000')))
+        .execute()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const answer = databaseInputError(error);
+      expect(answer).toMatchObject({ code: 'BAD_REQUEST' });
+      expect(answer?.message).toMatch(/NUL/);
+      expect(databaseInputError(new Error('connection reset'))).toBeUndefined();
     });
 
     it('rolls back a transaction that throws', async () => {
