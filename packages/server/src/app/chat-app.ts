@@ -1,6 +1,7 @@
 import type { ServerHooks, StreampodServer, StreampodServerOptions } from '@streampod/framework';
 import { AuthService } from '../auth/auth-service.js';
 import { databaseInputError } from '../db/input-errors.js';
+import type { StoreLatency } from '../util/store-latency.js';
 import { sp, type ChatContext, type Services } from '../endpoints/streampod.js';
 import { appEndpoints } from './endpoints.js';
 import { RateLimiter, type RateLimits } from './rate-limits.js';
@@ -22,6 +23,8 @@ export interface ChatAppOptions extends AppServicesOptions {
   >;
   /** Wraps the presence hooks (a benchmark counts connections with it). @default as they are */
   hooks?: (hooks: ServerHooks<ChatContext>) => ServerHooks<ChatContext>;
+  /** The database's query times (`Database.latency`), shown on `/metrics`. @default not shown */
+  dbLatency?: StoreLatency;
   /** Per-user limits on messages, typing, status changes, reactions and rooms; `false`: none. @default `defaultRateLimits` */
   rateLimits?: Partial<RateLimits> | false;
 }
@@ -32,7 +35,7 @@ export interface ChatAppOptions extends AppServicesOptions {
  * build it here, so none of them drifts from what ships.
  */
 export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
-  const { server: settings, hooks: wrap, rateLimits, ...appOptions } = opts;
+  const { server: settings, hooks: wrap, rateLimits, dbLatency, ...appOptions } = opts;
   const app = await createAppServices(appOptions);
   const limiter = rateLimits === false ? undefined : new RateLimiter(rateLimits);
   const server = sp.server({
@@ -47,6 +50,8 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
     health: app.health,
   });
   server.metrics.include(app.metrics.registry);
+  if (dbLatency !== undefined) server.metrics.include(dbLatency.registry);
+  if (opts.redis !== undefined) server.metrics.include(opts.redis.latency.registry);
   // A token signed out on any node closes its connections here too.
   const stopRevocations = await app.services.auth.onRevoked((revocation) =>
     server.disconnectUser(revocation.userId, { only: (credentials) => AuthService.ends(revocation, credentials) }),

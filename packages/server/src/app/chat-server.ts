@@ -58,6 +58,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
     }-${process.pid}-${randomBytes(3).toString('hex')}`;
     const { server, close: closeApp } = await createChatApp({
       db: database.db,
+      dbLatency: database.latency,
       log,
       tokens,
       nodeId,

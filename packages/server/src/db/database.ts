@@ -5,6 +5,7 @@ import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import type { Dialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { StoreLatency } from '../util/store-latency.js';
 import { migrations } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { DB } from './schema.js';
@@ -15,6 +16,8 @@ export type DatabaseKind = 'pglite' | 'postgres';
 export interface Database {
   readonly db: Kysely<DB>;
   readonly kind: DatabaseKind;
+  /** Query times and failures, for `/metrics`. */
+  readonly latency: StoreLatency;
   /** Closes the pool or the embedded database; later calls do nothing. */
   close(): Promise<void>;
 }
@@ -41,7 +44,12 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   const kind: DatabaseKind = opts.url ? 'postgres' : 'pglite';
   const dialect = opts.url ? postgresDialect(opts.url, opts.onConnectionError) : await pgliteDialect(opts.dataDir);
-  const db = new Kysely<DB>({ dialect, plugins: [new CamelCasePlugin()] });
+  const latency = new StoreLatency('streampod_database_query', 'Database queries by outcome (ok, error).');
+  const db = new Kysely<DB>({
+    dialect,
+    plugins: [new CamelCasePlugin()],
+    log: (event) => latency.observe(event.queryDurationMillis, event.level === 'error'),
+  });
   try {
     await migrate(db, opts.onMigration);
   } catch (err) {
@@ -52,6 +60,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   return {
     db,
     kind,
+    latency,
     close: () => (closing ??= db.destroy()),
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@streampod/framework';
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type Command, type RedisOptions } from 'ioredis';
+import { StoreLatency } from '../util/store-latency.js';
 
 /** The commands side of a link: one Redis, or a Redis Cluster routed by key. */
 export type RedisCommands = Redis | Cluster;
@@ -29,6 +30,8 @@ type Listener = (lostForMs: number) => void;
 export class RedisLink {
   readonly commands: RedisCommands;
   readonly isCluster: boolean;
+  /** Command times and failures, for `/metrics`. */
+  readonly latency = new StoreLatency('streampod_redis_command', 'Redis commands by outcome (ok, error).');
   readonly #log: Logger;
   readonly #base: RedisOptions;
   readonly #shards = new Map<string, Shard>();
@@ -48,6 +51,7 @@ export class RedisLink {
     this.isCluster = opts.isCluster;
     this.#log = opts.log;
     this.#base = opts.base;
+    timeCommands(this.commands, this.latency);
     let downSince: number | undefined;
     this.commands.on('ready', () => {
       this.#healthChanged();
@@ -362,4 +366,18 @@ interface Shard {
   renewing: boolean;
   /** Since when its channels may not have been live (undefined: they are). */
   downSince: number | undefined;
+}
+
+/** Times every command the client sends, from sending to its answer or failure. */
+function timeCommands(client: RedisCommands, latency: StoreLatency): void {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+  const timed = (command: Command, ...rest: unknown[]): unknown => {
+    const started = performance.now();
+    command.promise.then(
+      () => latency.observe(performance.now() - started, false),
+      () => latency.observe(performance.now() - started, true),
+    );
+    return send(command, ...rest);
+  };
+  client.sendCommand = timed as typeof client.sendCommand;
 }

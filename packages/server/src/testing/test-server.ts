@@ -73,6 +73,7 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     close: closeApp,
   } = await createChatApp({
     db: database.db,
+    dbLatency: database.latency,
     log,
     tokens,
     nodeId: opts.nodeId ?? `test-${++nodes}`,
