@@ -10,6 +10,7 @@ export {
   Password,
   RegisterInput,
   LoginInput,
+  RefreshInput,
   AuthResult,
 } from './user.js';
 export {

@@ -15,6 +15,8 @@ export interface StreampodApi {
     logout: CallProcedure<'mutation', void, void>;
     /** Signs every token of the caller's out, this one included, on every node. */
     logoutEverywhere: CallProcedure<'mutation', void, void>;
+    /** Trades a refresh token (good once) for a new access token and refresh token; called on a WebSocket of the same user, that socket takes the new token. */
+    refresh: CallProcedure<'mutation', Input<typeof S.RefreshInput>, Output<typeof S.AuthResult>>;
     /** Creates an account and signs it in. */
     register: CallProcedure<'mutation', Input<typeof S.RegisterInput>, Output<typeof S.AuthResult>>;
   };
@@ -75,6 +77,7 @@ export const apiManifest = {
     login: { kind: 'mutation', tracked: false },
     logout: { kind: 'mutation', tracked: false },
     logoutEverywhere: { kind: 'mutation', tracked: false },
+    refresh: { kind: 'mutation', tracked: false },
     register: { kind: 'mutation', tracked: false },
   },
   chat: {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Connection, UserLike } from './connection.js';
+import type { Connection, Credentials, UserLike } from './connection.js';
 import { fail } from './errors.js';
 import { OutgoingEvent } from './outgoing-event.js';
 
@@ -13,6 +13,9 @@ export interface AppContext {
 export interface SessionRuntime<TCtx extends AppContext = AppContext> {
   readonly log: Logger;
   readonly services: TCtx['services'];
+  /** Gives a connection the credentials of a new token of the same user (see `Session.renew`). */
+  // Of the base types: a parameter of the app's user type would make sessions of different apps' users incompatible.
+  readonly renew?: (connection: Connection, credentials: Credentials) => void;
 }
 
 /**
@@ -53,6 +56,16 @@ export class Session<TCtx extends AppContext = AppContext> {
   /** The app's services, shared by every session. */
   get services(): TCtx['services'] {
     return this.runtime.services;
+  }
+
+  /**
+   * Moves this call's WebSocket onto a new token of the same user (a refreshed one): it stays
+   * open past the old token's expiry, and signing the new token out is what closes it. Over
+   * HTTP, or for another user, it does nothing: each HTTP call brings its own token.
+   */
+  renew(credentials: Credentials<TCtx['user']>): void {
+    if (this.connection.owner?.id !== credentials.user.id) return;
+    this.runtime.renew?.(this.connection, credentials);
   }
 }
 

@@ -211,7 +211,11 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     this.router = compileRouter({
       trpc: opts.trpc,
       procedures: this.procedures,
-      runtime: { log: this.log, services: opts.services },
+      runtime: {
+        log: this.log,
+        services: opts.services,
+        renew: (connection, credentials) => this.#renew(connection, credentials),
+      },
       beforeCall: opts.beforeCall ?? [],
       ...(opts.translateError === undefined ? {} : { translateError: opts.translateError }),
       observer: {
@@ -457,10 +461,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       const mine = this.#byUser.get(owner.id);
       mine?.delete(live);
       if (mine?.size === 0) this.#byUser.delete(owner.id);
-      const step = expiryStep(live.connection.credentials);
-      const bucket = this.#expiring.get(step);
-      bucket?.delete(live);
-      if (bucket?.size === 0) this.#expiring.delete(step);
+      this.#forgetExpiry(live);
     }
     const closed = (async () => {
       await live.rpc.close();
@@ -487,6 +488,22 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     }, this.#opts.authTimeoutMs ?? 10_000);
     timer.unref();
     return timer;
+  }
+
+  /** A WebSocket takes a new token of its user: it expires when that one does. */
+  #renew(connection: Connection, credentials: Credentials): void {
+    const live = this.#live.get(connection);
+    if (live === undefined || live.closed !== undefined) return;
+    this.#forgetExpiry(live);
+    connection.credentials = credentials;
+    this.#expireLater(live);
+  }
+
+  #forgetExpiry(live: LiveConnection): void {
+    const step = expiryStep(live.connection.credentials);
+    const bucket = this.#expiring.get(step);
+    bucket?.delete(live);
+    if (bucket?.size === 0) this.#expiring.delete(step);
   }
 
   #expireLater(live: LiveConnection): void {

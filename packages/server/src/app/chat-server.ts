@@ -47,6 +47,8 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
       // Several nodes share a generated secret through the database.
       secret: await loadAuthSecret(config.AUTH_SECRET, dataDir, redis === undefined ? undefined : database.db),
       ttlSeconds: config.TOKEN_TTL_SECONDS,
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
       // A token names its installation: another one's is refused even under the same AUTH_SECRET.
       installation: await loadInstallation(database.db),
     });

@@ -34,6 +34,13 @@ export const ChatServerConfig = z
       .int()
       .positive()
       .default(7 * 24 * 3600),
+    /** Lifetimes of a sign-in with `refresh: true`: its access tokens, and each refresh token. */
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(900),
+    REFRESH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(30 * 24 * 3600),
     HEARTBEAT_INTERVAL_MS: ms(10_000),
     PRESENCE_TIMEOUT_MS: ms(30_000),
     IDLE_AFTER_MS: ms(300_000),

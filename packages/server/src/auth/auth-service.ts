@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Credentials, FanoutBus, Logger } from '@streampod/framework';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
@@ -56,9 +56,81 @@ export class AuthService {
     );
   }
 
-  /** A token for the user, at their current epoch. */
-  issue(user: { id: number; username: string; tokenEpoch: number }): Promise<string> {
-    return this.tokens.issue({ id: user.id, username: user.username, epoch: user.tokenEpoch });
+  /**
+   * A token for the user, at their current epoch: a long-lived one, or with `refresh` a
+   * short-lived one and a refresh token that starts a new family (`session` continues one).
+   */
+  async issue(
+    user: { id: number; username: string; tokenEpoch: number },
+    opts: { refresh?: boolean; session?: string } = {},
+  ): Promise<IssuedTokens> {
+    // The token's own clock: it counts whole seconds.
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    if (opts.refresh !== true && opts.session === undefined) {
+      const token = await this.tokens.issue({ id: user.id, username: user.username, epoch: user.tokenEpoch });
+      return { token, expiresAt: new Date(now + this.tokens.ttlSeconds * 1000) };
+    }
+    const session = opts.session ?? randomUUID();
+    const ttl = this.tokens.accessTtlSeconds;
+    const token = await this.tokens.issue(
+      { id: user.id, username: user.username, epoch: user.tokenEpoch, session },
+      ttl,
+    );
+    const id = randomUUID();
+    const secret = randomBytes(32).toString('base64url');
+    await this.#db
+      .insertInto('refreshTokens')
+      .values({
+        id,
+        familyId: session,
+        userId: user.id,
+        secretHash: sha256(secret),
+        epoch: user.tokenEpoch,
+        expiresAt: new Date(now + this.tokens.refreshTtlSeconds * 1000),
+        usedAt: null,
+      })
+      .execute();
+    return { token, expiresAt: new Date(now + ttl * 1000), refreshToken: `${id}.${secret}` };
+  }
+
+  /**
+   * Trades a refresh token for new tokens of its family, once: the user it names, or null
+   * when it is unknown, expired, of an older epoch, or used before (then its whole family
+   * ends: one of the two users of it is a thief).
+   */
+  async refresh(refreshToken: string): Promise<{ user: { id: number; tokenEpoch: number }; session: string } | null> {
+    const [id = '', secret = ''] = refreshToken.split('.', 2);
+    const row = await this.#db
+      .selectFrom('refreshTokens')
+      .innerJoin('users', 'users.id', 'refreshTokens.userId')
+      .select([
+        'refreshTokens.familyId',
+        'refreshTokens.secretHash',
+        'refreshTokens.epoch',
+        'refreshTokens.expiresAt',
+        'refreshTokens.usedAt',
+        'users.id as userId',
+        'users.tokenEpoch',
+      ])
+      .where('refreshTokens.id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined || !sameHash(row.secretHash, sha256(secret))) return null;
+    if (row.expiresAt.getTime() <= Date.now() || row.epoch !== row.tokenEpoch) return null;
+    // Marked used in the statement that checks it was not: of two racing refreshes, one wins.
+    const claimed = await this.#db
+      .updateTable('refreshTokens')
+      .set({ usedAt: new Date() })
+      .where('id', '=', id)
+      .where('usedAt', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (claimed === undefined) {
+      await this.#db.deleteFrom('refreshTokens').where('familyId', '=', row.familyId).execute();
+      this.#log.warn({ userId: row.userId }, 'a used refresh token came back: its sign-in is ended');
+      return null;
+    }
+    await this.#db.deleteFrom('refreshTokens').where('expiresAt', '<', new Date()).execute();
+    return { user: { id: row.userId, tokenEpoch: row.tokenEpoch }, session: row.familyId };
   }
 
   /** The credentials of a token that stands; null for anything else (one query beyond the signature). */
@@ -91,6 +163,9 @@ export class AuthService {
       .onConflict((oc) => oc.column('tokenId').doNothing())
       .execute();
     await this.#db.deleteFrom('revokedTokens').where('expiresAt', '<', new Date()).execute();
+    // A sign-in with refresh ends whole: its refresh token must not bring it back.
+    const session = credentials.user.session;
+    if (session !== undefined) await this.#db.deleteFrom('refreshTokens').where('familyId', '=', session).execute();
     return { userId: credentials.user.id, tokenId };
   }
 
@@ -108,6 +183,8 @@ export class AuthService {
       .where('id', '=', userId)
       .returning('tokenEpoch')
       .executeTakeFirstOrThrow();
+    // Their epoch voids them already; this keeps the table small.
+    await this.#db.deleteFrom('refreshTokens').where('userId', '=', userId).execute();
     return { userId, epoch: row.tokenEpoch };
   }
 
@@ -133,6 +210,19 @@ export class AuthService {
     this.#log.info({ userId: revocation.userId, all: 'epoch' in revocation }, 'tokens signed out');
     setImmediate(() => this.#bus.publish<Revocation>(TOPIC, revocation));
   }
+}
+
+/** What a sign-in hands out (see `AuthService.issue`). */
+export interface IssuedTokens {
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly refreshToken?: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 function fail(message: string): never {

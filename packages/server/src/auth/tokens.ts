@@ -8,6 +8,8 @@ export interface AuthenticatedUser {
   readonly username: string;
   /** The user's token epoch when the token was issued: a newer one voids it. */
   readonly epoch: number;
+  /** The refresh family the token was issued in (a sign-in with `refresh: true`), if any. */
+  readonly session?: string;
 }
 
 const ISSUER = 'streampod';
@@ -21,6 +23,16 @@ export interface TokenServiceOptions {
    */
   ttlSeconds?: number;
   /**
+   * How long an access token of a sign-in with refresh is valid, in seconds.
+   * @default 900
+   */
+  accessTtlSeconds?: number;
+  /**
+   * How long a refresh token is good for, in seconds (each refresh gives a new one).
+   * @default 2592000 (30 days)
+   */
+  refreshTtlSeconds?: number;
+  /**
    * Names the installation (its database) in every token: a token of another one is refused,
    * even when both were given the same secret.
    * @default 'streampod'
@@ -33,18 +45,33 @@ export class TokenService {
   readonly #secret: Uint8Array;
   readonly #ttlSeconds: number;
   readonly #installation: string;
+  /** How long a plain token lives, in seconds. */
+  get ttlSeconds(): number {
+    return this.#ttlSeconds;
+  }
+
+  /** Lifetimes of a sign-in with refresh: its access tokens, and each refresh token. */
+  readonly accessTtlSeconds: number;
+  readonly refreshTtlSeconds: number;
 
   constructor(opts: TokenServiceOptions) {
     if (opts.secret.length < 32) throw new Error('the token secret must be at least 32 bytes');
     this.#secret = opts.secret;
     this.#ttlSeconds = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#installation = opts.installation ?? 'streampod';
+    this.accessTtlSeconds = opts.accessTtlSeconds ?? 900;
+    this.refreshTtlSeconds = opts.refreshTtlSeconds ?? 30 * 24 * 3600;
   }
 
   /** Issues a token for `user` (epoch 0 unless given); `ttlSeconds` overrides the default lifetime. */
   issue(user: Omit<AuthenticatedUser, 'epoch'> & { epoch?: number }, ttlSeconds = this.#ttlSeconds): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ username: user.username, ep: user.epoch ?? 0 })
+    const claims = {
+      username: user.username,
+      ep: user.epoch ?? 0,
+      ...(user.session === undefined ? {} : { sid: user.session }),
+    };
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(String(user.id))
       .setJti(randomUUID())
@@ -67,10 +94,12 @@ export class TokenService {
         algorithms: ['HS256'],
       });
       const id = Number(payload.sub);
-      const { username, ep: epoch, jti } = payload;
+      const { username, ep: epoch, jti, sid } = payload;
       if (!Number.isSafeInteger(id) || typeof username !== 'string' || payload.exp === undefined) return null;
       if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || typeof jti !== 'string') return null;
-      return { user: { id, username, epoch }, expiresAt: payload.exp * 1000, tokenId: jti };
+      if (sid !== undefined && typeof sid !== 'string') return null;
+      const user = { id, username, epoch, ...(sid === undefined ? {} : { session: sid }) };
+      return { user, expiresAt: payload.exp * 1000, tokenId: jti };
     } catch (error) {
       if (error instanceof errors.JOSEError) return null;
       throw error;

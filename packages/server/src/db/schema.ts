@@ -27,6 +27,19 @@ export interface RevokedTokensTable {
   revokedAt: ColumnType<Date, Date | undefined, never>;
 }
 
+/** A refresh token: good once, in a family (one sign-in's chain), at the user's token epoch. */
+export interface RefreshTokensTable {
+  id: string;
+  familyId: string;
+  userId: number;
+  /** SHA-256 of the secret half, hex: the database never holds a usable token. */
+  secretHash: string;
+  epoch: number;
+  expiresAt: Date;
+  usedAt: Date | null;
+  createdAt: ColumnType<Date, Date | undefined, never>;
+}
+
 /** A chat room; its members are in `roomMembers`. */
 export interface RoomsTable {
   id: GeneratedAlways<number>;
@@ -101,6 +114,7 @@ export interface DB {
   settings: SettingsTable;
   users: UsersTable;
   revokedTokens: RevokedTokensTable;
+  refreshTokens: RefreshTokensTable;
   rooms: RoomsTable;
   roomMembers: RoomMembersTable;
   roomSequences: RoomSequencesTable;

@@ -1,4 +1,4 @@
-import { AuthResult, ChangePasswordInput, LoginInput, RegisterInput } from '@streampod/protocol';
+import { AuthResult, ChangePasswordInput, LoginInput, RefreshInput, RegisterInput } from '@streampod/protocol';
 import { z } from 'zod';
 import type { AuthenticatedUser } from '../auth/tokens.js';
 import { dummyHash, hashPassword, KdfBusyError, verifyPassword } from '../auth/passwords.js';
@@ -38,7 +38,7 @@ export class AuthEndpoint extends sp.Endpoint {
             fail('CONFLICT', 'username: this username is taken');
           throw error;
         });
-      return signIn(session, row);
+      return signIn(session, row, { refresh: input.refresh === true });
     },
   );
 
@@ -56,7 +56,31 @@ export class AuthEndpoint extends sp.Endpoint {
         session.log.info({ remote: session.connection.remoteAddress }, 'sign-in refused: wrong username or password');
         fail('UNAUTHORIZED', 'wrong username or password');
       }
-      return signIn(session, row);
+      return signIn(session, row, { refresh: input.refresh === true });
+    },
+  );
+
+  refresh = this.mutation(
+    {
+      input: RefreshInput,
+      output: AuthResult,
+      public: true,
+      description:
+        'Trades a refresh token (good once) for a new access token and refresh token; called on a WebSocket of the same user, that socket takes the new token.',
+    },
+    async (session, input) => {
+      const claimed = await session.services.auth.refresh(input.refreshToken);
+      if (claimed === null)
+        fail('UNAUTHORIZED', 'refreshToken: unknown, expired, signed out or already used; sign in again');
+      const row = await session.services.db
+        .selectFrom('users')
+        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'tokenEpoch'])
+        .where('id', '=', claimed.user.id)
+        .executeTakeFirstOrThrow();
+      const result = await signIn(session, row, { session: claimed.session });
+      const credentials = await session.services.auth.tokens.verify(result.token);
+      if (credentials !== null) session.renew(credentials);
+      return result;
     },
   );
 
@@ -87,7 +111,9 @@ export class AuthEndpoint extends sp.Endpoint {
         fail('FORBIDDEN', 'currentPassword: wrong password');
       const passwordHash = await kdf(() => hashPassword(input.newPassword));
       const revocation = await session.services.auth.endAllTokens(row.id, passwordHash);
-      const result = await signIn(session, { ...row, tokenEpoch: revocation.epoch });
+      // The new token is of the same kind as the one that asked: with refresh, or long-lived.
+      const refresh = session.connection.credentials?.user.session !== undefined;
+      const result = await signIn(session, { ...row, tokenEpoch: revocation.epoch }, { refresh });
       session.services.auth.announce(revocation);
       return result;
     },
@@ -110,8 +136,12 @@ async function kdf<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function signIn(session: ChatCallSession, row: Parameters<typeof toChatUser>[0] & { tokenEpoch: number }) {
-  const token = await session.services.auth.issue(row);
-  session.log.info({ userId: row.id }, 'signed in');
-  return { token, user: toChatUser(row) };
+async function signIn(
+  session: ChatCallSession,
+  row: Parameters<typeof toChatUser>[0] & { tokenEpoch: number },
+  opts: { refresh?: boolean; session?: string } = {},
+): Promise<AuthResult> {
+  const issued = await session.services.auth.issue(row, opts);
+  session.log.info({ userId: row.id, refresh: opts.session !== undefined || opts.refresh === true }, 'signed in');
+  return { ...issued, user: toChatUser(row) };
 }

@@ -140,6 +140,81 @@ describe('signing out', () => {
   });
 });
 
+describe('short-lived access tokens with refresh', () => {
+  let short: ChatTestServer;
+  beforeAll(async () => {
+    short = await startChatTestServer({ accessTtlSeconds: 3 });
+  });
+  afterAll(() => short.close());
+
+  const signIn = async (refresh?: boolean) => {
+    const http = stockHttpClient(short.url);
+    const username = `ref${++seq}_${process.pid}`;
+    await http.mutation('auth.register', { username, password });
+    return (await http.mutation('auth.login', {
+      username,
+      password,
+      ...(refresh === undefined ? {} : { refresh }),
+    })) as AuthResult;
+  };
+  const refresh = (refreshToken: string) =>
+    stockHttpClient(short.url).mutation('auth.refresh', { refreshToken }) as Promise<AuthResult>;
+
+  it('gives a client that asks none a long-lived token, as before', async () => {
+    const plain = await signIn();
+    expect(plain.refreshToken).toBeUndefined();
+    expect(plain.expiresAt!.getTime() - Date.now()).toBeGreaterThan(6 * 24 * 3600_000);
+  });
+
+  it('keeps a WebSocket that refreshes on it open past the first token, and closes one that does not', async () => {
+    const kept = await signIn(true);
+    expect(kept.expiresAt!.getTime() - Date.now()).toBeLessThanOrEqual(3_000);
+    await using keptSocket = await openSocket(short, kept.token);
+    const lapsed = await signIn(true);
+    const lapsedSocket = await openSocket(short, lapsed.token);
+    // Tokens count whole seconds: the refresh must come a second after the lapsed sign-in to outlive it.
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
+    keptSocket.send({
+      id: 2,
+      method: 'mutation',
+      params: { path: 'auth.refresh', input: { json: { refreshToken: kept.refreshToken } } },
+    });
+    const renewed = (await keptSocket.frame(2)) as {
+      result: { data: { json: { token: string; refreshToken: string } } };
+    };
+    expect(renewed.result.data.json.refreshToken).not.toBe(kept.refreshToken);
+    // Once the lapsed one closes, the kept socket's first token (issued before) has expired too.
+    expect(await lapsedSocket.closed).toEqual({ code: 4001, reason: 'token expired' });
+    keptSocket.send({ id: 3, method: 'query', params: { path: 'users.me' } });
+    expect(await keptSocket.frame(3)).toMatchObject({ id: 3, result: { data: { json: { id: kept.user.id } } } });
+    expect(await me(short, renewed.result.data.json.token)).toMatchObject({ id: kept.user.id });
+  });
+
+  it('takes each refresh token once; a used one coming back ends its whole sign-in', async () => {
+    const first = await signIn(true);
+    const second = await refresh(first.refreshToken!);
+    expect(second.user.id).toBe(first.user.id);
+    expect(await failureOf(refresh(first.refreshToken!))).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/^refreshToken: /),
+    });
+    // The thief or the owner: either way the chain it belongs to is over.
+    expect(await failureOf(refresh(second.refreshToken!))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failureOf(refresh('not-a-token'))).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('ends the refresh token with auth.logout of its sign-in, and with auth.logoutEverywhere', async () => {
+    const one = await signIn(true);
+    await stockHttpClient(short.url, one.token).mutation('auth.logout');
+    expect(await failureOf(refresh(one.refreshToken!))).toMatchObject({ code: 'UNAUTHORIZED' });
+
+    const two = await signIn(true);
+    const renewed = await refresh(two.refreshToken!);
+    await stockHttpClient(short.url, renewed.token).mutation('auth.logoutEverywhere');
+    expect(await failureOf(refresh(renewed.refreshToken!))).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+});
+
 describe('tokens that do not stand', () => {
   it('refuses a token whose user no longer exists, and one of another installation with the same secret', async () => {
     const { userId, username, first } = await twoTokens();

@@ -50,6 +50,8 @@ export interface ChatTestServerOptions extends Partial<
   maxCatchUp?: number;
   /** @default none: tests that are not about limits send as fast as they like */
   rateLimits?: Partial<RateLimits>;
+  /** Access tokens of sign-ins with refresh live this long. @default 900 */
+  accessTtlSeconds?: number;
 }
 
 let nodes = 0;
@@ -63,7 +65,11 @@ const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret!');
 export async function startChatTestServer(opts: ChatTestServerOptions = {}): Promise<ChatTestServer> {
   const ownsDatabase = opts.database === undefined;
   const database = opts.database ?? (await openDatabase({ dataDir: 'memory' }));
-  const tokens = new TokenService({ secret: SECRET, installation: await loadInstallation(database.db) });
+  const tokens = new TokenService({
+    secret: SECRET,
+    installation: await loadInstallation(database.db),
+    ...(opts.accessTtlSeconds === undefined ? {} : { accessTtlSeconds: opts.accessTtlSeconds }),
+  });
   const log = createLogger(
     process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
   );

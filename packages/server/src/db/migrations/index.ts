@@ -5,6 +5,7 @@ import { migration0003RoomOrder } from './0003-room-order.js';
 import { migration0004JoinPoint } from './0004-join-point.js';
 import { migration0005Settings } from './0005-settings.js';
 import { migration0006TokenRevocation } from './0006-token-revocation.js';
+import { migration0007RefreshTokens } from './0007-refresh-tokens.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in key order, so names start with a
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004-join-point': migration0004JoinPoint,
   '0005-settings': migration0005Settings,
   '0006-token-revocation': migration0006TokenRevocation,
+  '0007-refresh-tokens': migration0007RefreshTokens,
 };
