@@ -16,6 +16,8 @@ export type {
   CallProcedure,
   StreamProcedure,
 } from './runtime/index.js';
+export { RefreshingToken } from './auth/refreshing-token.js';
+export type { RefreshClient, RefreshingTokenOptions } from './auth/refreshing-token.js';
 export { PresenceTracker, trackerOf, formatLastSeen } from './presence/index.js';
 export type {
   PresenceHandler,
