@@ -4,7 +4,7 @@ export type { StreampodClient, StreampodClientOptions } from './client.js';
 export type { StreampodApi } from './generated/api.js';
 export { apiManifest } from './generated/api.js';
 // The generic runtime it is built on (also at `@streampod/client/runtime`).
-export { createApiClient, Subscription, jitteredBackoff } from './runtime/index.js';
+export { createApiClient, Subscription, jitteredBackoff, PendingCallsFullError } from './runtime/index.js';
 export type {
   ApiClient,
   ApiClientOptions,

@@ -9,6 +9,7 @@ import {
 } from '@streampod/framework/testing';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { ConnectionState } from './client.js';
+import { PendingCallsFullError } from './errors.js';
 import { probeClient } from './probe-client.fixture.js';
 
 let probe: ProbeEndpoint;
@@ -130,5 +131,34 @@ describe('reconnect() regressions', () => {
     // Three opens (one per connection), three closes, and nothing left open.
     expect(probe.hooks.entries.filter((h) => h.startsWith('opened:'))).toHaveLength(3);
     await client.close();
+  });
+});
+
+describe('the pending calls bound', () => {
+  it('fails a call at once beyond maxPendingCalls waiting for the server, and takes calls again once answered', async () => {
+    await using proxy = await FreezableProxy.start(Number(new URL(server.url).port));
+    const client = probeClient(`http://127.0.0.1:${proxy.port}`, {
+      maxPendingCalls: 3,
+      keepAlive: { intervalMs: 60_000, pongTimeoutMs: 60_000 },
+    });
+    const add = (a: number) => client.counter.add({ a, b: 1 });
+    expect(await Promise.all([add(1), add(2), add(3)])).toEqual([2, 3, 4]);
+    expect(await Promise.all([add(4), add(5), add(6)])).toEqual([5, 6, 7]);
+
+    proxy.freeze(); // the server is there but answers nothing
+    const waiting = [add(7), add(8), add(9)].map((call) =>
+      call.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    );
+    const refused = await add(10).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PendingCallsFullError);
+    expect(refused).toMatchObject({
+      data: { code: 'TOO_MANY_REQUESTS' },
+      message: expect.stringMatching(/^3 calls are already waiting/),
+    });
+    await client.close();
+    expect(await Promise.all(waiting)).toEqual(['failed', 'failed', 'failed']);
   });
 });

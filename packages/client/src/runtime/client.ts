@@ -10,6 +10,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { SuperJSON } from 'superjson';
 import { loadWebSocket } from '#websocket';
 import { jitteredBackoff, type BackoffOptions } from './backoff.js';
+import { PendingCallsFullError } from './errors.js';
 import type { CallProcedure, StreamProcedure } from './procedure-types.js';
 import { Subscription, type SubscriptionTransport } from './subscription.js';
 
@@ -97,6 +98,13 @@ export interface ApiClientOptions {
    * @default { intervalMs: 5_000, pongTimeoutMs: 3_000 }
    */
   keepAlive?: { intervalMs: number; pongTimeoutMs: number };
+  /**
+   * Queries and mutations waiting for an answer at most (queued while disconnected included):
+   * beyond, a call fails at once with `PendingCallsFullError` rather than pile up in memory
+   * while the server is away. The server answers at most 1,000 per connection at once too.
+   * @default 1_000
+   */
+  maxPendingCalls?: number;
 }
 
 /** Procedure kinds at run time, by endpoint and method: what `pnpm generate` writes next to the API type. */
@@ -187,6 +195,14 @@ export function createApiClient<TApi>(manifest: ApiManifest, opts: ApiClientOpti
     },
   };
 
+  const maxPendingCalls = opts.maxPendingCalls ?? 1_000;
+  let pendingCalls = 0;
+  const bounded = (call: () => Promise<unknown>): Promise<unknown> => {
+    if (pendingCalls >= maxPendingCalls) return Promise.reject(new PendingCallsFullError(maxPendingCalls));
+    pendingCalls++;
+    return call().finally(() => pendingCalls--);
+  };
+
   const api: Record<string, Record<string, (input?: unknown) => unknown>> = {};
   for (const [endpoint, methods] of Object.entries(manifest)) {
     const group: Record<string, (input?: unknown) => unknown> = {};
@@ -194,9 +210,9 @@ export function createApiClient<TApi>(manifest: ApiManifest, opts: ApiClientOpti
       const path = `${endpoint}.${method}`;
       group[method] =
         kind === 'query'
-          ? (input) => current.trpc.query(path, input)
+          ? (input) => bounded(() => current.trpc.query(path, input))
           : kind === 'mutation'
-            ? (input) => current.trpc.mutation(path, input)
+            ? (input) => bounded(() => current.trpc.mutation(path, input))
             : (input) => new Subscription({ transport, path, input, tracked });
     }
     api[endpoint] = group;

@@ -14,6 +14,19 @@ export function isFinal(error: Error): boolean {
   return FINAL_CODES.has(codeOf(error));
 }
 
+/**
+ * A call refused by the client itself: it already has `limit` calls waiting for answers (the
+ * server is slow or away). Its `data.code` is `TOO_MANY_REQUESTS`, so retry policies treat it
+ * as passing.
+ */
+export class PendingCallsFullError extends Error {
+  readonly data = { code: 'TOO_MANY_REQUESTS' } as const;
+  constructor(readonly limit: number) {
+    super(`${limit} calls are already waiting for the server: try again once some are answered`);
+    this.name = 'PendingCallsFullError';
+  }
+}
+
 export function toError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -18,7 +18,7 @@ export type { SubscriptionHandlers } from './subscription.js';
 export type { CallProcedure, StreamProcedure } from './procedure-types.js';
 export { jitteredBackoff } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
-export { codeOf, isFinal, toError, Retrier } from './errors.js';
+export { codeOf, isFinal, toError, Retrier, PendingCallsFullError } from './errors.js';
 export type { RetryOptions } from './errors.js';
 export { RefCount, SharedByKey } from './shared.js';
 export { subscriptionStore, connectionStateStore } from './live-state.js';
