@@ -56,11 +56,25 @@ export async function createChatApp(opts: ChatAppOptions): Promise<ChatApp> {
   const stopRevocations = await app.services.auth.onRevoked((revocation) =>
     server.disconnectUser(revocation.userId, { only: (credentials) => AuthService.ends(revocation, credentials) }),
   );
+  // Revocations published while the bus was away never came: check the live tokens again.
+  const stopRecheck = app.services.auth.onResync(() => {
+    const live = [...server.connections].flatMap((c) => (c.credentials === null ? [] : [c.credentials]));
+    app.services.auth.fallen(live).then(
+      (fallen) => {
+        for (const gone of fallen)
+          server.disconnectUser(gone.user.id, {
+            only: (credentials) => credentials.tokenId === gone.tokenId && credentials.user.epoch === gone.user.epoch,
+          });
+      },
+      (error: unknown) => opts.log.warn({ err: error }, 'auth: re-checking tokens after a bus outage failed'),
+    );
+  });
   return {
     server,
     services: app.services,
     close: async () => {
       stopRevocations();
+      stopRecheck();
       limiter?.close();
       await server.close();
       await app.close();

@@ -6,6 +6,31 @@ import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from '.
 import type { RoomsSnapshot } from './message-repository.js';
 import { decodePosition } from './stream-position.js';
 
+/** The bus as a node sees it during an outage: while `down`, nothing published arrives; then `fire` is the resync. */
+function outageBus(): { down: boolean; fire: (lostForMs: number) => void; bus: FanoutBus } {
+  const inner = new MemoryFanoutBus();
+  let resync: (lostForMs: number) => void = () => undefined;
+  let down = false;
+  return {
+    get down() {
+      return down;
+    },
+    set down(value: boolean) {
+      down = value;
+    },
+    fire: (lostForMs) => resync(lostForMs),
+    bus: {
+      publish: (topic, value) => (down ? undefined : inner.publish(topic, value)),
+      subscribe: (topic, handler) => inner.subscribe(topic, handler),
+      onResync: (listener) => ((resync = listener), () => undefined),
+      get topicCount() {
+        return inner.topicCount;
+      },
+      close: () => inner.close(),
+    },
+  };
+}
+
 /**
  * The hub's interleavings, driven by hand: the database is a list of messages per room
  * whose snapshots the test releases when it chooses, so the races a busy cluster produces
@@ -54,6 +79,8 @@ class Rooms {
   loader(): ChatHubLoader {
     return {
       membershipsOf: (userId) => Promise.resolve(this.memberships.get(userId) ?? []),
+      stillMembers: (pairs) =>
+        Promise.resolve(pairs.filter((p) => (this.memberships.get(p.userId) ?? []).some((m) => m.roomId === p.roomId))),
       recentMemberships: ({ userIds }) =>
         Promise.resolve(
           userIds.flatMap((userId) => (this.memberships.get(userId) ?? []).map((m) => ({ ...m, userId }))),
@@ -178,33 +205,45 @@ describe('ChatHub interleavings', () => {
   it('after a bus outage, follows rooms joined meanwhile and reads what rooms missed', async () => {
     const db = new Rooms();
     db.memberships.set(1, [{ roomId: 3, joinedSeq: 0 }]);
-    let fire: (lostForMs: number) => void = () => undefined;
-    const inner = new MemoryFanoutBus();
-    // The bus as a node sees it during an outage: nothing arrives, then a resync.
-    let down = false;
-    const bus: FanoutBus = {
-      publish: (topic, value) => (down ? undefined : inner.publish(topic, value)),
-      subscribe: (topic, handler) => inner.subscribe(topic, handler),
-      onResync: (listener) => ((fire = listener), () => undefined),
-      get topicCount() {
-        return inner.topicCount;
-      },
-      close: () => inner.close(),
-    };
+    const outage = outageBus();
+    const bus = outage.bus;
     const hub = new ChatHub({ bus, log, loader: db.loader() });
     const s = stream();
     await hub.open(s.session, { userId: 1, from: undefined });
-    down = true;
+    outage.down = true;
     hub.publish(3, db.add(3, 1));
     db.memberships.set(1, [...db.memberships.get(1)!, { roomId: 4, joinedSeq: 0 }]);
     hub.publishJoin(1, { roomId: 4, joinedSeq: 0 });
     hub.publish(4, db.add(4, 1));
-    down = false;
-    fire(1_000);
+    outage.down = false;
+    outage.fire(1_000);
     await s.received.until((all) => all.length === 2);
     hub.publish(4, db.add(4, 2));
     await s.received.until((all) => all.length === 3);
     expect([...s.contents()].sort()).toEqual(['r3:1', 'r4:1', 'r4:2']);
     expect(s.contents().at(-1)).toBe('r4:2');
+  });
+
+  it('after a bus outage, stops following rooms left meanwhile', async () => {
+    const db = new Rooms();
+    db.memberships.set(1, [
+      { roomId: 3, joinedSeq: 0 },
+      { roomId: 4, joinedSeq: 0 },
+    ]);
+    const outage = outageBus();
+    const bus = outage.bus;
+    const hub = new ChatHub({ bus, log, loader: db.loader() });
+    const s = stream();
+    await hub.open(s.session, { userId: 1, from: undefined });
+    outage.down = true;
+    db.memberships.set(1, [{ roomId: 3, joinedSeq: 0 }]);
+    hub.publishLeave(1, 4); // lost with the bus
+    outage.down = false;
+    outage.fire(1_000);
+    await expect.poll(() => hub.roomsFollowedBy(1)).toEqual([3]);
+    hub.publish(4, db.add(4, 1));
+    hub.publish(3, db.add(3, 1));
+    await s.received.until((all) => all.length === 1);
+    expect(s.contents()).toEqual(['r3:1']);
   });
 });

@@ -26,6 +26,8 @@ export interface ChatHubLoader extends Omit<RoomChannelDeps, 'deliver' | 'log'> 
     userIds: readonly number[];
     withinMs: number;
   }): Promise<(Membership & { userId: number })[]>;
+  /** Which of `pairs` are memberships still (the others left, or were never in). */
+  stillMembers(pairs: readonly { userId: number; roomId: number }[]): Promise<{ userId: number; roomId: number }[]>;
   /** Rooms as one snapshot sees them; with `base`, each room's seq at that message id too. */
   snapshot(
     roomIds: readonly number[],
@@ -401,9 +403,27 @@ export class ChatHub {
         for (const join of joins)
           for (const follower of this.#users.get(join.userId) ?? []) this.#joined(follower, join);
       }
+      await this.#resyncDepartures();
     } catch (error) {
       this.#log.warn({ err: error }, 'chat: catching up after a bus outage failed; channels read on their next gap');
       for (const channel of this.#channels.values()) channel.resync();
+    }
+  }
+
+  /** Streams stop following rooms their users left while the bus was away (their news was lost). */
+  async #resyncDepartures(): Promise<void> {
+    const followed: { userId: number; roomId: number }[] = [];
+    for (const userId of this.#users.keys()) {
+      const rooms = new Set([...(this.#users.get(userId) ?? [])].flatMap((follower) => [...follower.rooms]));
+      for (const roomId of rooms) followed.push({ userId, roomId });
+    }
+    for (let i = 0; i < followed.length; i += 1_000) {
+      const chunk = followed.slice(i, i + 1_000);
+      const still = new Set((await this.#loader.stillMembers(chunk)).map((p) => `${p.userId}:${p.roomId}`));
+      for (const { userId, roomId } of chunk) {
+        if (still.has(`${userId}:${roomId}`)) continue;
+        for (const follower of this.#users.get(userId) ?? []) this.#left(follower, roomId);
+      }
     }
   }
 

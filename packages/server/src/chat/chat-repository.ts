@@ -215,6 +215,18 @@ export class ChatRepository {
       .execute();
   }
 
+  /** Of `pairs`, those that are memberships (one query). */
+  async stillMembers(
+    pairs: readonly { userId: number; roomId: number }[],
+  ): Promise<{ userId: number; roomId: number }[]> {
+    if (pairs.length === 0) return [];
+    return this.#db
+      .selectFrom('roomMembers')
+      .select(['userId', 'roomId'])
+      .where((eb) => eb.or(pairs.map((p) => eb.and([eb('userId', '=', p.userId), eb('roomId', '=', p.roomId)]))))
+      .execute();
+  }
+
   /** The ids of the user's rooms, ascending. */
   async roomIdsOf(userId: number): Promise<number[]> {
     const rows = await this.#db

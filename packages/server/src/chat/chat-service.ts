@@ -361,6 +361,7 @@ export class ChatService {
     return {
       membershipsOf: (userId) => this.repo.membershipsOf(userId),
       recentMemberships: (input) => this.repo.recentMemberships(input),
+      stillMembers: (pairs) => this.repo.stillMembers(pairs),
       snapshot: (roomIds, base) =>
         base === undefined ? this.messages.snapshot(roomIds) : this.messages.snapshot(roomIds, base),
       catchUp: async (input) => {

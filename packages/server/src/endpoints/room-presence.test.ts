@@ -5,6 +5,7 @@ import { openDatabase, type Database } from '../db/index.js';
 import { createRoom, openChatStream, send } from '../testing/chat-helpers.js';
 import { connectDevice, registerUser, watchPresence, watchRoom } from '../testing/presence-helpers.js';
 import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
+import { busOutage, startTwoNodes } from '../testing/two-nodes.js';
 
 let database: Database;
 let server: ChatTestServer;
@@ -191,6 +192,36 @@ describe('chat.leaveRoom', () => {
     expect(watch.batches.entries.at(-1)!.left).toEqual([carol.id]);
     await own.errors.until((all) => all.length === 1);
     expect(own.errors.entries[0]).toMatch(/^FORBIDDEN: roomId: you left room/);
+  });
+
+  it('after a bus outage, tells the watchers on the other node who came online and who left meanwhile, and ends watches the leaver allowed', async () => {
+    const db = await openDatabase({ dataDir: 'memory' });
+    const outage = busOutage();
+    try {
+      await using nodes = await startTwoNodes({
+        database: db,
+        presenceBatchMs: 20,
+        wrapBus: (bus, node) => (node === 'b' ? outage.wrap(bus) : bus),
+      });
+      const { bob, carol, a, room } = await roomOfThree(nodes.b);
+      await using _a = a;
+      const watch = watchRoom(a, room.id);
+      const carolWatch = watchPresence(a, [carol.id]); // only the room allows it
+      await watch.until((s) => s.memberCount === 3 && s.onlineCount === 1);
+      await carolWatch.batches.until((all) => all.length === 1);
+      outage.down = true;
+      await using _b = await connectDevice(nodes.a, bob.token);
+      await using c = await connectDevice(nodes.a, carol.token);
+      await c.mutation('chat.leaveRoom', { roomId: room.id });
+      outage.resync();
+      const after = await watch.until((s) => s.memberCount === 2 && s.members.get(bob.id)?.status === 'online');
+      expect(after.members.has(carol.id)).toBe(false);
+      expect(after.onlineCount).toBe(2);
+      await carolWatch.errors.until((all) => all.length === 1);
+      expect(carolWatch.errors.entries[0]).toMatch(/^FORBIDDEN: /);
+    } finally {
+      await db.close();
+    }
   });
 
   it('stops the leaver’s streams carrying the room and ends their typing there, at once', async () => {

@@ -8,7 +8,7 @@ import { TokenService } from '../auth/tokens.js';
 import { openDatabase, type Database } from '../db/index.js';
 import { startChatTestServer, type ChatTestServer } from '../testing/test-server.js';
 import { sp } from './streampod.js';
-import { startTwoNodes } from '../testing/two-nodes.js';
+import { busOutage, startTwoNodes } from '../testing/two-nodes.js';
 
 let database: Database;
 let server: ChatTestServer;
@@ -134,6 +134,28 @@ describe('signing out', () => {
       const onB = await openSocket(nodes.b, first);
       await stockHttpClient(nodes.a.url, first).mutation('auth.logout');
       expect(await onB.closed).toEqual({ code: 4001, reason: 'signed out' });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('after a bus outage, closes the sockets of tokens signed out meanwhile on another node', async () => {
+    const db = await openDatabase({ dataDir: 'memory' });
+    const outage = busOutage();
+    try {
+      await using nodes = await startTwoNodes({
+        database: db,
+        wrapBus: (bus, node) => (node === 'b' ? outage.wrap(bus) : bus),
+      });
+      const { first, second } = await twoTokens(nodes.a);
+      const onB = await openSocket(nodes.b, first);
+      await using other = await openSocket(nodes.b, second);
+      outage.down = true;
+      await stockHttpClient(nodes.a.url, first).mutation('auth.logout');
+      outage.resync();
+      expect(await onB.closed).toEqual({ code: 4001, reason: 'signed out' });
+      other.send({ id: 2, method: 'query', params: { path: 'users.me' } });
+      expect(await other.frame(2)).toMatchObject({ id: 2, result: { type: 'data' } });
     } finally {
       await db.close();
     }

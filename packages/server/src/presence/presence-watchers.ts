@@ -83,7 +83,11 @@ export class PresenceWatchers {
     this.#opts = opts;
     this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (_id, note) => this.#deliver(note) });
     // Changes published while the bus was away never came: read the watched users again.
-    this.#stopResync = opts.bus.onResync(() => void this.#rereadWatched());
+    this.#stopResync = opts.bus.onResync(() => {
+      void this.#rereadWatched();
+      // Departures announced while the bus was away never came: every watch is checked again.
+      void this.#recheckAccess([...this.#byOwner.keys()]);
+    });
     this.#accessSubscription = opts.bus.subscribe<{ userIds: number[] }>(
       ACCESS_TOPIC,
       ({ userIds }) => void this.#recheckAccess(userIds),

@@ -67,6 +67,8 @@ class WatchedRoom {
   ready = false;
   /** Presence notes heard while loading, applied once loaded. */
   early: PresenceNote[] = [];
+  /** Newcomers a re-check is reading: their notes heard meanwhile wait here, the latest each. */
+  arriving: Map<number, PresenceNote | undefined> | undefined;
   /** Loading, then membership re-checks, one after the other. */
   queue: Promise<void> = Promise.resolve();
   loading: Promise<void> | undefined;
@@ -106,6 +108,7 @@ export class RoomPresenceService {
   readonly #index: TopicIndex<number, RoomWatcher, MemberNote>;
   readonly #dirty = new Set<WatchedRoom>();
   #flushTimer: NodeJS.Timeout | undefined;
+  readonly #stopResync: () => void;
 
   constructor(opts: RoomPresenceOptions) {
     this.#bus = opts.bus;
@@ -115,6 +118,15 @@ export class RoomPresenceService {
     this.#batchMs = opts.batchMs ?? 50;
     this.#listLimit = opts.listLimit ?? 1_000;
     this.#index = new TopicIndex({ bus: opts.bus, topic, deliver: (roomId, note) => this.#deliver(roomId, note) });
+    // Notes published while the bus was away never came: each watched room reads itself again.
+    this.#stopResync = opts.bus.onResync(() => {
+      for (const room of this.#rooms.values())
+        room
+          .serial(() => this.#reread(room))
+          .catch((error: unknown) =>
+            this.#log.warn({ err: error, roomId: room.roomId }, 'room presence: re-reading after a bus outage failed'),
+          );
+    });
   }
 
   /** A user's presence changed (on this node): every room of theirs hears of it, on every node. */
@@ -192,6 +204,7 @@ export class RoomPresenceService {
   }
 
   close(): void {
+    this.#stopResync();
     clearTimeout(this.#flushTimer);
     this.#index.clear();
     this.#rooms.clear();
@@ -242,10 +255,20 @@ export class RoomPresenceService {
     if (!room.ready || this.#rooms.get(room.roomId) !== room) return;
     const present = await this.#members.membersAmong(room.roomId, ids);
     const newcomers = ids.filter((id) => present.has(id) && !room.members.has(id));
-    const known = newcomers.length === 0 ? new Map<number, VersionedPresence>() : await this.#read(newcomers);
+    // A newcomer's change heard while their presence is read must not be lost: it waits.
+    const heard = new Map<number, PresenceNote | undefined>(newcomers.map((id) => [id, undefined]));
+    room.arriving = heard;
+    let known = new Map<number, VersionedPresence>();
+    try {
+      if (newcomers.length > 0) known = await this.#read(newcomers);
+    } finally {
+      room.arriving = undefined;
+    }
     for (const id of newcomers) {
       const presence = known.get(id);
       this.#setMember(room, { presence: presence?.presence ?? neverSeen(id), version: presence?.version ?? 0 });
+      const later = heard.get(id);
+      if (later !== undefined && later.version > room.members.get(id)!.version) this.#setMember(room, later);
       room.left.delete(id);
       room.changed.set(id, room.members.get(id)!.presence);
     }
@@ -264,9 +287,28 @@ export class RoomPresenceService {
     this.#touched(room);
   }
 
+  /** Members who came or went, and presence that moved, while the bus was away. */
+  async #reread(room: WatchedRoom): Promise<void> {
+    if (!room.ready || this.#rooms.get(room.roomId) !== room) return;
+    const ids = await this.#members.membersOf(room.roomId);
+    const now = new Set(ids);
+    const moved = [
+      ...ids.filter((id) => !room.members.has(id)),
+      ...[...room.members.keys()].filter((id) => !now.has(id)),
+    ];
+    if (moved.length > 0) await this.#recheck(room, moved);
+    const known = await this.#read(ids);
+    for (const [, versioned] of known) this.#applyPresence(room, versioned);
+  }
+
   #applyPresence(room: WatchedRoom, note: PresenceNote): void {
     const userId = note.presence.userId;
     const member = room.members.get(userId);
+    if (member === undefined && room.arriving?.has(userId) === true) {
+      const waiting = room.arriving.get(userId);
+      if (waiting === undefined || note.version > waiting.version) room.arriving.set(userId, note);
+      return;
+    }
     // Not a member (any more, or not yet: a re-check reads newcomers itself), or stale.
     if (member === undefined || note.version <= member.version) return;
     this.#setMember(room, note);

@@ -39,3 +39,36 @@ export async function startTwoNodes(
     },
   };
 }
+
+/**
+ * A node's view of a bus outage, for `wrapBus`: while `down`, nothing published reaches the
+ * wrapped bus's subscribers; `resync()` then calls its resync listeners, as a node does once
+ * Redis is back.
+ */
+export function busOutage() {
+  const resyncs = new Set<(lostForMs: number) => void>();
+  const outage = {
+    down: false,
+    resync(lostForMs = 1_000): void {
+      outage.down = false;
+      for (const listener of resyncs) listener(lostForMs);
+    },
+    wrap(bus: FanoutBus): FanoutBus {
+      return {
+        publish: (topic, value) => bus.publish(topic, value),
+        subscribe: <T>(topic: string, handler: (value: T) => void) =>
+          bus.subscribe<T>(topic, (value) => (outage.down ? undefined : handler(value))),
+        onResync: (listener) => {
+          resyncs.add(listener);
+          const stop = bus.onResync(listener);
+          return () => (resyncs.delete(listener), stop());
+        },
+        get topicCount() {
+          return bus.topicCount;
+        },
+        close: () => bus.close(),
+      };
+    },
+  };
+  return outage;
+}
