@@ -172,7 +172,65 @@ describe('fuzzing every query and mutation of the contract', () => {
     sub.unsubscribe();
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted');
   });
+
+  it('answers 44 prototype-pollution inputs over WebSocket and HTTP without a 500, and Object.prototype stays as it was', async () => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    const user = await registerUser(server, 'polluter');
+    const codes: string[] = [];
+    for (const { path, type } of POLLUTED_PROCEDURES) {
+      for (const input of POLLUTING_INPUTS) {
+        await using raw = await RawWsClient.connect(server.wsUrl, user.token);
+        raw.send(`{"id":1,"method":"${type}","params":{"path":"${path}","input":${input}}}`);
+        codes.push(codeOf(await raw.frame(1)));
+        const url = `${server.url}/trpc/${path}`;
+        const headers = { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' };
+        const response =
+          type === 'query'
+            ? await fetch(`${url}?input=${encodeURIComponent(input)}`, { headers })
+            : await fetch(url, { method: 'POST', headers, body: input });
+        codes.push(codeOf(await response.json()));
+      }
+    }
+    expect(codes).toHaveLength(2 * POLLUTED_PROCEDURES.length * POLLUTING_INPUTS.length);
+    expect(codes).not.toContain('INTERNAL_SERVER_ERROR');
+    expect(codes).not.toContain('unknown');
+    // Most are refused for their shape; none is taken for more than its own fields.
+    expect(codes.filter((code) => code === 'BAD_REQUEST').length).toBeGreaterThan(codes.length / 2);
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
 });
+
+/**
+ * Inputs that try to reach `Object.prototype`: through `__proto__`, `constructor.prototype`
+ * and `prototype` keys at several depths, and through superjson's meta paths. As raw JSON
+ * text: an object literal with `__proto__` would set the prototype, not send the key.
+ */
+const POLLUTING_INPUTS = [
+  '{"json":{"__proto__":{"polluted":1}}}',
+  '{"json":{"constructor":{"prototype":{"polluted":1}}}}',
+  '{"json":{"prototype":{"polluted":1}}}',
+  '{"json":{"__proto__":{"__proto__":{"polluted":1}}}}',
+  '{"json":[{"__proto__":{"polluted":1}}]}',
+  '{"json":{"roomId":1,"content":"x","clientMessageId":"p","__proto__":{"polluted":1}}}',
+  '{"json":{"name":"n","memberIds":[],"constructor":{"prototype":{"polluted":1}}}}',
+  '{"json":{"x":1},"meta":{"values":{"__proto__":["undefined"]}}}',
+  '{"json":{"x":1},"meta":{"values":{"__proto__.polluted":["undefined"]}}}',
+  '{"json":{"x":1},"meta":{"values":{"constructor.prototype.polluted":["undefined"]}}}',
+  '{"json":{"x":1},"meta":{"referentialEqualities":{"x":["__proto__.polluted"]}}}',
+];
+/** The error code of a tRPC reply (errors travel superjson-wrapped, as `{ error: { json } }`), or `OK`. */
+function codeOf(reply: unknown): string {
+  const error = (reply as { error?: { json?: { data?: { code?: string } } } }).error;
+  return error === undefined ? 'OK' : (error.json?.data?.code ?? 'unknown');
+}
+
+const POLLUTED_PROCEDURES = [
+  { path: 'chat.sendMessage', type: 'mutation' },
+  { path: 'chat.createRoom', type: 'mutation' },
+  { path: 'presence.setStatus', type: 'mutation' },
+  { path: 'users.find', type: 'query' },
+] as const;
 
 /** Frames a stock client never sends: broken JSON, wrong shapes, odd ids, pollution attempts. */
 function hostileFrames(): string[] {
