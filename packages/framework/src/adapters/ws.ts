@@ -81,7 +81,6 @@ type TaggedWebSocket = WebSocket & { [CLIENT]?: Client };
  */
 class Client implements TransportSocket {
   lastHeardAt = Date.now();
-  corked = false;
   handlers: WsConnectionHandlers | undefined;
 
   constructor(
@@ -97,13 +96,6 @@ class Client implements TransportSocket {
       this.host.onSlowConsumer(this.req, 'socket', ws.bufferedAmount);
       ws.terminate();
       return;
-    }
-    // Frames sent in one turn of the event loop leave in one write (a batch of replies, a
-    // burst of events): a system call per frame would cost more than the frames.
-    if (!this.corked) {
-      this.corked = true;
-      this.req.socket.cork();
-      process.nextTick(uncork, this);
     }
     // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
     ws.send(frame, AS_TEXT);
@@ -122,11 +114,6 @@ class Client implements TransportSocket {
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
   }
-}
-
-function uncork(client: Client): void {
-  client.corked = false;
-  client.req.socket.uncork();
 }
 
 function onMessage(this: TaggedWebSocket, data: RawData, isBinary: boolean): void {
