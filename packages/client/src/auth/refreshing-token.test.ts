@@ -11,7 +11,7 @@ describe('RefreshingToken', () => {
   it('refreshes before each expiry over the open WebSocket, which stays open past the first token', async ({
     database,
   }) => {
-    await using server = await startChatTestServer({ database, accessTtlSeconds: 2 });
+    await using server = await startChatTestServer({ database, accessTtlSeconds: 3 });
     const anonymous = createStreampodClient({ url: server.url, WebSocket });
     const username = `fresh${++seq}`;
     await anonymous.auth.register({ username, password: 'a long password' });
@@ -30,13 +30,13 @@ describe('RefreshingToken', () => {
     const drops: boolean[] = [];
     client.onConnectionChange((connected) => drops.push(connected));
     expect((await client.users.me()).username).toBe(username);
-    // Two refreshes: the second comes after the first token has expired.
-    await new Promise<void>((resolve) => (changed = () => changes.length >= 2 && resolve()));
+    // Three refreshes, 1.5 s apart: the last comes after the first token has expired.
+    await new Promise<void>((resolve) => (changed = () => changes.length >= 3 && resolve()));
     expect(Date.now()).toBeGreaterThan(signedIn.expiresAt!.getTime());
     expect((await client.users.me()).username).toBe(username);
     expect(drops).toEqual([true]);
-    expect(new Set(changes.map((c) => c.refreshToken)).size).toBe(2);
-    expect(session.token()).toBe(changes[1]!.token);
+    expect(new Set(changes.map((c) => c.refreshToken)).size).toBe(3);
+    expect(session.token()).toBe(changes[2]!.token);
     session.stop();
     await client.close();
   });

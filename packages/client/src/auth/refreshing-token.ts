@@ -16,6 +16,24 @@ export interface RefreshingTokenOptions {
   retryMs?: number;
 }
 
+/**
+ * How long a token lives, from its own `iat` and `exp` (both the server's clock), so that a
+ * device whose clock is off still refreshes in time; `undefined` when it does not say.
+ */
+function lifetimeMs(token: string): number | undefined {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const { iat, exp } = JSON.parse(json) as { iat?: unknown; exp?: unknown };
+    return typeof iat === 'number' && typeof exp === 'number' && exp > iat ? (exp - iat) * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The shortest wait before a refresh, so that nothing can make it loop. */
+const MIN_DELAY_MS = 1_000;
+
 /** `UNAUTHORIZED`: the refresh token will never work again. Anything else may be the network. */
 function isFinal(error: unknown): boolean {
   const data = (error as { data?: { code?: unknown } } | null)?.data;
@@ -37,6 +55,8 @@ function isFinal(error: unknown): boolean {
  */
 export class RefreshingToken {
   #current: AuthResult;
+  /** When, by this device's clock, the current token lapses. */
+  #lapsesAt: number;
   #client: RefreshClient | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<AuthResult> | undefined;
@@ -46,7 +66,16 @@ export class RefreshingToken {
   constructor(signIn: AuthResult, opts: RefreshingTokenOptions = {}) {
     if (signIn.refreshToken === undefined) throw new Error('RefreshingToken: sign in with `refresh: true`');
     this.#current = signIn;
+    this.#lapsesAt = RefreshingToken.#lapseOf(signIn);
     this.#opts = opts;
+  }
+
+  static #lapseOf(result: AuthResult): number {
+    // `iat` counts whole seconds: up to one of the lifetime may already be gone.
+    const fromToken = lifetimeMs(result.token);
+    const lifetime =
+      fromToken === undefined ? (result.expiresAt?.getTime() ?? Infinity) - Date.now() : fromToken - 1_000;
+    return Date.now() + lifetime;
   }
 
   /** The current access token: pass this function as the client's `token`. */
@@ -81,8 +110,11 @@ export class RefreshingToken {
     clearTimeout(this.#timer);
     try {
       const next = await client.auth.refresh({ refreshToken });
-      const lapsed = (this.#current.expiresAt?.getTime() ?? Infinity) <= Date.now();
+      // Stopped meanwhile (signing out): the new tokens are not wanted.
+      if (this.#stopped) return next;
+      const lapsed = this.#lapsesAt <= Date.now();
       this.#current = next;
+      this.#lapsesAt = RefreshingToken.#lapseOf(next);
       this.#opts.onChange?.(next);
       // Refreshed too late (the network was down): the WebSocket lost its user when the old
       // token expired, and only a new connection signs in with the new one.
@@ -90,6 +122,7 @@ export class RefreshingToken {
       this.#schedule();
       return next;
     } catch (error) {
+      if (this.#stopped) throw error;
       if (isFinal(error)) {
         this.stop();
         this.#opts.onEnded?.(error);
@@ -102,9 +135,9 @@ export class RefreshingToken {
 
   #schedule(inMs?: number): void {
     if (this.#stopped || this.#client === undefined) return;
-    const left = (this.#current.expiresAt?.getTime() ?? Infinity) - Date.now();
+    const left = this.#lapsesAt - Date.now();
     if (!Number.isFinite(left) && inMs === undefined) return;
-    const delay = inMs ?? Math.max(0, left - Math.min(60_000, left / 4));
+    const delay = Math.max(MIN_DELAY_MS, inMs ?? left - Math.min(60_000, left / 4));
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.refresh().catch(() => undefined), delay);
     // A timer of its own must not keep a Node process alive.

@@ -6,7 +6,13 @@ import type { AuthenticatedUser, TokenService } from './tokens.js';
 
 /** What travels on the revocation topic: one token of a user, or every token before an epoch. */
 export type Revocation =
-  { readonly userId: number; readonly tokenId: string } | { readonly userId: number; readonly epoch: number };
+  | { readonly userId: number; readonly tokenId: string }
+  | { readonly userId: number; readonly epoch: number }
+  /** Every token of one sign-in with refresh (its family), those refreshed meanwhile included. */
+  | { readonly userId: number; readonly session: string };
+
+/** A family ended is kept among the revoked ids under this name, until its refresh tokens would have expired. */
+const familyMark = (session: string) => `family:${session}`;
 
 const TOPIC = 'auth-revoked';
 /** How long a revocation is remembered for connections still signing in (their check may predate it). */
@@ -125,10 +131,22 @@ export class AuthService {
       .returning('id')
       .executeTakeFirst();
     if (claimed === undefined) {
-      await this.#db.deleteFrom('refreshTokens').where('familyId', '=', row.familyId).execute();
-      this.#log.warn({ userId: row.userId }, 'a used refresh token came back: its sign-in is ended');
-      return null;
+      const usedAgo = Date.now() - (row.usedAt?.getTime() ?? 0);
+      // Soon after its use: the same client retrying (see `refreshRetryGraceMs`), not a thief.
+      if (usedAgo > this.tokens.refreshRetryGraceMs) {
+        await this.#db.deleteFrom('refreshTokens').where('familyId', '=', row.familyId).execute();
+        this.#log.warn({ userId: row.userId }, 'a used refresh token came back: its sign-in is ended');
+        return null;
+      }
+      this.#log.info({ userId: row.userId, usedAgo }, 'a refresh token was used again at once: taken as a retry');
     }
+    // Signed out while this refresh ran: it must not bring the sign-in back.
+    const ended = await this.#db
+      .selectFrom('revokedTokens')
+      .select('tokenId')
+      .where('tokenId', '=', familyMark(row.familyId))
+      .executeTakeFirst();
+    if (ended !== undefined) return null;
     await this.#db.deleteFrom('refreshTokens').where('expiresAt', '<', new Date()).execute();
     return { user: { id: row.userId, tokenEpoch: row.tokenEpoch }, session: row.familyId };
   }
@@ -141,7 +159,7 @@ export class AuthService {
       .selectFrom('users')
       .select([
         'tokenEpoch',
-        sql<boolean>`exists (select 1 from revoked_tokens r where r.token_id = ${credentials.tokenId ?? ''})`.as(
+        sql<boolean>`exists (select 1 from revoked_tokens r where r.token_id in (${credentials.tokenId ?? ''}, ${familyMark(credentials.user.session ?? '')}))`.as(
           'revoked',
         ),
       ])
@@ -163,10 +181,21 @@ export class AuthService {
       .onConflict((oc) => oc.column('tokenId').doNothing())
       .execute();
     await this.#db.deleteFrom('revokedTokens').where('expiresAt', '<', new Date()).execute();
-    // A sign-in with refresh ends whole: its refresh token must not bring it back.
+    // A sign-in with refresh ends whole: every token of its family, refreshed ones included,
+    // and a refresh still running must not bring it back (both check the mark).
     const session = credentials.user.session;
-    if (session !== undefined) await this.#db.deleteFrom('refreshTokens').where('familyId', '=', session).execute();
-    return { userId: credentials.user.id, tokenId };
+    if (session === undefined) return { userId: credentials.user.id, tokenId };
+    await this.#db
+      .insertInto('revokedTokens')
+      .values({
+        tokenId: familyMark(session),
+        userId: credentials.user.id,
+        expiresAt: new Date(Date.now() + this.tokens.refreshTtlSeconds * 1000),
+      })
+      .onConflict((oc) => oc.column('tokenId').doNothing())
+      .execute();
+    await this.#db.deleteFrom('refreshTokens').where('familyId', '=', session).execute();
+    return { userId: credentials.user.id, session };
   }
 
   /**
@@ -198,7 +227,10 @@ export class AuthService {
     for (let i = 0; i < credentials.length; i += 1_000) {
       const chunk = credentials.slice(i, i + 1_000);
       const userIds = [...new Set(chunk.map((c) => c.user.id))];
-      const tokenIds = chunk.flatMap((c) => (c.tokenId === undefined ? [] : [c.tokenId]));
+      const tokenIds = chunk.flatMap((c) => [
+        ...(c.tokenId === undefined ? [] : [c.tokenId]),
+        ...(c.user.session === undefined ? [] : [familyMark(c.user.session)]),
+      ]);
       const [users, revoked] = await Promise.all([
         this.#db.selectFrom('users').select(['id', 'tokenEpoch']).where('id', 'in', userIds).execute(),
         tokenIds.length === 0
@@ -208,7 +240,11 @@ export class AuthService {
       const epochs = new Map(users.map((u) => [u.id, u.tokenEpoch]));
       const signedOut = new Set(revoked.map((r) => r.tokenId));
       for (const c of chunk)
-        if (epochs.get(c.user.id) !== c.user.epoch || (c.tokenId !== undefined && signedOut.has(c.tokenId)))
+        if (
+          epochs.get(c.user.id) !== c.user.epoch ||
+          (c.tokenId !== undefined && signedOut.has(c.tokenId)) ||
+          (c.user.session !== undefined && signedOut.has(familyMark(c.user.session)))
+        )
           out.push(c);
     }
     return out;
@@ -227,6 +263,7 @@ export class AuthService {
   /** Whether `credentials` is one of the tokens `revocation` ends. */
   static ends(revocation: Revocation, credentials: Credentials<AuthenticatedUser>): boolean {
     if (credentials.user.id !== revocation.userId) return false;
+    if ('session' in revocation) return credentials.user.session === revocation.session;
     return 'tokenId' in revocation
       ? credentials.tokenId === revocation.tokenId
       : credentials.user.epoch < revocation.epoch;
@@ -238,7 +275,10 @@ export class AuthService {
    * password change, say) goes out before the socket it came on closes.
    */
   announce(revocation: Revocation): void {
-    this.#log.info({ userId: revocation.userId, all: 'epoch' in revocation }, 'tokens signed out');
+    this.#log.info(
+      { userId: revocation.userId, all: 'epoch' in revocation, signIn: 'session' in revocation },
+      'tokens signed out',
+    );
     setImmediate(() => this.#bus.publish<Revocation>(TOPIC, revocation));
   }
 }

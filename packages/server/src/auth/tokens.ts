@@ -33,6 +33,13 @@ export interface TokenServiceOptions {
    */
   refreshTtlSeconds?: number;
   /**
+   * A used refresh token presented again within this long is taken as its client retrying
+   * (the answer was lost with the network) and gets new tokens; later, as a thief, and its
+   * sign-in ends.
+   * @default 30_000
+   */
+  refreshRetryGraceMs?: number;
+  /**
    * Names the installation (its database) in every token: a token of another one is refused,
    * even when both were given the same secret.
    * @default 'streampod'
@@ -53,6 +60,7 @@ export class TokenService {
   /** Lifetimes of a sign-in with refresh: its access tokens, and each refresh token. */
   readonly accessTtlSeconds: number;
   readonly refreshTtlSeconds: number;
+  readonly refreshRetryGraceMs: number;
 
   constructor(opts: TokenServiceOptions) {
     if (opts.secret.length < 32) throw new Error('the token secret must be at least 32 bytes');
@@ -61,6 +69,7 @@ export class TokenService {
     this.#installation = opts.installation ?? 'streampod';
     this.accessTtlSeconds = opts.accessTtlSeconds ?? 900;
     this.refreshTtlSeconds = opts.refreshTtlSeconds ?? 30 * 24 * 3600;
+    this.refreshRetryGraceMs = opts.refreshRetryGraceMs ?? 30_000;
   }
 
   /** Issues a token for `user` (epoch 0 unless given); `ttlSeconds` overrides the default lifetime. */

@@ -74,11 +74,17 @@ export class AuthEndpoint extends sp.Endpoint {
         fail('UNAUTHORIZED', 'refreshToken: unknown, expired, signed out or already used; sign in again');
       const row = await session.services.db
         .selectFrom('users')
-        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt', 'tokenEpoch'])
+        .select(['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt'])
         .where('id', '=', claimed.user.id)
         .executeTakeFirstOrThrow();
-      const result = await signIn(session, row, { session: claimed.session });
-      const credentials = await session.services.auth.tokens.verify(result.token);
+      // At the epoch the claim checked: a sign-out everywhere since voids these tokens too.
+      const result = await signIn(
+        session,
+        { ...row, tokenEpoch: claimed.user.tokenEpoch },
+        { session: claimed.session },
+      );
+      // Only a token that still stands (nothing signed it out meanwhile) moves the socket on.
+      const credentials = await session.services.auth.verify(result.token);
       if (credentials !== null) session.renew(credentials);
       return result;
     },

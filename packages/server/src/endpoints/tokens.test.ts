@@ -165,7 +165,7 @@ describe('signing out', () => {
 describe('short-lived access tokens with refresh', () => {
   let short: ChatTestServer;
   beforeAll(async () => {
-    short = await startChatTestServer({ accessTtlSeconds: 3 });
+    short = await startChatTestServer({ accessTtlSeconds: 3, refreshRetryGraceMs: 0 });
   });
   afterAll(() => short.close());
 
@@ -223,6 +223,34 @@ describe('short-lived access tokens with refresh', () => {
     // The thief or the owner: either way the chain it belongs to is over.
     expect(await failureOf(refresh(second.refreshToken!))).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(await failureOf(refresh('not-a-token'))).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('ends every token of a sign-in with auth.logout of any of them, the ones refreshed before included', async () => {
+    const http = stockHttpClient(server.url);
+    const username = `family${++seq}_${process.pid}`;
+    await http.mutation('auth.register', { username, password });
+    const first = (await http.mutation('auth.login', { username, password, refresh: true })) as AuthResult;
+    const firstSocket = await openSocket(server, first.token);
+    const second = (await http.mutation('auth.refresh', { refreshToken: first.refreshToken })) as AuthResult;
+    await stockHttpClient(server.url, second.token).mutation('auth.logout');
+    expect(await firstSocket.closed).toEqual({ code: 4001, reason: 'signed out' });
+    expect(await failureOf(me(server, first.token))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failureOf(me(server, second.token))).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await failureOf(http.mutation('auth.refresh', { refreshToken: second.refreshToken }))).toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
+
+  it('takes a used refresh token back within the retry grace as its client retrying, with new tokens', async () => {
+    const http = stockHttpClient(server.url);
+    const username = `retry${++seq}_${process.pid}`;
+    await http.mutation('auth.register', { username, password });
+    const first = (await http.mutation('auth.login', { username, password, refresh: true })) as AuthResult;
+    const lost = (await http.mutation('auth.refresh', { refreshToken: first.refreshToken })) as AuthResult;
+    // The answer was lost: the client tries again with the same token (default grace 30 s).
+    const again = (await http.mutation('auth.refresh', { refreshToken: first.refreshToken })) as AuthResult;
+    expect(again.refreshToken).not.toBe(lost.refreshToken);
+    expect(await me(server, again.token)).toMatchObject({ id: first.user.id });
   });
 
   it('ends the refresh token with auth.logout of its sign-in, and with auth.logoutEverywhere', async () => {

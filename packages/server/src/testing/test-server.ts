@@ -52,6 +52,8 @@ export interface ChatTestServerOptions extends Partial<
   rateLimits?: Partial<RateLimits>;
   /** Access tokens of sign-ins with refresh live this long. @default 900 */
   accessTtlSeconds?: number;
+  /** @default 30_000 (see `TokenServiceOptions.refreshRetryGraceMs`) */
+  refreshRetryGraceMs?: number;
 }
 
 let nodes = 0;
@@ -69,6 +71,7 @@ export async function startChatTestServer(opts: ChatTestServerOptions = {}): Pro
     secret: SECRET,
     installation: await loadInstallation(database.db),
     ...(opts.accessTtlSeconds === undefined ? {} : { accessTtlSeconds: opts.accessTtlSeconds }),
+    ...(opts.refreshRetryGraceMs === undefined ? {} : { refreshRetryGraceMs: opts.refreshRetryGraceMs }),
   });
   const log = createLogger(
     process.env['TEST_LOG_LEVEL'] === undefined ? 'silent' : (process.env['TEST_LOG_LEVEL'] as 'info'),
