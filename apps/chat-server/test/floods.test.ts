@@ -24,6 +24,21 @@ async function unsentBytes(url: string): Promise<number> {
   return Number(/^streampod_unsent_bytes (\d+)/m.exec(text)![1]);
 }
 
+/** The messages a `chat.stream` of `streamClient` brings, from once it has started. */
+async function streamMessages(streamClient: ReturnType<typeof client>) {
+  const messages: { content: string; messageId: number }[] = [];
+  let started!: () => void;
+  const streaming = new Promise<void>((resolve) => (started = resolve));
+  const stop = streamClient.chat.stream().listen({
+    onStarted: () => started(),
+    onData: (event) => {
+      if (event.type === 'message') messages.push(event);
+    },
+  });
+  await streaming;
+  return { messages, stop };
+}
+
 function client(url: string, token: string) {
   return createStreampodClient({ url, WebSocket, token, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
 }
@@ -118,17 +133,8 @@ describe('floods against a server process', () => {
       const senderClient = client(server.url, sender.token);
       const room = await senderClient.chat.createRoom({ name: 'busy', memberIds: users.slice(1).map((u) => u.id) });
 
-      const seen: string[] = [];
       const watcherClient = client(server.url, watcher.token);
-      let started!: () => void;
-      const streaming = new Promise<void>((resolve) => (started = resolve));
-      const stopStream = watcherClient.chat.stream().listen({
-        onStarted: () => started(),
-        onData: (event) => {
-          if (event.type === 'message') seen.push(event.content);
-        },
-      });
-      await streaming;
+      const { messages: seen, stop: stopStream } = await streamMessages(watcherClient);
       const paused = await Promise.all(
         readers.map((r, i) => pausableReader(server.wsUrl, r.token, { requestId: 1000 + i })),
       );
@@ -162,7 +168,7 @@ describe('floods against a server process', () => {
       peak = Math.max(peak, after);
 
       // The reader that kept reading got everything, in order.
-      expect(seen.map((c) => c.split(' ')[0])).toEqual(sent.map((m) => m.content.split(' ')[0]));
+      expect(seen.map((m) => m.content.split(' ')[0])).toEqual(sent.map((m) => m.content.split(' ')[0]));
       const grewMib = (peak - before) / MIB;
       console.info(
         `100 paused readers, ${total} × 16 KiB, budget ${budgetMib} MiB: unsent bytes at most ` +
@@ -216,16 +222,7 @@ describe('floods against a server process', () => {
       const otherClient = client(server.url, other!.token);
       const memberClient = client(server.url, member!.token);
       const room = await flooderClient.chat.createRoom({ name: 'flooded', memberIds: [member!.id] });
-      const received: number[] = [];
-      let started!: () => void;
-      const streaming = new Promise<void>((resolve) => (started = resolve));
-      const stopStream = memberClient.chat.stream().listen({
-        onStarted: () => started(),
-        onData: (event) => {
-          if (event.type === 'message') received.push(event.messageId);
-        },
-      });
-      await streaming;
+      const { messages: memberGot, stop: stopStream } = await streamMessages(memberClient);
 
       /** p99 of `users.me` for the other user, over 500 calls one after another. */
       const p99 = async () => {
@@ -296,8 +293,8 @@ describe('floods against a server process', () => {
       expect(refusalLines[0]).toMatchObject({ user: flooder!.id, code: 'TOO_MANY_REQUESTS' });
       expect(refusalLines.length).toBeLessThan(5);
       // Nothing accepted is lost: the member got each accepted message, once.
-      await expect.poll(() => received.length).toBe(accepted.length);
-      expect(received).toEqual(accepted);
+      await expect.poll(() => memberGot.length).toBe(accepted.length);
+      expect(memberGot.map((m) => m.messageId)).toEqual(accepted);
       stopStream();
       await Promise.all([flooderClient.close(), otherClient.close(), memberClient.close()]);
     },

@@ -31,6 +31,15 @@ function outageBus(): { down: boolean; fire: (lostForMs: number) => void; bus: F
   };
 }
 
+/** A hub on a bus that can go down, and user 1's stream on it, open. */
+async function hubThroughOutage(db: Rooms) {
+  const outage = outageBus();
+  const hub = new ChatHub({ bus: outage.bus, log, loader: db.loader() });
+  const s = stream();
+  await hub.open(s.session, { userId: 1, from: undefined });
+  return { outage, hub, s };
+}
+
 /**
  * The hub's interleavings, driven by hand: the database is a list of messages per room
  * whose snapshots the test releases when it chooses, so the races a busy cluster produces
@@ -205,11 +214,7 @@ describe('ChatHub interleavings', () => {
   it('after a bus outage, follows rooms joined meanwhile and reads what rooms missed', async () => {
     const db = new Rooms();
     db.memberships.set(1, [{ roomId: 3, joinedSeq: 0 }]);
-    const outage = outageBus();
-    const bus = outage.bus;
-    const hub = new ChatHub({ bus, log, loader: db.loader() });
-    const s = stream();
-    await hub.open(s.session, { userId: 1, from: undefined });
+    const { outage, hub, s } = await hubThroughOutage(db);
     outage.down = true;
     hub.publish(3, db.add(3, 1));
     db.memberships.set(1, [...db.memberships.get(1)!, { roomId: 4, joinedSeq: 0 }]);
@@ -230,11 +235,7 @@ describe('ChatHub interleavings', () => {
       { roomId: 3, joinedSeq: 0 },
       { roomId: 4, joinedSeq: 0 },
     ]);
-    const outage = outageBus();
-    const bus = outage.bus;
-    const hub = new ChatHub({ bus, log, loader: db.loader() });
-    const s = stream();
-    await hub.open(s.session, { userId: 1, from: undefined });
+    const { outage, hub, s } = await hubThroughOutage(db);
     outage.down = true;
     db.memberships.set(1, [{ roomId: 3, joinedSeq: 0 }]);
     hub.publishLeave(1, 4); // lost with the bus
