@@ -101,8 +101,9 @@ export class AuthService {
 
   /**
    * Trades a refresh token for new tokens of its family, once: the user it names, or null
-   * when it is unknown, expired, of an older epoch, or used before (then its whole family
-   * ends: one of the two users of it is a thief).
+   * when it is unknown, expired, of an older epoch, its sign-in was signed out, or it was used
+   * before and longer ago than the retry grace (then its whole family ends: one of its two
+   * users is a thief).
    */
   async refresh(refreshToken: string): Promise<{ user: { id: number; tokenEpoch: number }; session: string } | null> {
     const [id = '', secret = ''] = refreshToken.split('.', 2);
