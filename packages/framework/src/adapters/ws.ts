@@ -61,6 +61,8 @@ export interface WsAdapterOptions {
 }
 
 const AS_TEXT = { binary: false } as const;
+const HEAD_FRAGMENT = { binary: false, fin: false } as const;
+const BODY_FRAGMENT = { binary: false, fin: true } as const;
 
 /** What a server's clients share: made once per server. */
 interface ClientHost {
@@ -89,18 +91,33 @@ class Client implements TransportSocket {
     readonly host: ClientHost,
   ) {}
 
-  send(frame: string | Uint8Array): void {
+  /** Open, and not over its own budget (else it is cut off here). */
+  #admits(): boolean {
     const { ws } = this;
-    if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > this.host.maxBufferedBytes) {
-      this.host.onSlowConsumer(this.req, 'socket', ws.bufferedAmount);
-      ws.terminate();
-      return;
-    }
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount <= this.host.maxBufferedBytes) return true;
+    this.host.onSlowConsumer(this.req, 'socket', ws.bufferedAmount);
+    ws.terminate();
+    return false;
+  }
+
+  send(frame: string | Uint8Array): void {
+    if (!this.#admits()) return;
+    const { ws } = this;
     // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
     ws.send(frame, AS_TEXT);
     // A string's length undercounts non-ASCII text; the sweep corrects it with real figures.
     this.host.queued(typeof frame === 'string' ? frame.length : frame.byteLength);
+  }
+
+  sendParts(head: string, body: Uint8Array): void {
+    if (!this.#admits()) return;
+    const { ws } = this;
+    // Two fragments of one message, back to back (nothing can come between them): the body is
+    // the same bytes for every socket, so a thousand slow readers queue one copy of it.
+    ws.send(head, HEAD_FRAGMENT);
+    ws.send(body, BODY_FRAGMENT);
+    this.host.queued(head.length + body.byteLength);
   }
 
   close(code: number, reason: string): void {

@@ -17,6 +17,11 @@ export interface Credentials<TUser extends UserLike = UserLike> {
 export interface TransportSocket {
   /** Sends one text frame: a string, or its UTF-8 bytes (encoded once for many sockets). Ignored once closed. */
   send(frame: string | Uint8Array): void;
+  /**
+   * Sends one text message in two fragments: `head`, then `body` (bytes shared by many
+   * sockets). Transports without it get the two joined.
+   */
+  sendParts?(head: string, body: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly isOpen: boolean;
   /** Bytes queued for this client and not yet written to the network. */

@@ -6,6 +6,9 @@ export interface Serializer {
 interface Forms {
   untracked?: string;
   tracked?: { dataJson: string; meta: string };
+  /** What follows a subscriber's own head, as UTF-8: one copy for every subscriber (see `split`). */
+  untrackedBody?: Uint8Array;
+  trackedBody?: Uint8Array;
   /**
    * Whole frames as UTF-8, by event id (`''` for none), then prefix: the same bytes for every
    * subscriber that shares both. Two lookups of strings the caller keeps (their hashes are
@@ -97,6 +100,34 @@ export class OutgoingEvent<T = unknown> {
       else (forms.frames ??= new Map()).set(eventId ?? '', new Map([[prefix, bytes]]));
     }
     return bytes;
+  }
+
+  /**
+   * The frame of this event for one subscription, as `frame` gives it when it is cached (or
+   * can be), else split in two: the subscriber's own head (its request id and the event id)
+   * and the body every subscriber shares, sent as one message in two fragments. Subscribers
+   * with distinct request ids beyond the cache then hold a few bytes each, not a copy of
+   * the event: what keeps slow readers' queues from multiplying memory.
+   */
+  frameOrParts(
+    serializer: Serializer,
+    prefix: string,
+    eventId: string | undefined,
+  ): Uint8Array | { head: string; body: Uint8Array } {
+    const forms = this.#formsOf(serializer);
+    if (forms.frames?.get(eventId ?? '')?.has(prefix) === true || (forms.cachedFrames ?? 0) < MAX_CACHED_FRAMES)
+      return this.frame(serializer, prefix, eventId);
+    if (eventId === undefined) {
+      forms.untrackedBody ??= Buffer.from(`${this.untrackedData(serializer)}}}`, 'utf8');
+      return { head: `${prefix},"data":`, body: forms.untrackedBody };
+    }
+    this.trackedData(serializer, eventId);
+    const tracked = forms.tracked;
+    // A transformer whose output cannot be spliced: whole frames, one per subscriber.
+    if (tracked === undefined) return this.frame(serializer, prefix, eventId);
+    forms.trackedBody ??= Buffer.from(`${tracked.dataJson}}${tracked.meta}}}}`, 'utf8');
+    const id = JSON.stringify(eventId);
+    return { head: `${prefix},"id":${id},"data":{"json":{"id":${id},"data":`, body: forms.trackedBody };
   }
 
   #formsOf(serializer: Serializer): Forms {

@@ -369,7 +369,9 @@ export class WsRpc {
       this.#host.onDropped?.();
       return;
     }
-    this.#send(event.frame(this.#serializer, sub.framePrefix, eventId));
+    const frame = event.frameOrParts(this.#serializer, sub.framePrefix, eventId);
+    if (frame instanceof Uint8Array) this.#send(frame);
+    else this.#sendParts(frame.head, frame.body);
     this.#host.onDelivered?.();
   }
 
@@ -433,6 +435,12 @@ export class WsRpc {
   #send(frame: string | Uint8Array): void {
     // A closed socket ignores what it is sent (`TransportSocket.send`).
     this.#connection.socket?.send(frame);
+  }
+
+  #sendParts(head: string, body: Uint8Array): void {
+    const socket = this.#connection.socket;
+    if (socket?.sendParts !== undefined) socket.sendParts(head, body);
+    else socket?.send(head + Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   }
 
   #respond(message: TRPCResponseMessage): void {
