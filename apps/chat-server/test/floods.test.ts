@@ -71,7 +71,10 @@ async function pausableReader(
       if (event?.type === 'message') {
         contents.push(event.content!);
         lastId = frame.result!.id;
-        for (const waiter of waiters.filter((w) => contents.length >= w.count)) waiter.resolve();
+        for (const waiter of waiters.filter((w) => contents.length >= w.count)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
       }
     });
   });
@@ -115,7 +118,7 @@ describe('floods against a server process', () => {
     { timeout: 60_000 },
     async () => {
       // FLOOD_UNSENT_MIB=100000 shows what the flood costs without a server-wide budget (and fails).
-      const budgetMib = Number(process.env['FLOOD_UNSENT_MIB'] ?? 32);
+      const budgetMib = Number(process.env['FLOOD_UNSENT_MIB'] ?? 96);
       // On PostgreSQL, so the process' memory is the server's own (PGlite's would blur it).
       await using pg = await createTestPostgres();
       await using server = await ChatServerProcess.start({
@@ -138,6 +141,30 @@ describe('floods against a server process', () => {
       const paused = await Promise.all(
         readers.map((r, i) => pausableReader(server.wsUrl, r.token, { requestId: 1000 + i })),
       );
+      const padding = 'x'.repeat(16_000);
+      /** `count` messages of 16 KiB, numbered from `from`, 20 in flight at a time. */
+      const flood = async (from: number, count: number) => {
+        const stored: ChatMessage[] = [];
+        for (let i = from; i < from + count; i += 20) {
+          const batch = Array.from({ length: 20 }, (_, j) =>
+            senderClient.chat.sendMessage({
+              roomId: room.id,
+              content: `#${i + j} ${padding}`,
+              clientMessageId: `m${i + j}`,
+            }),
+          );
+          stored.push(...(await Promise.all(batch)));
+        }
+        return stored;
+      };
+      // The same flood first while everyone reads: the heap grows to what a flood takes, so what
+      // grows after is what the paused readers cost.
+      const warmUp = 200;
+      await flood(0, warmUp);
+      await Promise.all(paused.map((reader) => reader.received(warmUp)));
+      await expect.poll(() => seen.length, { timeout: 20_000 }).toBe(warmUp);
+      for (const reader of paused) reader.contents.length = 0;
+      seen.length = 0;
       for (const reader of paused) reader.pause();
 
       const before = rssBytes(server.pid!);
@@ -149,18 +176,7 @@ describe('floods against a server process', () => {
       }, 50);
       // 600 messages of 16 KiB: 9.4 MiB for each reader, 940 MiB queued in all if nobody were cut.
       const total = 600;
-      const padding = 'x'.repeat(16_000);
-      const sent: ChatMessage[] = [];
-      for (let i = 0; i < total; i += 20) {
-        const batch = Array.from({ length: 20 }, (_, j) =>
-          senderClient.chat.sendMessage({
-            roomId: room.id,
-            content: `#${i + j} ${padding}`,
-            clientMessageId: `m${i + j}`,
-          }),
-        );
-        sent.push(...(await Promise.all(batch)));
-      }
+      const sent = await flood(warmUp, total);
       await expect.poll(() => seen.length, { timeout: 20_000 }).toBe(total);
       sent.sort((a, b) => a.id - b.id);
       clearInterval(sampler);
@@ -178,10 +194,10 @@ describe('floods against a server process', () => {
       // What the server holds for its readers stays within the budget (the pass that cuts runs
       // once a 64th over it could have been queued, so by a frame or so past it at most).
       expect(unsentPeak).toBeLessThan(budgetMib * MIB * (1 + 1 / 64) + 64 * 1024);
-      // RSS grows by more than the budget: the flood's own heap (60 MiB when the same readers
-      // read) and the cut-off queues until V8's next full collection frees them. Without the
-      // budget it grows by 540 MiB; with it, by 110 to 140.
-      expect(grewMib).toBeLessThan(budgetMib + 160);
+      // And so does the process: each slow reader's queue holds its own few bytes per event and
+      // one shared copy of the event's body (a fragmented message). Before bodies were shared,
+      // RSS grew by 105-139 MiB at a 32 MiB budget, and by 540 MiB without one.
+      expect(grewMib).toBeLessThan(budgetMib);
 
       // Each paused reader, reading again, got a gapless start of the room, then either the rest
       // or a cut (1006); cut readers resume from their last event id with nothing lost or twice.
@@ -224,10 +240,10 @@ describe('floods against a server process', () => {
       const room = await flooderClient.chat.createRoom({ name: 'flooded', memberIds: [member!.id] });
       const { messages: memberGot, stop: stopStream } = await streamMessages(memberClient);
 
-      /** p99 of `users.me` for the other user, over 500 calls one after another. */
+      /** p99 of `users.me` for the other user, over 300 calls one after another. */
       const p99 = async () => {
         const took: number[] = [];
-        for (let i = 0; i < 500; i++) {
+        for (let i = 0; i < 300; i++) {
           const at = performance.now();
           await otherClient.users.me();
           took.push(performance.now() - at);
@@ -235,7 +251,6 @@ describe('floods against a server process', () => {
         return took.sort((a, b) => a - b)[Math.floor(took.length * 0.99)]!;
       };
       await p99(); // warm-up
-      const quiet = await p99();
 
       // The flooder speaks the wire by hand, 50 requests in flight at a time, so that what it
       // costs this test process to flood stays small next to what it costs the server.
@@ -256,38 +271,55 @@ describe('floods against a server process', () => {
         }
         if (--pending === 0) batchDone?.();
       });
-      let flooding = true;
       let next = 1;
-      const flood = (async () => {
-        while (flooding) {
-          pending = 50;
-          const done = new Promise<void>((resolve) => (batchDone = resolve));
-          for (let i = 0; i < 50; i++, next++) {
-            const input = { roomId: room.id, content: 'spam', clientMessageId: `f${next}` };
-            flooderWs.send(
-              JSON.stringify({
-                id: next,
-                method: 'mutation',
-                params: { path: 'chat.sendMessage', input: { json: input } },
-              }),
-            );
+      /** Floods until the returned function is called; that resolves once the last batch is answered. */
+      const startFlood = () => {
+        let flooding = true;
+        const running = (async () => {
+          while (flooding) {
+            pending = 50;
+            const done = new Promise<void>((resolve) => (batchDone = resolve));
+            for (let i = 0; i < 50; i++, next++) {
+              const input = { roomId: room.id, content: 'spam', clientMessageId: `f${next}` };
+              flooderWs.send(
+                JSON.stringify({
+                  id: next,
+                  method: 'mutation',
+                  params: { path: 'chat.sendMessage', input: { json: input } },
+                }),
+              );
+            }
+            await done;
           }
-          await done;
-        }
-      })();
-      const flooded = await p99();
-      flooding = false;
-      await flood;
+        })();
+        return () => ((flooding = false), running);
+      };
+      // Quiet and flooded, three times over, each side's p99 its median: one noisy window of a
+      // 2-core machine does not decide.
+      const quietRounds: number[] = [];
+      const floodedRounds: number[] = [];
+      const floodStarted = performance.now();
+      for (let round = 0; round < 3; round++) {
+        quietRounds.push(await p99());
+        const stop = startFlood();
+        floodedRounds.push(await p99());
+        await stop();
+      }
+      const floodSeconds = (performance.now() - floodStarted) / 1000;
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+      const quiet = median(quietRounds);
+      const flooded = median(floodedRounds);
       flooderWs.close();
       accepted = accepted.sort((a, b) => a - b);
 
       const refusalLines = server.logs.filter((l) => String(l['msg']).startsWith('refused: chat.sendMessage'));
       console.info(
         `message flood: ${accepted.length} accepted, ${refused} refused; the other user's users.me p99 ` +
-          `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood`,
+          `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood (medians of 3 rounds: ${quietRounds.map((q) => q.toFixed(1)).join(', ')} / ${floodedRounds.map((f) => f.toFixed(1)).join(', ')})`,
       );
       expect(refused).toBeGreaterThan(500);
-      expect(accepted.length).toBeLessThanOrEqual(40); // a burst of 30, and 3 per second after
+      // A burst of 30, and 3 per second after.
+      expect(accepted.length).toBeLessThanOrEqual(30 + Math.ceil(3 * floodSeconds));
       expect(flooded).toBeLessThan(Math.max(2 * quiet, quiet + 5));
       // The log says who was refused, without a line per refusal.
       expect(refusalLines[0]).toMatchObject({ user: flooder!.id, code: 'TOO_MANY_REQUESTS' });
