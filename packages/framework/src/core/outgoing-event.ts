@@ -115,8 +115,10 @@ export class OutgoingEvent<T = unknown> {
     eventId: string | undefined,
   ): Uint8Array | { head: string; body: Uint8Array } {
     const forms = this.#formsOf(serializer);
-    if (forms.frames?.get(eventId ?? '')?.has(prefix) === true || (forms.cachedFrames ?? 0) < MAX_CACHED_FRAMES)
-      return this.frame(serializer, prefix, eventId);
+    // The hot path: one lookup, the frame every subscriber of this prefix shares.
+    const cached = forms.frames?.get(eventId ?? '')?.get(prefix);
+    if (cached !== undefined) return cached;
+    if ((forms.cachedFrames ?? 0) < MAX_CACHED_FRAMES) return this.frame(serializer, prefix, eventId);
     if (eventId === undefined) {
       forms.untrackedBody ??= Buffer.from(`${this.untrackedData(serializer)}}}`, 'utf8');
       return { head: `${prefix},"data":`, body: forms.untrackedBody };
