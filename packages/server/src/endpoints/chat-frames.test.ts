@@ -36,7 +36,7 @@ it('every stream of a room gets the same bytes for a message, whenever it opened
   await send(owner.client, room.id, 'second');
   await Promise.all(streams.map((s) => s.untilMessages(early.includes(s) ? 2 : 1)));
 
-  const frame = vi.spyOn(OutgoingEvent.prototype, 'frame');
+  const frame = vi.spyOn(OutgoingEvent.prototype, 'frameOrParts');
   try {
     await send(owner.client, room.id, 'third');
     await Promise.all(streams.map((s) => s.untilEvent((e) => e.type === 'message' && e.content === 'third')));
