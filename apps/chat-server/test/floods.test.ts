@@ -118,7 +118,7 @@ describe('floods against a server process', () => {
     { timeout: 60_000 },
     async () => {
       // FLOOD_UNSENT_MIB=100000 shows what the flood costs without a server-wide budget (and fails).
-      const budgetMib = Number(process.env['FLOOD_UNSENT_MIB'] ?? 96);
+      const budgetMib = Number(process.env['FLOOD_UNSENT_MIB'] ?? 128);
       // On PostgreSQL, so the process' memory is the server's own (PGlite's would blur it).
       await using pg = await createTestPostgres();
       await using server = await ChatServerProcess.start({
