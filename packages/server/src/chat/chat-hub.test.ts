@@ -1,40 +1,17 @@
-import { MemoryFanoutBus, createLogger, type FanoutBus, type OutgoingEvent } from '@streampod/framework';
+import { MemoryFanoutBus, createLogger, type OutgoingEvent } from '@streampod/framework';
 import { Recorder } from '@streampod/framework/testing';
 import type { ChatStreamMessage } from '@streampod/protocol';
 import { describe, expect, it } from 'vitest';
 import { ChatHub, type ChatHubLoader, type ChatSession, type RoomEvent } from './chat-hub.js';
 import type { RoomsSnapshot } from './message-repository.js';
 import { decodePosition } from './stream-position.js';
-
-/** The bus as a node sees it during an outage: while `down`, nothing published arrives; then `fire` is the resync. */
-function outageBus(): { down: boolean; fire: (lostForMs: number) => void; bus: FanoutBus } {
-  const inner = new MemoryFanoutBus();
-  let resync: (lostForMs: number) => void = () => undefined;
-  let down = false;
-  return {
-    get down() {
-      return down;
-    },
-    set down(value: boolean) {
-      down = value;
-    },
-    fire: (lostForMs) => resync(lostForMs),
-    bus: {
-      publish: (topic, value) => (down ? undefined : inner.publish(topic, value)),
-      subscribe: (topic, handler) => inner.subscribe(topic, handler),
-      onResync: (listener) => ((resync = listener), () => undefined),
-      get topicCount() {
-        return inner.topicCount;
-      },
-      close: () => inner.close(),
-    },
-  };
-}
+import { busOutage } from '../testing/two-nodes.js';
 
 /** A hub on a bus that can go down, and user 1's stream on it, open. */
 async function hubThroughOutage(db: Rooms) {
-  const outage = outageBus();
-  const hub = new ChatHub({ bus: outage.bus, log, loader: db.loader() });
+  // The node hears nothing while `down`, then resyncs, as after Redis came back.
+  const outage = busOutage();
+  const hub = new ChatHub({ bus: outage.wrap(new MemoryFanoutBus()), log, loader: db.loader() });
   const s = stream();
   await hub.open(s.session, { userId: 1, from: undefined });
   return { outage, hub, s };
@@ -220,8 +197,7 @@ describe('ChatHub interleavings', () => {
     db.memberships.set(1, [...db.memberships.get(1)!, { roomId: 4, joinedSeq: 0 }]);
     hub.publishJoin(1, { roomId: 4, joinedSeq: 0 });
     hub.publish(4, db.add(4, 1));
-    outage.down = false;
-    outage.fire(1_000);
+    outage.resync();
     await s.received.until((all) => all.length === 2);
     hub.publish(4, db.add(4, 2));
     await s.received.until((all) => all.length === 3);
@@ -239,8 +215,7 @@ describe('ChatHub interleavings', () => {
     outage.down = true;
     db.memberships.set(1, [{ roomId: 3, joinedSeq: 0 }]);
     hub.publishLeave(1, 4); // lost with the bus
-    outage.down = false;
-    outage.fire(1_000);
+    outage.resync();
     await expect.poll(() => hub.roomsFollowedBy(1)).toEqual([3]);
     hub.publish(4, db.add(4, 1));
     hub.publish(3, db.add(3, 1));
