@@ -229,18 +229,10 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
           // Who was refused and why (never the input: it may hold a password or a message),
           // once per caller, path and code in a window: a flood of refusals logs a line, not a flood.
           const user = connection.owner?.id;
-          const held = this.#repeats.pass(`${String(user ?? connection.remoteAddress)}|${path}|${error.code}`);
-          if (held === undefined) return;
-          this.log.info(
-            {
-              path,
-              code: error.code,
-              user,
-              remote: connection.remoteAddress,
-              conn: connection.id,
-              ...(held > 0 ? { alsoRefused: held } : {}),
-            },
-            `refused: ${error.message}${held > 0 ? ` (and ${held} more like it before)` : ''}`,
+          this.#logRefusal(
+            `${String(user ?? connection.remoteAddress)}|${path}|${error.code}`,
+            { path, code: error.code, user, remote: connection.remoteAddress, conn: connection.id },
+            `refused: ${error.message}`,
           );
         },
       },
@@ -551,12 +543,15 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     who: { user?: string | number | undefined; remote?: string | undefined; conn?: string },
   ): void {
     this.metrics.connectionsRefused.inc({ reason });
-    const held = this.#repeats.pass(`${String(who.user ?? who.remote)}|${reason}`);
+    this.#logRefusal(`${String(who.user ?? who.remote)}|${reason}`, who, `connection refused: ${reason}`);
+  }
+
+  /** Logs a refusal of `kind` once per window (see `RepeatGate`), saying how many like it were held back. */
+  #logRefusal(kind: string, fields: object, message: string): void {
+    const held = this.#repeats.pass(kind);
     if (held === undefined) return;
-    this.log.info(
-      { ...who, ...(held > 0 ? { alsoRefused: held } : {}) },
-      `connection refused: ${reason}${held > 0 ? ` (and ${held} more like it before)` : ''}`,
-    );
+    if (held === 0) this.log.info(fields, message);
+    else this.log.info({ ...fields, alsoRefused: held }, `${message} (and ${held} more like it before)`);
   }
 
   #recordError(error: TRPCError, path: string | undefined): void {
