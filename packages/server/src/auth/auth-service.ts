@@ -14,6 +14,14 @@ export type Revocation =
 /** A family ended is kept among the revoked ids under this name, until its refresh tokens would have expired. */
 const familyMark = (session: string) => `family:${session}`;
 
+/** The revoked ids that end these credentials: the token's own, and its sign-in's with refresh. */
+function revocationIdsOf(credentials: Credentials<AuthenticatedUser>): string[] {
+  return [
+    ...(credentials.tokenId === undefined ? [] : [credentials.tokenId]),
+    ...(credentials.user.session === undefined ? [] : [familyMark(credentials.user.session)]),
+  ];
+}
+
 const TOPIC = 'auth-revoked';
 /** How long a revocation is remembered for connections still signing in (their check may predate it). */
 const RECENT_MS = 60_000;
@@ -160,7 +168,7 @@ export class AuthService {
       .selectFrom('users')
       .select([
         'tokenEpoch',
-        sql<boolean>`exists (select 1 from revoked_tokens r where r.token_id in (${credentials.tokenId ?? ''}, ${familyMark(credentials.user.session ?? '')}))`.as(
+        sql<boolean>`exists (select 1 from revoked_tokens r where r.token_id in (${sql.join(['', ...revocationIdsOf(credentials)])}))`.as(
           'revoked',
         ),
       ])
@@ -228,10 +236,7 @@ export class AuthService {
     for (let i = 0; i < credentials.length; i += 1_000) {
       const chunk = credentials.slice(i, i + 1_000);
       const userIds = [...new Set(chunk.map((c) => c.user.id))];
-      const tokenIds = chunk.flatMap((c) => [
-        ...(c.tokenId === undefined ? [] : [c.tokenId]),
-        ...(c.user.session === undefined ? [] : [familyMark(c.user.session)]),
-      ]);
+      const tokenIds = chunk.flatMap(revocationIdsOf);
       const [users, revoked] = await Promise.all([
         this.#db.selectFrom('users').select(['id', 'tokenEpoch']).where('id', 'in', userIds).execute(),
         tokenIds.length === 0
@@ -241,12 +246,7 @@ export class AuthService {
       const epochs = new Map(users.map((u) => [u.id, u.tokenEpoch]));
       const signedOut = new Set(revoked.map((r) => r.tokenId));
       for (const c of chunk)
-        if (
-          epochs.get(c.user.id) !== c.user.epoch ||
-          (c.tokenId !== undefined && signedOut.has(c.tokenId)) ||
-          (c.user.session !== undefined && signedOut.has(familyMark(c.user.session)))
-        )
-          out.push(c);
+        if (epochs.get(c.user.id) !== c.user.epoch || revocationIdsOf(c).some((id) => signedOut.has(id))) out.push(c);
     }
     return out;
   }
