@@ -6,7 +6,7 @@ export interface Serializer {
 interface Forms {
   untracked?: string;
   tracked?: { dataJson: string; meta: string };
-  /** What follows a subscriber's own head, as UTF-8: one copy for every subscriber (see `split`). */
+  /** What follows a subscriber's own head, as UTF-8: one copy for every subscriber (see `frameOrParts`). */
   untrackedBody?: Uint8Array;
   trackedBody?: Uint8Array;
   /**
