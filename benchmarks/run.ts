@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
-import { clock } from './servers/common.js';
+import { clock, resyncClock } from './servers/common.js';
 import { machine, writeReport, type SizeResult, type SubjectResult } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -378,6 +378,8 @@ export async function measureLatency(
   opts: { n: number; rate: number; seconds: number; stalled: boolean; rooms?: number },
 ): Promise<Latency> {
   const total = opts.n + (opts.stalled ? 1 : 0);
+  // The server reads the wall clock as it starts; this process may have read it long ago.
+  resyncClock();
   const { server, port, tokens } = await ServerProcess.start(
     subject,
     total,

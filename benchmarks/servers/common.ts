@@ -6,8 +6,27 @@ const IN_FLIGHT = 16;
 /** When the message being published was due (ms since the epoch), in a timed run. */
 let due: number | undefined;
 
+/**
+ * This process' wall clock, to the microsecond: taken at the instant `Date.now()` ticks over
+ * to a new millisecond, then carried by the monotonic clock. `performance.timeOrigin` is taken
+ * when a process starts, so a generator started minutes before its server may disagree with it
+ * by as much as the system clock was stepped meanwhile (a 67 ms step once gave latencies below zero).
+ */
+function wallAnchor(): number {
+  const start = Date.now();
+  let now = start;
+  while (now === start) now = Date.now();
+  return now - performance.now();
+}
+let anchor = wallAnchor();
+
 /** The clock the generator reads too: ms since the epoch, to the microsecond. */
-export const clock = () => performance.timeOrigin + performance.now();
+export const clock = () => anchor + performance.now();
+
+/** Takes the wall clock again: a long-lived process does before each timed run. */
+export function resyncClock(): void {
+  anchor = wallAnchor();
+}
 
 /**
  * One chat-like message: what every server fans out, the same for all. In a timed run its
