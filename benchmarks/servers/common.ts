@@ -10,7 +10,7 @@ let due: number | undefined;
  * This process' wall clock, to the microsecond: taken at the instant `Date.now()` ticks over
  * to a new millisecond, then carried by the monotonic clock. `performance.timeOrigin` is taken
  * when a process starts, so a generator started minutes before its server may disagree with it
- * by as much as the system clock was stepped meanwhile (a 67 ms step once gave latencies below zero).
+ * by as much as the system clock was stepped meanwhile (a CI run once saw a p50 latency of -67 ms).
  */
 function wallAnchor(): number {
   const start = Date.now();
