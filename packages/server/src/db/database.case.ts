@@ -232,6 +232,31 @@ export function databaseCases(name: string, open: () => Promise<Database>): void
       );
     });
 
+    // PGlite keeps statements prepared by name (up to 128, least recently used out first):
+    // each must keep answering for its own text, parameters and result columns.
+    it('answers statements run again and again, more of them than are kept prepared, and after errors', async () => {
+      const { db } = database();
+      const at = new Date('2026-01-02T03:04:05.678Z');
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 300; i++) {
+          const { rows } = await sql<{
+            v: number;
+            tag: string;
+          }>`select ${i}::integer + ${i % 7} as v, ${`t${i}`}::text as tag, ${sql.raw(String(i))} as n`.execute(db);
+          expect(rows).toEqual([{ v: i + (i % 7), tag: `t${i}`, n: i }]);
+        }
+      }
+      const divide = (by: number) => sql<{ q: number }>`select 6 / ${by}::integer as q`.execute(db);
+      await expect(divide(0)).rejects.toMatchObject({ code: '22012' });
+      expect((await divide(3)).rows).toEqual([{ q: 2 }]);
+      const { rows } = await sql<{
+        ids: number[];
+        at: Date;
+        none: null;
+      }>`select ${[3, 1, 2]}::integer[] as ids, ${at}::timestamptz as at, ${null}::text as none`.execute(db);
+      expect(rows).toEqual([{ ids: [3, 1, 2], at, none: null }]);
+    });
+
     it('close() can be called twice', async () => {
       const own = await open();
       await own.close();
