@@ -150,7 +150,9 @@ class PGliteConnection implements DatabaseConnection {
       const toText = this.#pglite.serializers[statement.paramTypes[i] ?? 0];
       if (toText !== undefined) return toText(value);
       // Types PGlite has no serializer for take their text form, as its query() gives them.
-      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+      return JSON.stringify(value);
     });
     const { messages } = await this.#pglite.execProtocol(
       batch([serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync()]),
