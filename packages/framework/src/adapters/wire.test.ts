@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
+import { Socket } from 'node:net';
 import { createLogger } from '../host/logger.js';
 import { CounterEndpoint, ProbeEndpoint, sp, startProbeServer } from '../testing/probe-app.js';
 import { RawWsClient } from '../testing/raw-ws.js';
@@ -348,6 +349,33 @@ describe('wire regressions', () => {
       }
     `);
     expect(JSON.stringify(raw.framesFor(1))).not.toContain('secret_table');
+  });
+
+  it('sends the frames of one turn of the event loop in one write, in order', async () => {
+    const counter = new CounterEndpoint();
+    const local = await startProbeServer({ endpoints: { counter } });
+    try {
+      await using client = stockWsClient(local.wsUrl);
+      const seen = new Recorder<unknown>();
+      client.subscription('counter.watch', undefined, { onData: (v) => seen.push(v) });
+      await seen.untilCount('watching');
+      // Every write in this process from here on is the server's: the client only reads.
+      const writev = vi.spyOn(Socket.prototype as unknown as { _writev: () => void }, '_writev');
+      const write = vi.spyOn(Socket.prototype as unknown as { _write: () => void }, '_write');
+      try {
+        const events = Array.from({ length: 50 }, (_, i) => `event ${i}`);
+        for (const event of events) for (const session of counter.watchers) session.sendStreamMessage(event);
+        await seen.untilCount(events.at(-1)!);
+        expect(seen.entries).toEqual(['watching', ...events]);
+        // Not one system call per frame, as each `ws.send` would make on its own.
+        expect(writev.mock.calls.length + write.mock.calls.length).toBe(1);
+      } finally {
+        writev.mockRestore();
+        write.mockRestore();
+      }
+    } finally {
+      await local.close();
+    }
   });
 
   it('runs a push method: one registration per subscriber, cleaned up on stop', async () => {

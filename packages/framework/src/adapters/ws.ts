@@ -83,6 +83,7 @@ type TaggedWebSocket = WebSocket & { [CLIENT]?: Client };
  */
 class Client implements TransportSocket {
   lastHeardAt = Date.now();
+  corked = false;
   handlers: WsConnectionHandlers | undefined;
 
   constructor(
@@ -96,6 +97,11 @@ class Client implements TransportSocket {
     const { ws } = this;
     if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount <= this.host.maxBufferedBytes) return true;
+    // What waits for the end of the turn is not the reader's fault: the kernel gets it first.
+    if (this.corked) {
+      uncorkAll();
+      if (ws.bufferedAmount <= this.host.maxBufferedBytes) return true;
+    }
     this.host.onSlowConsumer(this.req, 'socket', ws.bufferedAmount);
     ws.terminate();
     return false;
@@ -104,20 +110,26 @@ class Client implements TransportSocket {
   send(frame: string | Uint8Array): void {
     if (!this.#admits()) return;
     const { ws } = this;
+    if (!this.corked) cork(this);
     // Bytes go out as a text frame too: they are an event's frame, encoded once for all.
     ws.send(frame, AS_TEXT);
     // A string's length undercounts non-ASCII text; the sweep corrects it with real figures.
-    this.host.queued(typeof frame === 'string' ? frame.length : frame.byteLength);
+    const bytes = typeof frame === 'string' ? frame.length : frame.byteLength;
+    this.host.queued(bytes);
+    if ((corkedBytes += bytes) > MAX_CORKED_BYTES) uncorkAll();
   }
 
   sendParts(head: string, body: Uint8Array): void {
     if (!this.#admits()) return;
     const { ws } = this;
+    if (!this.corked) cork(this);
     // Two fragments of one message, back to back (nothing can come between them): the body is
     // the same bytes for every socket, so a thousand slow readers queue one copy of it.
     ws.send(head, HEAD_FRAGMENT);
     ws.send(body, BODY_FRAGMENT);
-    this.host.queued(head.length + body.byteLength);
+    const bytes = head.length + body.byteLength;
+    this.host.queued(bytes);
+    if ((corkedBytes += bytes) > MAX_CORKED_BYTES) uncorkAll();
   }
 
   close(code: number, reason: string): void {
@@ -130,6 +142,34 @@ class Client implements TransportSocket {
 
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
+  }
+}
+
+/** Sockets corked in this turn of the event loop, and what they were sent meanwhile. */
+let corked: Client[] = [];
+let corkedBytes = 0;
+/** Past this, corked sockets are let go at once: a huge fan-out must not sit in memory for a turn. */
+const MAX_CORKED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Holds what a socket is sent until the end of this turn of the event loop, so frames sent
+ * in one turn (messages stored by one group commit, a burst of replies) leave in one write
+ * instead of a system call each: the system call is most of what a delivery costs.
+ */
+function cork(client: Client): void {
+  client.corked = true;
+  client.req.socket.cork();
+  if (corked.push(client) === 1) setImmediate(uncorkAll);
+}
+
+/** Hands everything corked to the kernel. */
+function uncorkAll(): void {
+  const clients = corked;
+  corked = [];
+  corkedBytes = 0;
+  for (const client of clients) {
+    client.corked = false;
+    client.req.socket.uncork();
   }
 }
 
@@ -231,6 +271,8 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     return total;
   };
   const sweepUnsent = () => {
+    // Corked bytes are not a slow reader's: they go to the kernel before anyone is judged.
+    uncorkAll();
     let total = unsentBytes();
     if (total > totalBudget) {
       const largestFirst = [...clients]
