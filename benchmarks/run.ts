@@ -106,9 +106,12 @@ export class ServerProcess {
     // The framework as it ships (built by `pnpm bench`): run from source, tsx's keep-names
     // helper adds a property to every function it creates, which costs CPU and heap per closure.
     const source = process.env['BENCH_FROM_SOURCE'] === '1' ? ['--conditions=@streampod/source'] : [];
+    // `BENCH_CPU_PROF=<dir>`: every server writes a V8 CPU profile there when it exits.
+    const profile = process.env['BENCH_CPU_PROF'];
     const node = [
       process.execPath,
       ...source,
+      ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]),
       '--import',
       'tsx',
       join(here, subject.file),
@@ -159,7 +162,11 @@ export class ServerProcess {
   stop(): Promise<void> {
     return new Promise((resolve) => {
       this.child.once('exit', () => resolve());
-      this.child.kill('SIGKILL');
+      if (process.env['BENCH_CPU_PROF'] === undefined) this.child.kill('SIGKILL');
+      else {
+        this.child.stdin!.end();
+        setTimeout(() => this.child.kill('SIGKILL'), 30_000).unref();
+      }
     });
   }
 }

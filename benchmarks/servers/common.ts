@@ -64,7 +64,10 @@ export function serve(port: number, publish: (i: number) => void | Promise<void>
     void result.then(then);
     return true;
   };
-  createInterface({ input: process.stdin }).on('line', (line) => {
+  const commands = createInterface({ input: process.stdin });
+  // The harness closes stdin to stop a server it wants to exit cleanly (a CPU profile is written at exit).
+  commands.on('close', () => process.exit(0));
+  commands.on('line', (line) => {
     const [command, count, total] = line.split(' ');
     if (command === 'timed') {
       const interval = 1000 / Number(count);
