@@ -112,3 +112,46 @@ describe('one event to many subscribers', () => {
     await Promise.all(rpcs.map((rpc) => rpc.close()));
   });
 });
+
+describe('request ids', () => {
+  it('come back as sent on every frame of a subscription: small, large, string, JSON-RPC or not', async () => {
+    const counter = new CounterEndpoint();
+    const router = compileRouter({
+      trpc: createTrpc(new SuperJSON()),
+      procedures: describeEndpoints({ counter }),
+      runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
+    });
+    const host = { router, authenticate: () => Promise.resolve(null) };
+    // Small numeric ids share what is made per id; the others are made per subscription.
+    const requests = [
+      { id: 1 },
+      { id: 1, jsonrpc: '2.0' },
+      { id: 5_000 },
+      { id: -3 },
+      { id: 2.5 },
+      { id: 's-1', jsonrpc: '2.0' },
+      { id: '1' },
+    ];
+    const sockets = requests.map((request) => {
+      const { socket, frames } = backloggedSocket();
+      const rpc = new WsRpc(host, new Connection('ws', '127.0.0.1', socket), false);
+      rpc.handleFrame(JSON.stringify({ ...request, method: 'subscription', params: { path: 'counter.watch' } }));
+      return { rpc, frames };
+    });
+    await counter.events.until((all) => all.filter((e) => e === 'watch:opened').length === requests.length);
+    for (const watcher of counter.watchers) watcher.send(new OutgoingEvent('hello'));
+    sockets.forEach(({ rpc }, i) => rpc.handleFrame(JSON.stringify({ ...requests[i], method: 'subscription.stop' })));
+    // started, watching, hello, stopped
+    await Promise.all(sockets.map(({ frames }) => frames.until((all) => all.length === 4)));
+    const seen = sockets.map(({ frames }) =>
+      frames.entries.map((f) => {
+        const { id, jsonrpc, result } = JSON.parse(f) as { id: unknown; jsonrpc?: string; result: { type: string } };
+        return { id, jsonrpc, type: result.type };
+      }),
+    );
+    expect(seen).toEqual(
+      requests.map(({ id, jsonrpc }) => ['started', 'data', 'data', 'stopped'].map((type) => ({ id, jsonrpc, type }))),
+    );
+    await Promise.all(sockets.map(({ rpc }) => rpc.close()));
+  });
+});
