@@ -23,12 +23,19 @@ function watcher() {
   const lines = new Recorder<string>();
   const line = (kind: string, batch: PresenceBatch) =>
     lines.push(`${kind}:${batch.updates.map((u) => `${u.userId}=${u.status}/${u.devices}`).join(',')}`);
+  const closers: (() => void)[] = [];
   const session = {
     sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
-    onClosed: () => undefined,
+    onClosed: (callback: () => void) => void closers.push(callback),
+    fail: (error: { code: string }) => {
+      lines.push(`failed:${error.code}`);
+      for (const close of closers.splice(0)) close();
+    },
   } as unknown as StreamSession<AppContext, PresenceBatch, unknown>;
-  return { session, lines };
+  /** The client stops the stream. */
+  const stop = () => closers.splice(0).forEach((close) => close());
+  return { session, lines, stop };
 }
 
 const connection = (userId: number, id: string) =>
@@ -88,6 +95,25 @@ describe('PresenceManager', () => {
     await here.close();
   });
 
+  it('a watch of many users, some asked for twice, gets each change once and none it had in its snapshot', async () => {
+    const { backend, store, here } = nodeA(5);
+    const elsewhere = new MemoryFanoutBus(backend);
+    // User 35 comes online on another node, whose note is still on the way when the watch reads.
+    const online = await store.setDevice({ nodeId: 'b.0', userId: 35, deviceId: 'd1', idle: false });
+    const seen = watcher();
+    const ids = [...Array.from({ length: 40 }, (_, i) => i + 1), 30, 1];
+    await here.watch(seen.session, { ownerId: 100, userIds: ids });
+    const snapshot = seen.lines.entries[0]!;
+    expect(snapshot.split(',')).toHaveLength(40);
+    expect(snapshot).toMatch(/^snapshot:1=offline\/0,.*,35=online\/1,.*,40=offline\/0$/);
+    elsewhere.publish('presence:35', { presence: online.after, version: online.version });
+    const next = await store.setDevice({ nodeId: 'b.0', userId: 30, deviceId: 'd2', idle: false });
+    elsewhere.publish('presence:30', { presence: next.after, version: next.version });
+    await seen.lines.until((all) => all.length >= 2);
+    expect(seen.lines.entries.slice(1)).toEqual(['change:30=online/1']);
+    await here.close();
+  });
+
   it('a user who leaves while the store is away is offline for watchers once it is back, even if it forgot everything', async () => {
     let inner = new MemoryPresenceStore();
     let down = false;
@@ -114,7 +140,17 @@ describe('PresenceManager', () => {
       get: () => Promise.resolve(new Map()),
       save: (userId, at) => Promise.resolve(saved.push(`${userId}@${at.getTime()}`)),
     };
-    const manager = new PresenceManager({ store, bus, lastSeen, log, nodeId: 'a', batchMs: 5, leaseMs: 60 });
+    const manager = new PresenceManager({
+      store,
+      bus,
+      lastSeen,
+      log,
+      nodeId: 'a',
+      batchMs: 5,
+      leaseMs: 60,
+      // User 1 shares a room with both: the resync checks the watch's access again.
+      membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids)) },
+    });
     await manager.start();
     const seen = watcher();
     await manager.watch(seen.session, { ownerId: 1, userIds: [7, 8] });
@@ -138,6 +174,32 @@ describe('PresenceManager', () => {
     expect(seen.lines.entries.filter((l) => l.startsWith('change:') && l.includes('8=offline'))).toEqual([]);
     expect((await manager.getPresence([7, 8])).map((p) => p.status)).toEqual(['offline', 'online']);
     await manager.close();
+  });
+
+  it('of two watches by one user, a departure ends the one it no longer allows and leaves the other', async () => {
+    const shared = new Set([2, 3]);
+    const here = new PresenceManager({
+      store: new MemoryPresenceStore(),
+      bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
+      lastSeen: noLastSeen,
+      log,
+      nodeId: 'a',
+      membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids.filter((id) => shared.has(id)))) },
+    });
+    const ofTwo = watcher();
+    const ofThree = watcher();
+    await here.watch(ofTwo.session, { ownerId: 1, userIds: [2] });
+    await here.watch(ofThree.session, { ownerId: 1, userIds: [3] });
+    expect(here.watchedUserCount).toBe(2);
+    // User 1 leaves the room they shared with 2.
+    shared.delete(2);
+    here.accessChanged([1]);
+    await ofTwo.lines.until((all) => all.includes('failed:FORBIDDEN'));
+    expect(here.watchedUserCount).toBe(1);
+    expect(ofThree.lines.entries).toEqual(['snapshot:3=offline/0']);
+    ofThree.stop();
+    expect(here.watchedUserCount).toBe(0);
+    await here.close();
   });
 
   it('checks a watch again when a departure came between the caller’s access check and the watch', async () => {

@@ -12,6 +12,7 @@ import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/
 import type { LastSeenStore } from './last-seen.js';
 import { noSharedRoom, strangersOf, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
+import { distinct } from '../util/distinct.js';
 import type { VersionedPresence } from './presence-store.js';
 
 /** What travels on a user's presence topic. */
@@ -20,18 +21,82 @@ export interface PresenceNote {
   readonly version: number;
 }
 
+/** Longer watch lists find a user's position through a map; shorter ones by scanning. */
+const SCANNED_IDS = 16;
+
 /** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
-interface Watcher {
-  readonly session: StreamSession<AppContext, PresenceBatch, unknown>;
-  /** Who watches: their access is checked again when their rooms change. */
-  readonly ownerId: number;
-  readonly ids: readonly number[];
-  /** user id → what the stream has been sent of that user (its snapshot, then changes) */
-  readonly sent: Map<number, PresenceNote>;
+class Watcher {
   /** Made when a change first waits (most watchers are idle most of the time). */
-  pending: Map<number, PresenceNote> | undefined;
+  pending: Map<number, PresenceNote> | undefined = undefined;
   /** Its snapshot has gone out: changes may follow (never before it). */
-  ready: boolean;
+  ready = false;
+  /**
+   * What the stream has been sent of each user (its snapshot, then changes), by position in
+   * `ids`: a map per watch would cost ~0.7 KB, most of a watch of ten.
+   */
+  readonly #sent: (PresenceNote | undefined)[];
+  #positions: Map<number, number> | undefined;
+
+  constructor(
+    readonly session: StreamSession<AppContext, PresenceBatch, unknown>,
+    /** Who watches: their access is checked again when their rooms change. */
+    readonly ownerId: number,
+    /** Distinct user ids. */
+    readonly ids: readonly number[],
+  ) {
+    this.#sent = new Array<PresenceNote | undefined>(ids.length);
+  }
+
+  /** What the stream has been sent of `userId`, if anything. */
+  sent(userId: number): PresenceNote | undefined {
+    const at = this.#position(userId);
+    return at < 0 ? undefined : this.#sent[at];
+  }
+
+  markSent(note: PresenceNote): void {
+    const at = this.#position(note.presence.userId);
+    if (at >= 0) this.#sent[at] = note;
+  }
+
+  #position(userId: number): number {
+    if (this.ids.length <= SCANNED_IDS) return this.ids.indexOf(userId);
+    this.#positions ??= new Map(this.ids.map((id, at) => [id, at]));
+    return this.#positions.get(userId) ?? -1;
+  }
+}
+
+/**
+ * The watches of each owner: one as itself, more in a set (most users hold one watch, and a
+ * set costs ~150 bytes).
+ */
+class WatchesByOwner {
+  readonly #owners = new Map<number, Watcher | Set<Watcher>>();
+
+  add(watcher: Watcher): void {
+    const held = this.#owners.get(watcher.ownerId);
+    if (held === undefined) this.#owners.set(watcher.ownerId, watcher);
+    else if (held instanceof Set) held.add(watcher);
+    else if (held !== watcher) this.#owners.set(watcher.ownerId, new Set([held, watcher]));
+  }
+
+  delete(watcher: Watcher): void {
+    const held = this.#owners.get(watcher.ownerId);
+    if (held === watcher) this.#owners.delete(watcher.ownerId);
+    else if (held instanceof Set && held.delete(watcher) && held.size === 0) this.#owners.delete(watcher.ownerId);
+  }
+
+  get(ownerId: number): Iterable<Watcher> {
+    const held = this.#owners.get(ownerId);
+    return held === undefined ? [] : held instanceof Set ? held : [held];
+  }
+
+  owners(): number[] {
+    return [...this.#owners.keys()];
+  }
+
+  clear(): void {
+    this.#owners.clear();
+  }
 }
 
 const topic = (userId: number) => `presence:${userId}`;
@@ -70,7 +135,7 @@ export class PresenceWatchers {
   /** The latest snapshot note of each watched user, shared by the watchers given it (see `#shared`). */
   readonly #snapshots = new Map<number, PresenceNote>();
   readonly #dirty = new Set<Watcher>();
-  readonly #byOwner = new Map<number, Set<Watcher>>();
+  readonly #byOwner = new WatchesByOwner();
   /** Departures heard so far: a watch whose access was checked before the latest one checks again. */
   #accessChanges = 0;
   readonly #stopResync: () => void;
@@ -86,7 +151,7 @@ export class PresenceWatchers {
     this.#stopResync = opts.bus.onResync(() => {
       void this.#rereadWatched();
       // Departures announced while the bus was away never came: every watch is checked again.
-      void this.#recheckAccess([...this.#byOwner.keys()]);
+      void this.#recheckAccess(this.#byOwner.owners());
     });
     this.#accessSubscription = opts.bus.subscribe<{ userIds: number[] }>(
       ACCESS_TOPIC,
@@ -114,7 +179,7 @@ export class PresenceWatchers {
     this.#accessChanges++;
     const affected = new Set<Watcher>();
     for (const id of userIds) {
-      for (const watcher of this.#byOwner.get(id) ?? []) affected.add(watcher);
+      for (const watcher of this.#byOwner.get(id)) affected.add(watcher);
       for (const watcher of this.#watchers.get(id) ?? []) affected.add(watcher);
     }
     for (const watcher of affected) {
@@ -146,18 +211,9 @@ export class PresenceWatchers {
       checkedAt?: number;
     },
   ): Promise<void> {
-    const ids = [...new Set(input.userIds)];
-    const watcher: Watcher = {
-      session,
-      ownerId: input.ownerId,
-      ids,
-      sent: new Map(),
-      pending: undefined,
-      ready: false,
-    };
-    let owned = this.#byOwner.get(input.ownerId);
-    if (owned === undefined) this.#byOwner.set(input.ownerId, (owned = new Set()));
-    owned.add(watcher);
+    const ids = distinct(input.userIds);
+    const watcher = new Watcher(session, input.ownerId, ids);
+    this.#byOwner.add(watcher);
     let snapshot: Map<number, VersionedPresence>;
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
@@ -170,15 +226,15 @@ export class PresenceWatchers {
       snapshot = await this.#opts.read(ids);
     } catch (error) {
       // The stream never opens, so its close callbacks will not run: unregister here.
-      this.#unwatch(watcher, ids);
+      this.#unwatch(watcher);
       throw error;
     }
-    session.onClosed(this.#unwatcher(watcher, ids));
+    session.onClosed(this.#unwatcher(watcher));
     const updates = ids.map((id) => {
       const known = snapshot.get(id);
       const note = this.#shared({ presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 });
       // Only this watcher's view: another watcher may not have had this version yet.
-      watcher.sent.set(id, note);
+      watcher.markSent(note);
       return note.presence;
     });
     session.sendStreamMessage({ snapshot: true, updates });
@@ -186,7 +242,7 @@ export class PresenceWatchers {
     watcher.ready = true;
     const pending = watcher.pending;
     if (pending !== undefined) {
-      for (const [id, note] of pending) if (!isNews(watcher.sent.get(id), note)) pending.delete(id);
+      for (const [id, note] of pending) if (!isNews(watcher.sent(id), note)) pending.delete(id);
       if (pending.size > 0) this.#scheduleFlush();
     }
   }
@@ -195,8 +251,8 @@ export class PresenceWatchers {
    * The close callback of a watch, made out here: a closure made inside `watch` would keep
    * its whole scope alive (the snapshot read, ~1.5 KB) for as long as the stream lives.
    */
-  #unwatcher(watcher: Watcher, ids: readonly number[]): () => void {
-    return () => this.#unwatch(watcher, ids);
+  #unwatcher(watcher: Watcher): () => void {
+    return () => this.#unwatch(watcher);
   }
 
   /**
@@ -244,7 +300,7 @@ export class PresenceWatchers {
         this.#dirty.add(watcher);
         continue;
       }
-      const sent = watcher.sent.get(userId);
+      const sent = watcher.sent(userId);
       if (sent !== undefined && note.version <= sent.version) continue;
       if (sent !== undefined && samePresence(sent.presence, note.presence)) {
         // Back to what the watcher has (offline and online again within a window): no flicker.
@@ -277,8 +333,7 @@ export class PresenceWatchers {
       const lastSeen = forgotten.length === 0 ? new Map<number, Date>() : await this.#opts.lastSeen.get(forgotten);
       for (const id of forgotten) {
         let version = this.#latest.get(id)?.version ?? 0;
-        for (const watcher of this.#watchers.get(id) ?? [])
-          version = Math.max(version, watcher.sent.get(id)?.version ?? 0);
+        for (const watcher of this.#watchers.get(id) ?? []) version = Math.max(version, watcher.sent(id)?.version ?? 0);
         const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
         this.#deliver({ presence, version: version + 1 });
       }
@@ -303,7 +358,7 @@ export class PresenceWatchers {
       const notes = [...(watcher.pending?.values() ?? [])];
       watcher.pending = undefined;
       if (notes.length === 0) continue;
-      for (const note of notes) watcher.sent.set(note.presence.userId, note);
+      for (const note of notes) watcher.markSent(note);
       const only = notes.length === 1 ? notes[0] : undefined;
       let event = only === undefined ? undefined : single.get(only);
       if (event === undefined) {
@@ -314,12 +369,10 @@ export class PresenceWatchers {
     }
   }
 
-  #unwatch(watcher: Watcher, ids: readonly number[]): void {
+  #unwatch(watcher: Watcher): void {
     this.#dirty.delete(watcher);
-    const owned = this.#byOwner.get(watcher.ownerId);
-    owned?.delete(watcher);
-    if (owned?.size === 0) this.#byOwner.delete(watcher.ownerId);
-    for (const id of ids) {
+    this.#byOwner.delete(watcher);
+    for (const id of watcher.ids) {
       this.#watchers.remove(id, watcher);
       if (this.#watchers.get(id) === undefined) {
         this.#latest.delete(id);
