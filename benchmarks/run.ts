@@ -370,7 +370,6 @@ interface Latency {
 }
 
 const ms = (x: number) => x.toFixed(2).padStart(7);
-const describeLatency = (l: Latency) => `p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`;
 
 const quantile = (sorted: Float64Array, q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
@@ -421,56 +420,87 @@ export async function measureLatency(
   }
 }
 
+/** Rounds of the latency runs, subjects interleaved: a 5-second run's p99 moves a lot from run to run here. */
+const LATENCY_ROUNDS = Number(process.env['BENCH_LATENCY_ROUNDS'] ?? 3);
+
+/** The subjects `BENCH_ONLY` names, with the first (raw `ws`, the baseline) always. */
+function chosenSubjects(from: readonly Subject[]): Subject[] {
+  return from.filter((s, i) => i === 0 || ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o)));
+}
+
+/**
+ * Runs `measure` for every subject, `LATENCY_ROUNDS` rounds interleaved (reversed every other
+ * round), and prints each subject's medians and its p99 against the first subject's, round by
+ * round (median and range of those ratios).
+ */
+async function latencyRounds(
+  chosen: readonly Subject[],
+  label: string,
+  measure: (subject: Subject) => Promise<{ quiet: Latency; stalled?: Latency }>,
+): Promise<void> {
+  const runs = new Map<Subject, { quiet: Latency; stalled?: Latency }[]>(chosen.map((s) => [s, []]));
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+    for (const subject of order) {
+      process.stdout.write(`  ${label} round ${round + 1}/${LATENCY_ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
+      runs.get(subject)!.push(await measure(subject));
+    }
+  }
+  const base = runs.get(chosen[0]!)!;
+  for (const subject of chosen) {
+    const mine = runs.get(subject)!;
+    const of = (pick: (l: Latency) => number) => median(mine.map((r) => pick(r.quiet)));
+    const ratios = mine.map((r, i) => r.quiet.p99 / base[i]!.quiet.p99);
+    const p99s = mine.map((r) => r.quiet.p99);
+    const stalled = mine.flatMap((r) => (r.stalled === undefined ? [] : [r.stalled.p99 / r.quiet.p99]));
+    console.log(
+      `  ${subject.name.padEnd(34)} p50 ${ms(of((l) => l.p50))}  p99 ${ms(of((l) => l.p99))} ` +
+        `(${Math.min(...p99s).toFixed(1)}–${Math.max(...p99s).toFixed(1)})  p99.9 ${ms(of((l) => l.p999))} ms  ` +
+        `p99 ×${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) ` +
+        `${chosen[0]!.name}` +
+        (stalled.length === 0 ? '' : `;  with a stalled reader p99 ×${median(stalled).toFixed(2)} of its own`),
+    );
+  }
+}
+
 export async function runLatencyBench(): Promise<boolean> {
   if (pinned) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
-  const chosen = subjects.filter((s) => !s.name.includes('stringify'));
+  const chosen = chosenSubjects(subjects.filter((s) => !s.name.includes('stringify')));
   console.log(
     `latency: ${LATENCY_SUBSCRIBERS} subscribers of one room, messages on a fixed schedule for ${LATENCY_SECONDS} s, ` +
-      `latency from when each was due (every delivery, exact percentiles), then with one stalled subscriber more\n`,
+      `latency from when each was due (every delivery, exact percentiles), then with one stalled subscriber more; ` +
+      `${LATENCY_ROUNDS} rounds interleaved (medians)\n`,
   );
   for (const rate of RATES) {
-    console.log(`${rate} messages/s (${rate * LATENCY_SUBSCRIBERS} deliveries/s)`);
-    for (const subject of chosen) {
-      process.stdout.write(`  ${subject.name}…\r`);
-      const quiet = await measureLatency(subject, {
-        n: LATENCY_SUBSCRIBERS,
-        rate,
-        seconds: LATENCY_SECONDS,
-        stalled: false,
-      });
-      const stalled = await measureLatency(subject, {
-        n: LATENCY_SUBSCRIBERS,
-        rate,
-        seconds: LATENCY_SECONDS,
-        stalled: true,
-      });
-      console.log(
-        `  ${subject.name.padEnd(34)} ${describeLatency(quiet)}` +
-          `   with a stalled reader: p99 ${ms(stalled.p99)} ms (×${(stalled.p99 / quiet.p99).toFixed(2)})`,
-      );
-    }
+    console.log(`${rate} messages/s (${rate * LATENCY_SUBSCRIBERS} deliveries/s)`.padEnd(78));
+    await latencyRounds(chosen, `${rate}/s`, async (subject) => {
+      const run = { n: LATENCY_SUBSCRIBERS, rate, seconds: LATENCY_SECONDS };
+      const quiet = await measureLatency(subject, { ...run, stalled: false });
+      const stalled = await measureLatency(subject, { ...run, stalled: true });
+      return { quiet, stalled };
+    });
   }
 
   const n = ROOM_LATENCY_ROOMS * 10;
   // Plain tRPC's server has one event stream for everyone: no rooms to measure.
   const inRooms = chosen.filter((s) => !s.name.startsWith('plain tRPC'));
-  console.log(
-    `\n${ROOM_LATENCY_ROOMS} rooms of 10 subscribers (${n} connections), each with a personal stream too: every ` +
-      `publish is one message to a room and one to a personal stream (11 deliveries); plain tRPC has no rooms here`,
-  );
+  if (ROOM_RATES.length > 0) {
+    console.log(
+      `\n${ROOM_LATENCY_ROOMS} rooms of 10 subscribers (${n} connections), each with a personal stream too: every ` +
+        `publish is one message to a room and one to a personal stream (11 deliveries); plain tRPC has no rooms here`,
+    );
+  }
   for (const rate of ROOM_RATES) {
-    console.log(`${rate} publishes/s (${rate * 11} deliveries/s)`);
-    for (const subject of inRooms) {
-      process.stdout.write(`  ${subject.name}…\r`);
-      const l = await measureLatency(subject, {
+    console.log(`${rate} publishes/s (${rate * 11} deliveries/s)`.padEnd(78));
+    await latencyRounds(inRooms, `${rate}/s in rooms`, async (subject) => ({
+      quiet: await measureLatency(subject, {
         n,
         rate,
         seconds: LATENCY_SECONDS,
         stalled: false,
         rooms: ROOM_LATENCY_ROOMS,
-      });
-      console.log(`  ${subject.name.padEnd(34)} ${describeLatency(l)}`);
-    }
+      }),
+    }));
   }
   return true;
 }
