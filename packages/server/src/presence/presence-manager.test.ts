@@ -11,6 +11,7 @@ import { Recorder } from '@streampod/framework/testing';
 import type { PresenceBatch } from '@streampod/protocol';
 import { describe, expect, it } from 'vitest';
 import type { LastSeenStore } from './last-seen.js';
+import type { Membership } from './membership.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceManager } from './presence-manager.js';
 import type { PresenceStore } from './presence-store.js';
@@ -56,6 +57,18 @@ function nodeA(batchMs: number) {
     batchMs,
   });
   return { backend, store, here };
+}
+
+/** A manager on its own memory store and bus, with rooms shared as `membership` says. */
+function sharing(membership: Membership) {
+  return new PresenceManager({
+    store: new MemoryPresenceStore(),
+    bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
+    lastSeen: noLastSeen,
+    log,
+    nodeId: 'a',
+    membership,
+  });
 }
 
 describe('PresenceManager', () => {
@@ -178,13 +191,8 @@ describe('PresenceManager', () => {
 
   it('of two watches by one user, a departure ends the one it no longer allows and leaves the other', async () => {
     const shared = new Set([2, 3]);
-    const here = new PresenceManager({
-      store: new MemoryPresenceStore(),
-      bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
-      lastSeen: noLastSeen,
-      log,
-      nodeId: 'a',
-      membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids.filter((id) => shared.has(id)))) },
+    const here = sharing({
+      sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids.filter((id) => shared.has(id)))),
     });
     const ofTwo = watcher();
     const ofThree = watcher();
@@ -203,19 +211,12 @@ describe('PresenceManager', () => {
   });
 
   it('checks a watch again when a departure came between the caller’s access check and the watch', async () => {
-    let sharing = true;
-    const here = new PresenceManager({
-      store: new MemoryPresenceStore(),
-      bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
-      lastSeen: noLastSeen,
-      log,
-      nodeId: 'a',
-      membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(sharing ? ids : [])) },
-    });
+    let sharingAll = true;
+    const here = sharing({ sharedWith: (_viewer, ids) => Promise.resolve(new Set(sharingAll ? ids : [])) });
     // The endpoint reads the counter, checks access (user 1 shares a room with 2)…
     const checkedAt = here.accessChanges;
     // …and before the watch registers, user 2 leaves the only room they shared.
-    sharing = false;
+    sharingAll = false;
     here.accessChanged([2]);
     await expect.poll(() => here.accessChanges).toBe(checkedAt + 1);
     const late = watcher();
@@ -225,7 +226,7 @@ describe('PresenceManager', () => {
     expect(late.lines.entries).toEqual([]);
     expect(here.watchedUserCount).toBe(0);
     // Nothing heard since its check: a watch goes ahead without asking again.
-    sharing = true;
+    sharingAll = true;
     const fresh = watcher();
     await here.watch(fresh.session, { ownerId: 1, userIds: [2], checkedAt: here.accessChanges });
     expect(fresh.lines.entries).toEqual(['snapshot:2=offline/0']);
