@@ -1,9 +1,8 @@
 import type { BusHandler, FanoutBus } from './fanout-bus.js';
 
 /**
- * One subscription: its own object, so one function subscribed twice is two subscriptions.
- * Sets hold these rather than wrapper closures: a closure used as a set key grows a
- * property store for its hash (~0.3 KB with its context), an object does not.
+ * One subscription: its own object, so one function subscribed twice is two subscriptions
+ * (without a wrapper closure and its context per subscription).
  */
 interface Subscriber {
   readonly topic: string;
