@@ -304,6 +304,47 @@ describe('caps and deadlines that keep one host from locking everyone out', () =
     for (const raw of held) raw.close();
   });
 
+  it('answers 503 to one socket too many from an address that holds unfinished requests; other hosts and WebSockets go on', async () => {
+    await using test = await startProbeServer({
+      endpoints: { counter: new CounterEndpoint() },
+      connectionCaps: { httpPerAddress: 3 },
+    });
+    const port = Number(new URL(test.url).port);
+    /** A socket that sends nothing, and everything it is sent until it closes. */
+    const silent = async (localAddress = '127.0.0.1') => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress });
+      await once(socket, 'connect');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      const closed = once(socket, 'close').then(() => text);
+      return { socket, closed };
+    };
+    const held = [await silent(), await silent(), await silent()];
+    const fourth = await silent();
+    expect(await fourth.closed).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    // Another host is served: an HTTP request, and a silent socket that stays open.
+    const other = await silent('127.0.0.2');
+    other.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await other.closed).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    // A place comes free; a WebSocket takes it, and stops counting once it is one.
+    held.pop()!.socket.destroy();
+    const webSocket = () =>
+      RawWsClient.connect(test.wsUrl, 'token:a').then(
+        (raw) => raw,
+        () => undefined,
+      );
+    await expect.poll(webSocket).toBeDefined();
+    await using second = (await webSocket())!;
+    expect(second).toBeDefined();
+    const third = await silent();
+    const fifth = await silent();
+    expect(await fifth.closed).toMatch(/^HTTP\/1\.1 503/);
+    // The third silent socket was let in (two WebSockets from the address do not count).
+    third.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await third.closed).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    for (const { socket } of held) socket.destroy();
+  });
+
   it("closes a user's connection past the per-user cap with 1013; another user gets in", async () => {
     await using test = await startProbeServer({
       endpoints: { counter: new CounterEndpoint() },

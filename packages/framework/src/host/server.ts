@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TRPCError, TRPCProcedureType } from '@trpc/server';
 import { createHttpListener } from '../adapters/http.js';
 import { attachWebSocketServer, type ConnectionGate, type WebSocketHost } from '../adapters/ws.js';
@@ -106,7 +107,18 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
    * HTTP requests do not count, so `/healthz` and signing in over HTTP work at the cap.
    * @default no caps
    */
-  connectionCaps?: { total?: number; perAddress?: number; perUser?: number };
+  connectionCaps?: {
+    total?: number;
+    perAddress?: number;
+    perUser?: number;
+    /**
+     * Sockets from one address that are not WebSockets: HTTP connections, and requests or
+     * upgrades still arriving. One more is answered 503 and closed before anything of it is
+     * read, so one host cannot hold every descriptor with sockets that never finish a request.
+     * A socket stops counting once it is a WebSocket (`perAddress` counts it then).
+     */
+    httpPerAddress?: number;
+  };
   /**
    * A WebSocket that announced it signs in (`connectionParams`) but has not within this
    * long is closed (1008): it holds a socket and is nobody.
@@ -274,6 +286,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         onOriginRefused: (req) => this.#refused('origin not allowed', { remote: req.socket.remoteAddress }),
       }),
     );
+    if (opts.connectionCaps?.httpPerAddress !== undefined) this.#capHttpSockets(opts.connectionCaps.httpPerAddress);
     this.#ws = attachWebSocketServer(this.#http, {
       path: '/trpc',
       maxPayloadBytes: opts.hardFrameBytes,
@@ -470,6 +483,34 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     this.#closing.add(closed);
     void closed.finally(() => this.#closing.delete(closed));
     return closed;
+  }
+
+  /** Counts each address' sockets until they close or become WebSockets; past `cap`, a new one is refused at once. */
+  #capHttpSockets(cap: number): void {
+    const held = new Map<string, number>();
+    const release = new WeakMap<Duplex, () => void>();
+    this.#http.on('connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? '';
+      const count = held.get(address) ?? 0;
+      if (count >= cap) {
+        this.#refused('too many HTTP connections from this address', { remote: address });
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      held.set(address, count + 1);
+      let counted = true;
+      const done = () => {
+        if (!counted) return;
+        counted = false;
+        const left = (held.get(address) ?? 1) - 1;
+        if (left === 0) held.delete(address);
+        else held.set(address, left);
+      };
+      release.set(socket, done);
+      socket.once('close', done);
+    });
+    // Registered before the WebSocket server's listener: a socket it accepts is released first.
+    this.#http.on('upgrade', (_req: IncomingMessage, socket: Duplex) => release.get(socket)?.());
   }
 
   /** Closes `socket` unless it signs in in time (the timer is cleared once it has). */

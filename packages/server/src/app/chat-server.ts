@@ -86,6 +86,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
           total: config.MAX_CONNECTIONS,
           perAddress: config.MAX_CONNECTIONS_PER_IP,
           perUser: config.MAX_CONNECTIONS_PER_USER,
+          httpPerAddress: config.MAX_HTTP_CONNECTIONS_PER_IP,
         },
         authTimeoutMs: config.AUTH_TIMEOUT_MS,
         maxBufferedBytes: config.MAX_UNSENT_MIB_PER_CONNECTION * MIB,

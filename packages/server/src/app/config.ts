@@ -52,6 +52,8 @@ export const ChatServerConfig = z
     MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(1_000),
     MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
+    /** Sockets from one address that are not WebSockets (HTTP connections, requests and upgrades still arriving). */
+    MAX_HTTP_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(256),
     /**
      * Unsent MiB one WebSocket may pile up (a reader that does not read) before it is cut off,
      * and all of them together before the largest queues are cut off first.
