@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,11 +98,13 @@ describe('apps/chat-server with the generated client', () => {
     await signedIn.close();
   });
 
-  it('caps WebSockets per address and lets browsers in (WebSocket and CORS) from allowed origins only, as configured', async () => {
+  it('caps WebSockets per address, lets browsers in (WebSocket and CORS) from allowed origins only, and closes idle anonymous sockets, as configured', async () => {
     await using server = await ChatServerProcess.start({
       DATA_DIR: await dataDir(),
       MAX_CONNECTIONS_PER_IP: '2',
       ALLOWED_ORIGINS: 'https://chat.example',
+      // Long enough for the checks below, which hold two anonymous sockets that ask for nothing.
+      ANONYMOUS_IDLE_MS: '4000',
     });
     const open = (origin?: string) =>
       new Promise<WebSocket>((resolve, reject) => {
@@ -122,7 +125,8 @@ describe('apps/chat-server with the generated client', () => {
       'https://chat.example',
     );
     expect((await preflight('https://evil.example')).status).toBe(403);
-    app.close();
+    const [code, reason] = (await once(app, 'close')) as [number, Buffer];
+    expect([code, reason.toString()]).toEqual([1008, 'idle without signing in']);
     browser.close();
   });
 

@@ -162,6 +162,7 @@ export class WsRpc {
   readonly #limits: ConnectionLimits;
   readonly #subscriptions = new Map<RequestId, Subscription>();
   #inFlight = 0;
+  #lastRequestAt = Date.now();
   /** Droppable events not sent to this slow client. */
   #dropped = 0;
   readonly #ctx: RequestContext;
@@ -194,6 +195,11 @@ export class WsRpc {
 
   get subscriptionCount(): number {
     return this.#subscriptions.size;
+  }
+
+  /** When the client last asked for something (a call or a subscription; keep-alive pings do not count), ms since the epoch. */
+  get lastRequestAt(): number {
+    return this.#lastRequestAt;
   }
 
   /** Droppable events this connection was too slow to be sent. */
@@ -288,6 +294,7 @@ export class WsRpc {
   }
 
   async #handleRequest(msg: TRPCClientOutgoingMessage): Promise<void> {
+    this.#lastRequestAt = Date.now();
     const { id, jsonrpc } = msg;
     if (id === null) {
       this.#respondError({ reply: null, cause: new TRPCError({ code: 'BAD_REQUEST', message: '`id` is required' }) });

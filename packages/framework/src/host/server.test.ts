@@ -345,6 +345,27 @@ describe('caps and deadlines that keep one host from locking everyone out', () =
     for (const { socket } of held) socket.destroy();
   });
 
+  it('closes an anonymous WebSocket that asks for nothing past anonymousIdleMs (1008); a signed-in one and one with a stream stay', async () => {
+    await using test = await startProbeServer({ endpoints: { counter: new CounterEndpoint() }, anonymousIdleMs: 300 });
+    const add = (raw: RawWsClient, id: number) => {
+      raw.send({ id, method: 'query', params: { path: 'counter.add', input: { json: { a: id, b: 1 } } } });
+      return raw.frame(id);
+    };
+    await using idle = await RawWsClient.connect(test.wsUrl);
+    await using watching = await RawWsClient.connect(test.wsUrl);
+    await using signedIn = await RawWsClient.connect(test.wsUrl, 'token:amy');
+    expect(await add(idle, 1)).toMatchObject({ id: 1, result: { data: { json: 2 } } });
+    const started = performance.now();
+    watching.send({ id: 1, method: 'subscription', params: { path: 'counter.watch' } });
+    await watching.frame(1, 2); // started, watching
+    await whoami(signedIn);
+    expect(await idle.closed).toEqual({ code: 1008, reason: 'idle without signing in' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    // The sweep that closed it passed the other two just as idle: they are still served.
+    expect(await add(watching, 2)).toMatchObject({ id: 2, result: { data: { json: 3 } } });
+    expect(await whoami(signedIn, 3)).toMatchObject({ id: 3, result: { data: { json: 'hello, user amy' } } });
+  });
+
   it("closes a user's connection past the per-user cap with 1013; another user gets in", async () => {
     await using test = await startProbeServer({
       endpoints: { counter: new CounterEndpoint() },

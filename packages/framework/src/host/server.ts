@@ -126,6 +126,13 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
    */
   authTimeoutMs?: number;
   /**
+   * A WebSocket that stays anonymous (no token), with no stream open and no call for this
+   * long, is closed (1008 `idle without signing in`): it holds a socket and is nobody. Its
+   * client reconnects when it next needs the server. Checked a few times per period.
+   * @default no deadline
+   */
+  anonymousIdleMs?: number;
+  /**
    * An HTTP request (or upgrade) whose headers have not all arrived within this long is
    * dropped (408), and one not done within `httpRequestTimeoutMs` too: a slow sender
    * cannot hold sockets open.
@@ -198,6 +205,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   readonly #expiring = new Map<number, Set<LiveConnection>>();
   #expiryCheckedUpTo = Math.floor(Date.now() / EXPIRY_STEP_MS);
   #expiryTimer: NodeJS.Timeout | undefined;
+  #idleSweep: NodeJS.Timeout | undefined;
 
   /** @internal use `sp.server(options)` */
   constructor(
@@ -287,6 +295,12 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       }),
     );
     if (opts.connectionCaps?.httpPerAddress !== undefined) this.#capHttpSockets(opts.connectionCaps.httpPerAddress);
+    const idleMs = opts.anonymousIdleMs;
+    if (idleMs !== undefined) {
+      // One sweep for every connection, a quarter of the period apart: a socket goes at most that much late.
+      this.#idleSweep = setInterval(() => this.#closeIdleAnonymous(idleMs), Math.max(10, Math.min(5_000, idleMs / 4)));
+      this.#idleSweep.unref();
+    }
     this.#ws = attachWebSocketServer(this.#http, {
       path: '/trpc',
       maxPayloadBytes: opts.hardFrameBytes,
@@ -399,6 +413,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     await this.#ws.closeAll(1001, 'server shutting down', this.#opts.shutdownGraceMs ?? 2_000);
     this.#ws.dispose();
     clearInterval(this.#expiryTimer);
+    clearInterval(this.#idleSweep);
     this.#http.closeAllConnections();
     await httpClosed;
     this.#state = 'stopped';
@@ -547,6 +562,18 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     if (this.#expiryTimer === undefined) {
       this.#expiryTimer = setInterval(() => this.#closeExpired(), EXPIRY_STEP_MS);
       this.#expiryTimer.unref();
+    }
+  }
+
+  /** Closes anonymous WebSockets with nothing open that have asked for nothing for `idleMs`. */
+  #closeIdleAnonymous(idleMs: number): void {
+    const before = Date.now() - idleMs;
+    for (const live of this.#live.values()) {
+      const { connection, rpc } = live;
+      if (live.opened === undefined || live.closed !== undefined) continue;
+      if (connection.owner !== null || rpc.subscriptionCount > 0 || rpc.lastRequestAt > before) continue;
+      this.#refused('idle without signing in', { remote: connection.remoteAddress, conn: connection.id });
+      connection.socket?.close(1008, 'idle without signing in');
     }
   }
 

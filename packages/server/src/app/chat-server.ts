@@ -89,6 +89,7 @@ export async function startChatServer(config: ChatServerConfig, logger?: Logger)
           httpPerAddress: config.MAX_HTTP_CONNECTIONS_PER_IP,
         },
         authTimeoutMs: config.AUTH_TIMEOUT_MS,
+        anonymousIdleMs: config.ANONYMOUS_IDLE_MS,
         maxBufferedBytes: config.MAX_UNSENT_MIB_PER_CONNECTION * MIB,
         maxTotalBufferedBytes: config.MAX_UNSENT_MIB * MIB,
         httpHeadersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,

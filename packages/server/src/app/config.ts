@@ -62,6 +62,8 @@ export const ChatServerConfig = z
     MAX_UNSENT_MIB: z.coerce.number().positive().default(256),
     /** A WebSocket that said it signs in and has not this long after is closed. */
     AUTH_TIMEOUT_MS: ms(10_000),
+    /** A WebSocket that stays anonymous, with nothing open and no call for this long, is closed. */
+    ANONYMOUS_IDLE_MS: ms(60_000),
     HTTP_HEADERS_TIMEOUT_MS: ms(10_000),
     HTTP_REQUEST_TIMEOUT_MS: ms(30_000),
     /** Browser origins besides the server's own that may open WebSockets (comma-separated; `*`: any). */
