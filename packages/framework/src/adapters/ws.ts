@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TransportSocket } from '../core/connection.js';
+import { AddressCounts } from './address-counts.js';
 
 /** An upgrade request, as the gate sees it. */
 export interface UpgradeRequest {
@@ -213,7 +214,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
   });
   const clients = new Set<Client>();
   /** Open sockets by remote address, for the per-address cap (made only when there is one). */
-  const perAddress = opts.caps?.perAddress === undefined ? undefined : new Map<string, number>();
+  const perAddress = opts.caps?.perAddress === undefined ? undefined : new AddressCounts();
   const emptyWaiters = new Set<() => void>();
   let accepting = true;
 
@@ -227,7 +228,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     const full =
       clients.size >= (opts.caps?.total ?? Infinity)
         ? 'server full'
-        : (perAddress?.get(address) ?? 0) >= (opts.caps?.perAddress ?? Infinity)
+        : (perAddress?.of(address) ?? 0) >= (opts.caps?.perAddress ?? Infinity)
           ? 'too many connections from this address'
           : undefined;
     const verdict =
@@ -300,12 +301,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     },
     closed(client, code) {
       clients.delete(client);
-      if (perAddress !== undefined) {
-        const address = client.req.socket.remoteAddress ?? '';
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left === 0) perAddress.delete(address);
-        else perAddress.set(address, left);
-      }
+      perAddress?.remove(client.req.socket.remoteAddress ?? '');
       client.handlers?.onClose(code);
       if (clients.size === 0) for (const waiter of [...emptyWaiters]) waiter();
     },
@@ -315,10 +311,7 @@ export function attachWebSocketServer(server: Server, opts: WsAdapterOptions) {
     const client = new Client(ws, req, host);
     ws[CLIENT] = client;
     clients.add(client);
-    if (perAddress !== undefined) {
-      const address = req.socket.remoteAddress ?? '';
-      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-    }
+    perAddress?.add(req.socket.remoteAddress ?? '');
     client.handlers = opts.accept(client, req);
     ws.on('message', onMessage);
     ws.on('pong', onPong);

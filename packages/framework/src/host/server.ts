@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TRPCError, TRPCProcedureType } from '@trpc/server';
+import { AddressCounts } from '../adapters/address-counts.js';
 import { createHttpListener } from '../adapters/http.js';
 import { attachWebSocketServer, type ConnectionGate, type WebSocketHost } from '../adapters/ws.js';
 import { Connection, type Credentials, type TransportSocket } from '../core/connection.js';
@@ -502,30 +503,32 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
 
   /** Counts each address' sockets until they close or become WebSockets; past `cap`, a new one is refused at once. */
   #capHttpSockets(cap: number): void {
-    const held = new Map<string, number>();
-    const release = new WeakMap<Duplex, () => void>();
+    const held = new AddressCounts();
+    /** The address each counted socket is counted under (a closed socket may no longer tell it). */
+    const counted = new WeakMap<Duplex, string>();
+    const release = (socket: Duplex) => {
+      const address = counted.get(socket);
+      if (address === undefined) return;
+      counted.delete(socket);
+      held.remove(address);
+    };
+    // One listener for every socket rather than a closure each.
+    function onClose(this: Duplex) {
+      release(this);
+    }
     this.#http.on('connection', (socket: Socket) => {
       const address = socket.remoteAddress ?? '';
-      const count = held.get(address) ?? 0;
-      if (count >= cap) {
+      if (held.of(address) >= cap) {
         this.#refused('too many HTTP connections from this address', { remote: address });
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      held.set(address, count + 1);
-      let counted = true;
-      const done = () => {
-        if (!counted) return;
-        counted = false;
-        const left = (held.get(address) ?? 1) - 1;
-        if (left === 0) held.delete(address);
-        else held.set(address, left);
-      };
-      release.set(socket, done);
-      socket.once('close', done);
+      held.add(address);
+      counted.set(socket, address);
+      socket.once('close', onClose);
     });
     // Registered before the WebSocket server's listener: a socket it accepts is released first.
-    this.#http.on('upgrade', (_req: IncomingMessage, socket: Duplex) => release.get(socket)?.());
+    this.#http.on('upgrade', (_req: IncomingMessage, socket: Duplex) => release(socket));
   }
 
   /** Closes `socket` unless it signs in in time (the timer is cleared once it has). */
