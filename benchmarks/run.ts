@@ -31,6 +31,7 @@ const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString()
 const pinned = spawnSync('taskset', ['-V']).status === 0;
 /** `BENCH_ONLY=chat,socket`: only the subjects whose names hold one of these. */
 const ONLY = process.env['BENCH_ONLY']?.toLowerCase().split(',');
+const named = (s: Subject) => ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o));
 
 export interface Subject {
   readonly name: string;
@@ -311,7 +312,7 @@ export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<b
     `fanout: one room, N subscribers, ${ROUNDS} rounds interleaved (median); ` +
       `servers ${pinned ? 'pinned to core 0, generator to core 1' : 'not pinned (no taskset)'}\n`,
   );
-  const chosen = subjects.filter((s) => ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o)));
+  const chosen = subjects.filter(named);
   const baseline = chosen[0]!;
   const sizes: SizeResult[] = [];
   for (const n of SIZES) {
@@ -425,7 +426,7 @@ const LATENCY_ROUNDS = Number(process.env['BENCH_LATENCY_ROUNDS'] ?? 3);
 
 /** The subjects `BENCH_ONLY` names, with the first (raw `ws`, the baseline) always. */
 function chosenSubjects(from: readonly Subject[]): Subject[] {
-  return from.filter((s, i) => i === 0 || ONLY === undefined || ONLY.some((o) => s.name.toLowerCase().includes(o)));
+  return from.filter((s, i) => i === 0 || named(s));
 }
 
 /**
