@@ -11,7 +11,7 @@ import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { io } from 'socket.io-client';
 import { SuperJSON } from 'superjson';
 import { WebSocket } from 'ws';
-import { median, ServerProcess, subjects, type Subject } from './run.js';
+import { interleavedRounds, median, ServerProcess, subjects, type Subject } from './run.js';
 
 const RECEIVERS = Number(process.env['BENCH_RECEIVERS'] ?? 300);
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 200);
@@ -128,13 +128,7 @@ export async function runClientsBench(): Promise<boolean> {
     `clients: ${RECEIVERS} stock receivers (socket.io-client, @trpc/client wsLink + superjson) × ${MESSAGES} messages, ` +
       `one room, ${ROUNDS} rounds interleaved (median); deliveries/s wall-clock and the receivers' CPU per delivery\n`,
   );
-  const samples = new Map<Subject, ClientsSample[]>(chosen.map((s) => [s, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const subject of round % 2 === 0 ? chosen : [...chosen].reverse()) {
-      process.stdout.write(`  round ${round + 1}/${ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
-      samples.get(subject)!.push(await measureClients(subject));
-    }
-  }
+  const samples = await interleavedRounds(chosen, { rounds: ROUNDS, label: '' }, measureClients);
   const base = samples.get(chosen[0]!)!;
   for (const subject of chosen) {
     const runs = samples.get(subject)!;

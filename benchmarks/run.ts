@@ -302,6 +302,26 @@ export async function measure(
 /** The middle value (the upper one of an even count). */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * Measures every subject `rounds` times, the order reversed every other round (so neither end
+ * of a round is always the same subject's), with a progress line; each subject's results in
+ * round order, so results of one round can be compared.
+ */
+export async function interleavedRounds<T>(
+  chosen: readonly Subject[],
+  { rounds, label }: { rounds: number; label: string },
+  measureOne: (subject: Subject) => Promise<T>,
+): Promise<Map<Subject, T[]>> {
+  const results = new Map<Subject, T[]>(chosen.map((s) => [s, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const subject of round % 2 === 0 ? chosen : [...chosen].reverse()) {
+      process.stdout.write(`  ${label}round ${round + 1}/${rounds}: ${subject.name}…`.padEnd(78) + '\r');
+      results.get(subject)!.push(await measureOne(subject));
+    }
+  }
+  return results;
+}
+
 /** Enough messages that a run lasts long enough for /proc's 10 ms CPU ticks to be exact to ~1%. */
 const messagesFor = (n: number) => Math.max(MESSAGES, Math.ceil(400_000 / n));
 
@@ -317,14 +337,9 @@ export async function runFanoutBench(opts: { report?: boolean } = {}): Promise<b
   const sizes: SizeResult[] = [];
   for (const n of SIZES) {
     const messages = messagesFor(n);
-    const samples = new Map<Subject, Sample[]>(chosen.map((s) => [s, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? chosen : [...chosen].reverse();
-      for (const subject of order) {
-        process.stdout.write(`  N=${n} round ${round + 1}/${ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
-        samples.get(subject)!.push(await measure(subject, { n, messages }));
-      }
-    }
+    const samples = await interleavedRounds(chosen, { rounds: ROUNDS, label: `N=${n} ` }, (subject) =>
+      measure(subject, { n, messages }),
+    );
     const base = samples.get(baseline)!;
     const results = chosen.map((subject): SubjectResult => {
       const runs = samples.get(subject)!;
@@ -439,14 +454,7 @@ async function latencyRounds(
   label: string,
   measure: (subject: Subject) => Promise<{ quiet: Latency; stalled?: Latency }>,
 ): Promise<void> {
-  const runs = new Map<Subject, { quiet: Latency; stalled?: Latency }[]>(chosen.map((s) => [s, []]));
-  for (let round = 0; round < LATENCY_ROUNDS; round++) {
-    const order = round % 2 === 0 ? chosen : [...chosen].reverse();
-    for (const subject of order) {
-      process.stdout.write(`  ${label} round ${round + 1}/${LATENCY_ROUNDS}: ${subject.name}…`.padEnd(78) + '\r');
-      runs.get(subject)!.push(await measure(subject));
-    }
-  }
+  const runs = await interleavedRounds(chosen, { rounds: LATENCY_ROUNDS, label: `${label} ` }, measure);
   const base = runs.get(chosen[0]!)!;
   for (const subject of chosen) {
     const mine = runs.get(subject)!;
