@@ -9,6 +9,15 @@ import { describeEndpoints } from './procedures.js';
 import { compileRouter, createTrpc } from './router.js';
 import { WsRpc } from './ws-rpc.js';
 
+/** The router of `counter` alone, with `transformer` (superjson by default). */
+function counterRouter(counter: CounterEndpoint, transformer: Parameters<typeof createTrpc>[0] = new SuperJSON()) {
+  return compileRouter({
+    trpc: createTrpc(transformer),
+    procedures: describeEndpoints({ counter }),
+    runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
+  });
+}
+
 /** A socket whose unsent backlog the test sets: the policy, not the network, is the subject. */
 function backloggedSocket() {
   const frames = new Recorder<string>();
@@ -24,11 +33,7 @@ function backloggedSocket() {
 describe('a slow reader', () => {
   it('loses droppable events above dropAboveBytes, never the others', async () => {
     const counter = new CounterEndpoint();
-    const router = compileRouter({
-      trpc: createTrpc(new SuperJSON()),
-      procedures: describeEndpoints({ counter }),
-      runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
-    });
+    const router = counterRouter(counter);
     const { socket, frames } = backloggedSocket();
     const rpc = new WsRpc(
       { router, authenticate: () => Promise.resolve(null), limits: { dropAboveBytes: 1000 } },
@@ -65,11 +70,7 @@ describe('one event to many subscribers', () => {
       },
       deserialize: (value: unknown) => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
     };
-    const router = compileRouter({
-      trpc: createTrpc(counting),
-      procedures: describeEndpoints({ counter }),
-      runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
-    });
+    const router = counterRouter(counter, counting);
     const sent: (string | Uint8Array)[] = [];
     const host = { router, authenticate: () => Promise.resolve(null) };
     const rpcs = Array.from({ length: 100 }, (_, i) => {
@@ -116,11 +117,7 @@ describe('one event to many subscribers', () => {
 describe('request ids', () => {
   it('come back as sent on every frame of a subscription: small, large, string, JSON-RPC or not', async () => {
     const counter = new CounterEndpoint();
-    const router = compileRouter({
-      trpc: createTrpc(new SuperJSON()),
-      procedures: describeEndpoints({ counter }),
-      runtime: { log: createLogger('silent'), services: { greeting: 'hi' } },
-    });
+    const router = counterRouter(counter);
     const host = { router, authenticate: () => Promise.resolve(null) };
     // Small numeric ids share what is made per id; the others are made per subscription.
     const requests = [
