@@ -1,82 +1,142 @@
 import type { FanoutBus } from './fanout-bus.js';
 
-interface Entry<TItem> {
-  readonly items: Set<TItem>;
-  /** The bus subscription: live once it resolves, with the function that stops it. */
-  readonly subscription: Promise<() => void>;
+/** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~150. */
+const LISTED = 16;
+
+interface Entry<TKey, TItem> {
+  readonly key: TKey;
+  /**
+   * An array while few, replaced (not changed) when one leaves, so a delivery iterating it
+   * goes on undisturbed (and may still reach the one that left); a Set beyond `LISTED`.
+   */
+  items: TItem[] | Set<TItem>;
+  /** Until the bus subscription is live (then dropped: a settled promise kept per key is ~40 bytes). */
+  live: Promise<void> | undefined;
+  /** Ends the bus subscription, once it is live. */
+  stop: (() => void) | undefined;
 }
 
 /**
  * Local items (watchers, streams) indexed by key, each key backed by one bus subscription
  * for as long as it has items: the first item subscribes, the last one leaving
  * unsubscribes. A value published on a key's topic reaches `deliver` once, however many
- * local items there are.
+ * local items there are. Every key's subscription shares one handler (the bus tells it the
+ * topic), so a key costs its entry and its items, not a closure too.
  */
 export class TopicIndex<TKey, TItem, TValue> {
   readonly #bus: FanoutBus;
   readonly #topic: (key: TKey) => string;
-  readonly #deliver: (key: TKey, value: TValue, items: ReadonlySet<TItem>) => void;
-  readonly #entries = new Map<TKey, Entry<TItem>>();
+  readonly #deliver: (key: TKey, value: TValue, items: Iterable<TItem>) => void;
+  /** By topic, as the bus names them. An entry whose items left before it was live stays until it is. */
+  readonly #entries = new Map<string, Entry<TKey, TItem>>();
 
   constructor(opts: {
     bus: FanoutBus;
     topic: (key: TKey) => string;
-    deliver: (key: TKey, value: TValue, items: ReadonlySet<TItem>) => void;
+    deliver: (key: TKey, value: TValue, items: Iterable<TItem>) => void;
   }) {
     this.#bus = opts.bus;
     this.#topic = opts.topic;
     this.#deliver = opts.deliver;
   }
 
+  readonly #handler = (value: TValue, topic: string): void => {
+    const entry = this.#entries.get(topic);
+    if (entry !== undefined && countOf(entry.items) > 0) this.#deliver(entry.key, value, entry.items);
+  };
+
   /** Adds `item` under `key`; resolves once the key's subscription is live. */
   async add(key: TKey, item: TItem): Promise<void> {
-    let entry = this.#entries.get(key);
+    const topic = this.#topic(key);
+    let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      const items = new Set<TItem>();
-      const subscription = this.#bus.subscribe<TValue>(this.#topic(key), (value) => {
-        if (items.size > 0) this.#deliver(key, value, items);
-      });
-      entry = { items, subscription };
-      this.#entries.set(key, entry);
-      subscription.catch(() => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
-      });
+      entry = { key, items: [], live: undefined, stop: undefined };
+      this.#entries.set(topic, entry);
+      entry.live = this.#subscribe(topic, entry);
     }
-    entry.items.add(item);
-    await entry.subscription;
+    const items = entry.items;
+    if (items instanceof Set) items.add(item);
+    else if (!items.includes(item)) {
+      if (items.length < LISTED) items.push(item);
+      else entry.items = new Set(items).add(item);
+    }
+    if (entry.live !== undefined) await entry.live;
+  }
+
+  /**
+   * One bus subscription per topic at a time: items that all left before it was live leave
+   * their entry in place, so one coming back meanwhile waits for the same subscription, and
+   * the handler never hears a topic twice.
+   */
+  async #subscribe(topic: string, entry: Entry<TKey, TItem>): Promise<void> {
+    let stop: () => void;
+    try {
+      stop = await this.#bus.subscribe<TValue>(topic, this.#handler);
+    } catch (error) {
+      if (this.#entries.get(topic) === entry) this.#entries.delete(topic);
+      throw error;
+    }
+    entry.live = undefined;
+    if (this.#entries.get(topic) === entry && countOf(entry.items) > 0) entry.stop = stop;
+    else {
+      if (this.#entries.get(topic) === entry) this.#entries.delete(topic);
+      stop();
+    }
   }
 
   /** Removes `item` from `key`; the last one out ends the subscription. */
   remove(key: TKey, item: TItem): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined || !entry.items.delete(item) || entry.items.size > 0) return;
-    this.#entries.delete(key);
-    entry.subscription.then(
-      (stop) => stop(),
-      () => undefined,
-    );
+    const topic = this.#topic(key);
+    const entry = this.#entries.get(topic);
+    if (entry === undefined) return;
+    const items = entry.items;
+    if (items instanceof Set) {
+      if (!items.delete(item) || items.size > 0) return;
+    } else {
+      const at = items.indexOf(item);
+      if (at < 0) return;
+      entry.items = items.length === 1 ? [] : items.filter((_, i) => i !== at);
+      if (entry.items.length > 0) return;
+    }
+    // Not live yet: `#subscribe` ends it once it is, unless an item came back.
+    if (entry.stop === undefined) return;
+    this.#entries.delete(topic);
+    entry.stop();
   }
 
-  /** The items under `key`, if any. */
-  get(key: TKey): ReadonlySet<TItem> | undefined {
-    return this.#entries.get(key)?.items;
+  /** The items under `key`, if any (not to be changed: iterate them). */
+  get(key: TKey): Iterable<TItem> | undefined {
+    const items = this.#entries.get(this.#topic(key))?.items;
+    return items === undefined || countOf(items) === 0 ? undefined : items;
+  }
+
+  /** How many items `key` has. */
+  count(key: TKey): number {
+    const items = this.#entries.get(this.#topic(key))?.items;
+    return items === undefined ? 0 : countOf(items);
   }
 
   /** Every key with items. */
-  keys(): IterableIterator<TKey> {
-    return this.#entries.keys();
+  *keys(): IterableIterator<TKey> {
+    for (const entry of this.#entries.values()) if (countOf(entry.items) > 0) yield entry.key;
   }
 
-  /** Keys with items (for leak checks). */
+  /** Keys with a bus subscription, live or on its way (for leak checks). */
   get size(): number {
     return this.#entries.size;
   }
 
   /** Drops every item and subscription. */
   clear(): void {
-    for (const key of [...this.#entries.keys()]) {
-      const entry = this.#entries.get(key)!;
-      for (const item of [...entry.items]) this.remove(key, item);
+    for (const [topic, entry] of [...this.#entries]) {
+      entry.items = [];
+      if (entry.stop === undefined) continue;
+      this.#entries.delete(topic);
+      entry.stop();
     }
   }
+}
+
+function countOf<T>(items: readonly T[] | ReadonlySet<T>): number {
+  return items instanceof Set ? items.size : (items as readonly T[]).length;
 }

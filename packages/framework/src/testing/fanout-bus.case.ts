@@ -46,6 +46,23 @@ export function fanoutBusCases(name: string, nodes: FanoutBusNodes) {
       expect(seen).toEqual([7]);
     });
 
+    it('tells a handler the topic of each value, so one handler can serve many topics', async () => {
+      const [a, b] = await nodes(2);
+      await using _ = closing(a!, b!);
+      const t1 = freshTopic('one');
+      const t2 = freshTopic('two');
+      const seen = new Recorder<string>();
+      const handler = (v: number, topic: string) =>
+        seen.push(`${topic === t1 ? 't1' : topic === t2 ? 't2' : topic}:${v}`);
+      await b!.subscribe<number>(t1, handler);
+      await b!.subscribe<number>(t2, handler);
+      a!.publish(t1, 1);
+      a!.publish(t2, 2);
+      b!.publish(t2, 3);
+      await seen.until((all) => all.length >= 3);
+      expect([...seen.entries].sort()).toEqual(['t1:1', 't2:2', 't2:3']);
+    });
+
     it('keeps Dates and nested values intact across nodes', async () => {
       const [a, b] = await nodes(2);
       await using _ = closing(a!, b!);

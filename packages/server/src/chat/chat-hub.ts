@@ -189,7 +189,7 @@ export class ChatHub {
 
   /** Open streams of a user on this node. */
   streamsOf(userId: number): number {
-    return this.#users.get(userId)?.size ?? 0;
+    return this.#users.count(userId);
   }
 
   /** Rooms with a channel on this node (for leak checks). */

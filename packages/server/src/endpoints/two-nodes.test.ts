@@ -14,7 +14,7 @@ import { startTwoNodes } from '../testing/two-nodes.js';
  * them through in the order it chooses: what a node sees when two writers publish at once.
  */
 class HoldingBus implements FanoutBus {
-  readonly held: { value: RoomEvent; handler: BusHandler<RoomEvent> }[] = [];
+  readonly held: { value: RoomEvent; topic: string; handler: BusHandler<RoomEvent> }[] = [];
   holding = false;
 
   constructor(private readonly inner: FanoutBus) {}
@@ -27,8 +27,8 @@ class HoldingBus implements FanoutBus {
     if (!topic.startsWith('room:')) return this.inner.subscribe(topic, handler);
     return this.inner.subscribe<RoomEvent>(topic, (value) => {
       if (this.holding && value.event.type === 'message')
-        this.held.push({ value, handler: handler as BusHandler<RoomEvent> });
-      else (handler as BusHandler<RoomEvent>)(value);
+        this.held.push({ value, topic, handler: handler as BusHandler<RoomEvent> });
+      else (handler as BusHandler<RoomEvent>)(value, topic);
     });
   }
 
@@ -37,7 +37,7 @@ class HoldingBus implements FanoutBus {
     const chosen = this.held.filter((h) => pick(h.value));
     this.held.splice(0, this.held.length, ...this.held.filter((h) => !pick(h.value)));
     if (order === 'reversed') chosen.reverse();
-    for (const { value, handler } of chosen) handler(value);
+    for (const { value, topic, handler } of chosen) handler(value, topic);
   }
 
   onResync(listener: (lostForMs: number) => void): () => void {

@@ -171,7 +171,7 @@ export class RedisFanoutBus implements FanoutBus {
     if (entry === undefined) return;
     for (const { handler } of entry.handlers) {
       try {
-        (handler as BusHandler<T>)(value);
+        (handler as BusHandler<T>)(value, topic);
       } catch (error) {
         this.#log.error({ err: error, topic }, 'fanout: a handler failed');
       }

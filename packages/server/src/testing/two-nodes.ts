@@ -1,4 +1,4 @@
-import { MemoryFanoutBackend, MemoryFanoutBus, type FanoutBus } from '@streampod/framework';
+import { MemoryFanoutBackend, MemoryFanoutBus, type BusHandler, type FanoutBus } from '@streampod/framework';
 import { MemoryTypingStore } from '../chat/memory-typing-store.js';
 import type { Database } from '../db/index.js';
 import { MemoryPresenceStore } from '../presence/memory-presence-store.js';
@@ -56,8 +56,8 @@ export function busOutage() {
     wrap(bus: FanoutBus): FanoutBus {
       return {
         publish: (topic, value) => bus.publish(topic, value),
-        subscribe: <T>(topic: string, handler: (value: T) => void) =>
-          bus.subscribe<T>(topic, (value) => (outage.down ? undefined : handler(value))),
+        subscribe: <T>(topic: string, handler: BusHandler<T>) =>
+          bus.subscribe<T>(topic, (value, heard) => (outage.down ? undefined : handler(value, heard))),
         onResync: (listener) => {
           resyncs.add(listener);
           const stop = bus.onResync(listener);

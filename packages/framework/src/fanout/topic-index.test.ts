@@ -1,0 +1,94 @@
+import { expect, it } from 'vitest';
+import type { BusHandler } from './fanout-bus.js';
+import { MemoryFanoutBackend, MemoryFanoutBus } from './memory-fanout-bus.js';
+import { TopicIndex } from './topic-index.js';
+
+/** A memory bus whose subscriptions go live only when the test says so (as Redis's do, a round trip later). */
+class GatedBus extends MemoryFanoutBus {
+  readonly #gates: (() => void)[] = [];
+  override async subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
+    await new Promise<void>((open) => this.#gates.push(open));
+    return super.subscribe(topic, handler);
+  }
+  openAll(): void {
+    for (const open of this.#gates.splice(0)) open();
+  }
+}
+
+function index(bus: MemoryFanoutBus) {
+  const got: string[] = [];
+  const topics = new TopicIndex<number, string, string>({
+    bus,
+    topic: (key) => `t:${key}`,
+    deliver: (key, value, items) => got.push(`${key}:${value}:${[...items].join('+')}`),
+  });
+  return { topics, got };
+}
+
+it('delivers a key its own values, once, to its items, with one bus subscription per key', async () => {
+  const backend = new MemoryFanoutBackend();
+  const bus = new MemoryFanoutBus(backend);
+  const { topics, got } = index(bus);
+  await Promise.all([topics.add(1, 'a'), topics.add(1, 'b'), topics.add(2, 'c')]);
+  expect(backend.topicCount).toBe(2);
+  bus.publish('t:1', 'x');
+  bus.publish('t:2', 'y');
+  bus.publish('t:3', 'z');
+  expect(got).toEqual(['1:x:a+b', '2:y:c']);
+  topics.remove(1, 'a');
+  topics.remove(1, 'b');
+  expect(topics.get(1)).toBeUndefined();
+  expect(backend.topicCount).toBe(1);
+  bus.publish('t:1', 'gone');
+  expect(got).toHaveLength(2);
+  topics.clear();
+  expect(backend.topicCount).toBe(0);
+});
+
+it('a key left and joined again before its subscription is live gets one subscription: values once', async () => {
+  const backend = new MemoryFanoutBackend();
+  const bus = new GatedBus(backend);
+  const { topics, got } = index(bus);
+  const first = topics.add(1, 'a');
+  topics.remove(1, 'a');
+  expect(topics.get(1)).toBeUndefined();
+  const again = topics.add(1, 'b');
+  bus.openAll();
+  await Promise.all([first, again]);
+  expect(backend.topicCount).toBe(1);
+  bus.publish('t:1', 'x');
+  expect(got).toEqual(['1:x:b']);
+});
+
+it('a key every item left before it was live ends its subscription once it is', async () => {
+  const backend = new MemoryFanoutBackend();
+  const bus = new GatedBus(backend);
+  const { topics, got } = index(bus);
+  const added = topics.add(1, 'a');
+  topics.remove(1, 'a');
+  expect(topics.size).toBe(1); // still on its way
+  bus.openAll();
+  await added;
+  expect(topics.size).toBe(0);
+  expect(backend.topicCount).toBe(0);
+  bus.publish('t:1', 'x');
+  expect(got).toEqual([]);
+});
+
+it('holds any number of items under a key, each once, and lets go of the key with the last', async () => {
+  const backend = new MemoryFanoutBackend();
+  const bus = new MemoryFanoutBus(backend);
+  const { topics, got } = index(bus);
+  const items = Array.from({ length: 40 }, (_, i) => `i${i}`);
+  for (const item of items) await topics.add(1, item);
+  await topics.add(1, 'i3'); // already there
+  expect(topics.count(1)).toBe(40);
+  bus.publish('t:1', 'x');
+  expect(got).toEqual([`1:x:${items.join('+')}`]);
+  for (const item of items.slice(0, 39)) topics.remove(1, item);
+  topics.remove(1, 'never added');
+  expect([...(topics.get(1) ?? [])]).toEqual(['i39']);
+  topics.remove(1, 'i39');
+  expect(topics.get(1)).toBeUndefined();
+  expect(backend.topicCount).toBe(0);
+});
