@@ -1,7 +1,8 @@
 /**
  * `pnpm bench memory` (second part): the chat server's heap per idle authenticated
- * connection holding one `chat.stream`, and per further subscription on it
- * (`presence.subscribeToPresence` of the user's room-mates), after GC. In-process sockets,
+ * connection holding one `chat.stream`, and per further subscription on it (a
+ * `presence.subscribeToPresence` of the user's room-mates, then a `presence.subscribeToRoom`
+ * of the user's room), after GC. In-process sockets,
  * as in memory.ts: what `ws` holds per socket comes on top, and is the same for any server.
  * Users are in rooms of 10, as in Centrifugo's million-connection load mix.
  */
@@ -9,7 +10,13 @@ import type { TransportSocket } from '@streampod/framework';
 import { benchChatServer } from './chat-app.js';
 import { describeMemory, MEMORY_STEPS, memoryFigures, settledHeap, type MemoryFigures } from './memory.js';
 
-export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS): Promise<MemoryFigures> {
+/** The chat server's figures: `perSubscriptionKb` is the presence watch of 10; the room presence stream on top. */
+export interface ChatMemoryFigures extends MemoryFigures {
+  /** KB per `presence.subscribeToRoom`, one on each connection, after the presence watch. */
+  readonly roomPresenceKb: number;
+}
+
+export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS): Promise<ChatMemoryFigures> {
   const n = steps.at(-1)!;
   const {
     server,
@@ -21,12 +28,14 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
     users: n,
     heartbeatIntervalMs: 3_600_000,
   });
+  const roomIds: number[] = [];
   for (let i = 0; i < n; i += 10) {
     const group = rows.slice(i, i + 10);
-    await services.chat.createRoom(group[0]!.id, {
+    const room = await services.chat.createRoom(group[0]!.id, {
       name: `room ${i / 10}`,
       memberIds: group.slice(1).map((u) => u.id),
     });
+    roomIds.push(room.id);
   }
   const issued = await Promise.all(rows.map((u) => tokens.issue({ id: u.id, username: u.username })));
 
@@ -71,18 +80,34 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
   });
   await until(2 * n);
   const withTwo = await settle();
+  connections.forEach((c, i) => {
+    const roomId = roomIds[Math.floor(i / 10)];
+    c.onText(
+      JSON.stringify({
+        id: 3,
+        method: 'subscription',
+        params: { path: 'presence.subscribeToRoom', input: { json: { roomId } } },
+      }),
+    );
+  });
+  await until(3 * n);
+  const withThree = await settle();
   for (const c of connections) c.onClose();
   await close();
-  return memoryFigures({ steps, base, heaps, subscribed: withTwo });
+  return {
+    ...memoryFigures({ steps, base, heaps, subscribed: withTwo }),
+    roomPresenceKb: (withThree - withTwo) / n / 1024,
+  };
 }
 
 export async function runChatMemoryBench(): Promise<boolean> {
+  const m = await measureChatMemory();
   console.log(
     describeMemory(
       'chat memory, rooms of 10, heap after GC, an authenticated connection with one chat.stream',
       'further subscription (a presence watch of 10)',
-      await measureChatMemory(),
-    ),
+      m,
+    ) + `, ${m.roomPresenceKb.toFixed(2)} KB per room presence subscription (presence.subscribeToRoom)`,
   );
   return true;
 }
