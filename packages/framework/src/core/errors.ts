@@ -8,7 +8,16 @@ export function fail(code: TRPC_ERROR_CODE_KEY, message: string, cause?: unknown
 
 /** The error `fail` throws, to hand over instead (`StreamSession.fail` ends a stream with it). */
 export function rpcError(code: TRPC_ERROR_CODE_KEY, message: string, cause?: unknown): Error {
-  return new TRPCError({ code, message, cause });
+  if (code === 'INTERNAL_SERVER_ERROR') return new TRPCError({ code, message, cause });
+  // A refusal is the caller's doing and is never logged with a stack: capturing one was a
+  // tenth of a refused call's CPU (a flood of refusals is when that counts).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new TRPCError({ code, message, cause });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 interface IssueLike {
