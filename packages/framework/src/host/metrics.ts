@@ -42,6 +42,14 @@ export class Metrics {
   /** Events written to subscribers; a plain number on the hot path, read when scraped. */
   delivered = 0;
   readonly #included: Registry[] = [];
+  /**
+   * Each procedure's series, looked up once: a labelled `inc` or `observe` hashes its labels on
+   * every call. Bounded: only the router's own procedures are counted here.
+   */
+  readonly #perPath = new Map<
+    string,
+    { calls: Counter.Internal; duration: Histogram.Internal<'type' | 'path'> | undefined }
+  >();
 
   constructor(gauges: { connections: () => number; openStreams: () => number; unsentBytes: () => number }) {
     new Gauge({
@@ -79,6 +87,20 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'streampod_' });
+  }
+
+  /** Counts a call of a procedure, and its time unless it opened a stream. */
+  called(path: string, type: string, durationMs: number): void {
+    let series = this.#perPath.get(path);
+    if (series === undefined) {
+      series = {
+        calls: this.calls.labels({ path, type }),
+        duration: type === 'subscription' ? undefined : this.callDuration.labels({ type, path }),
+      };
+      this.#perPath.set(path, series);
+    }
+    series.calls.inc();
+    series.duration?.observe(durationMs / 1000);
   }
 
   /** Adds an app's own metrics (messages stored, say) to what `/metrics` shows. */

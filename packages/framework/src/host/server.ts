@@ -242,8 +242,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       observer: {
         onCall: (connection, path, type) => hooks.onCall?.(connection, path, type),
         onResult: ({ path, type, error, durationMs, connection }) => {
-          this.metrics.calls.inc({ path, type });
-          if (type !== 'subscription') this.metrics.callDuration.observe({ type, path }, durationMs / 1000);
+          this.metrics.called(path, type, durationMs);
           if (error === undefined) return;
           this.#recordError(error, path);
           if (error.code === 'INTERNAL_SERVER_ERROR') return;
