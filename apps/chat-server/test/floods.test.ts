@@ -247,10 +247,13 @@ describe('floods against a server process', () => {
       const room = await flooderClient.chat.createRoom({ name: 'flooded', memberIds: [member!.id] });
       const { messages: memberGot, stop: stopStream } = await streamMessages(memberClient);
 
-      /** p99 of `users.me` for the other user, over 300 calls one after another. */
+      /**
+       * p99 of `users.me` for the other user, over 500 calls one after another (over 300 it was
+       * the third-slowest call, which one scheduler hiccup on a busy 2-core machine decides).
+       */
       const p99 = async () => {
         const took: number[] = [];
-        for (let i = 0; i < 300; i++) {
+        for (let i = 0; i < 500; i++) {
           const at = performance.now();
           await otherClient.users.me();
           took.push(performance.now() - at);
@@ -301,19 +304,21 @@ describe('floods against a server process', () => {
         })();
         return () => ((flooding = false), running);
       };
-      // Quiet and flooded, three times over, each side's p99 its median: one noisy window of a
-      // 2-core machine does not decide.
+      // Quiet and flooded, five times over, each side's p99 its median: one noisy window of a
+      // 2-core machine, with other test files running beside, does not decide (with three rounds,
+      // one CI run of the last seven saw 9.0, 6.9, 5.0 ms quiet against 14.7, 9.9, 14.3 flooded).
+      const ROUNDS = 5;
       const quietRounds: number[] = [];
       const floodedRounds: number[] = [];
       const floodStarted = performance.now();
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         quietRounds.push(await p99());
         const stop = startFlood();
         floodedRounds.push(await p99());
         await stop();
       }
       const floodSeconds = (performance.now() - floodStarted) / 1000;
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
       const quiet = median(quietRounds);
       const flooded = median(floodedRounds);
       flooderWs.close();
@@ -322,7 +327,7 @@ describe('floods against a server process', () => {
       const refusalLines = server.logs.filter((l) => String(l['msg']).startsWith('refused: chat.sendMessage'));
       console.info(
         `message flood: ${accepted.length} accepted, ${refused} refused; the other user's users.me p99 ` +
-          `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood (medians of 3 rounds: ${quietRounds.map((q) => q.toFixed(1)).join(', ')} / ${floodedRounds.map((f) => f.toFixed(1)).join(', ')})`,
+          `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood (medians of ${ROUNDS} rounds: ${quietRounds.map((q) => q.toFixed(1)).join(', ')} / ${floodedRounds.map((f) => f.toFixed(1)).join(', ')})`,
       );
       expect(refused).toBeGreaterThan(500);
       // A burst of 30, and 3 per second after.
