@@ -69,17 +69,18 @@ export class TopicIndex<TKey, TItem, TValue> {
    * the handler never hears a topic twice.
    */
   async #subscribe(topic: string, entry: Entry<TKey, TItem>): Promise<void> {
+    // An entry on its way is never removed or replaced (see `remove`, `clear`): it is still the topic's here.
     let stop: () => void;
     try {
       stop = await this.#bus.subscribe<TValue>(topic, this.#handler);
     } catch (error) {
-      if (this.#entries.get(topic) === entry) this.#entries.delete(topic);
+      this.#entries.delete(topic);
       throw error;
     }
     entry.live = undefined;
-    if (this.#entries.get(topic) === entry && countOf(entry.items) > 0) entry.stop = stop;
+    if (countOf(entry.items) > 0) entry.stop = stop;
     else {
-      if (this.#entries.get(topic) === entry) this.#entries.delete(topic);
+      this.#entries.delete(topic);
       stop();
     }
   }
