@@ -68,30 +68,18 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
     await until(step);
     heaps.push(await settle());
   }
-  connections.forEach((c, i) => {
-    const mates = rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id);
-    c.onText(
-      JSON.stringify({
-        id: 2,
-        method: 'subscription',
-        params: { path: 'presence.subscribeToPresence', input: { json: { userIds: mates } } },
-      }),
+  /** Opens subscription `id` of `path` on every connection (its `id`-th stream); the heap once all have started. */
+  const subscribeAll = async (id: number, path: string, inputOf: (i: number) => unknown) => {
+    connections.forEach((c, i) =>
+      c.onText(JSON.stringify({ id, method: 'subscription', params: { path, input: { json: inputOf(i) } } })),
     );
-  });
-  await until(2 * n);
-  const withTwo = await settle();
-  connections.forEach((c, i) => {
-    const roomId = roomIds[Math.floor(i / 10)];
-    c.onText(
-      JSON.stringify({
-        id: 3,
-        method: 'subscription',
-        params: { path: 'presence.subscribeToRoom', input: { json: { roomId } } },
-      }),
-    );
-  });
-  await until(3 * n);
-  const withThree = await settle();
+    await until(id * n);
+    return settle();
+  };
+  const withTwo = await subscribeAll(2, 'presence.subscribeToPresence', (i) => ({
+    userIds: rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id),
+  }));
+  const withThree = await subscribeAll(3, 'presence.subscribeToRoom', (i) => ({ roomId: roomIds[Math.floor(i / 10)] }));
   for (const c of connections) c.onClose();
   await close();
   return {
