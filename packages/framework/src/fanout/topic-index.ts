@@ -1,13 +1,15 @@
 import type { FanoutBus } from './fanout-bus.js';
 
-/** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~150. */
+/** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~100. */
 const LISTED = 16;
 
 interface Entry<TKey, TItem> {
   readonly key: TKey;
   /**
-   * An array while few, replaced (not changed) when one leaves, so a delivery iterating it
-   * goes on undisturbed (and may still reach the one that left); a Set beyond `LISTED`.
+   * An array while few, replaced (not changed) when one comes or leaves: a delivery iterating
+   * it goes on undisturbed (and may still reach the one that left), and it holds no spare
+   * room (`push` and `filter` leave room for up to 16 more; `concat` and `slice` do not). A
+   * Set beyond `LISTED`.
    */
   items: TItem[] | Set<TItem>;
   /** Until the bus subscription is live (then dropped: a settled promise kept per key is ~40 bytes). */
@@ -57,7 +59,7 @@ export class TopicIndex<TKey, TItem, TValue> {
     const items = entry.items;
     if (items instanceof Set) items.add(item);
     else if (!items.includes(item)) {
-      if (items.length < LISTED) items.push(item);
+      if (items.length < LISTED) entry.items = items.concat([item]);
       else entry.items = new Set(items).add(item);
     }
     if (entry.live !== undefined) await entry.live;
@@ -96,7 +98,7 @@ export class TopicIndex<TKey, TItem, TValue> {
     } else {
       const at = items.indexOf(item);
       if (at < 0) return;
-      entry.items = items.length === 1 ? [] : items.filter((_, i) => i !== at);
+      entry.items = items.length === 1 ? [] : items.slice(0, at).concat(items.slice(at + 1));
       if (entry.items.length > 0) return;
     }
     // Not live yet: `#subscribe` ends it once it is, unless an item came back.

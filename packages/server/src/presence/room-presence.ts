@@ -66,17 +66,22 @@ class WatchedRoom {
   /** Loaded (members and their presence read, after the topic went live). */
   ready = false;
   /** Presence notes heard while loading, applied once loaded. */
-  early: PresenceNote[] = [];
+  early: PresenceNote[] | undefined = [];
   /** Newcomers a re-check is reading: their notes heard meanwhile wait here, the latest each. */
   arriving: Map<number, PresenceNote | undefined> | undefined;
   /** Loading, then membership re-checks, one after the other. */
   queue: Promise<void> = Promise.resolve();
   loading: Promise<void> | undefined;
-  readonly changed = new Map<number, UserPresence>();
-  readonly left = new Set<number>();
+  /** Members changed and departed since the last batch; made when one is (an empty Map or Set costs ~100 bytes). */
+  changed: Map<number, UserPresence> | undefined;
+  left: Set<number> | undefined;
   /** What the last batch (or snapshot) said: a counts-only room sends only when they moved. */
   sentCounts = '';
   sentListed: boolean | undefined;
+  /**
+   * The snapshot as it stands, for watchers joining within one window; let go of at the next
+   * flush (an idle room kept its frame and string, ~2.5 KB, a quarter of a kilobyte per watcher).
+   */
   snapshot: OutgoingEvent<RoomPresenceBatch> | undefined;
 
   constructor(readonly roomId: number) {}
@@ -222,9 +227,9 @@ export class RoomPresenceService {
         this.#setMember(room, { presence: presence?.presence ?? neverSeen(id), version: presence?.version ?? 0 });
       }
       room.ready = true;
-      for (const note of room.early) this.#applyPresence(room, note);
-      room.early = [];
-      room.changed.clear();
+      for (const note of room.early ?? []) this.#applyPresence(room, note);
+      room.early = undefined;
+      room.changed = undefined;
       room.sentListed = this.#listed(room);
       room.sentCounts = countsOf(room);
     });
@@ -240,7 +245,7 @@ export class RoomPresenceService {
     if (room === undefined) return;
     if ('presence' in note) {
       if (room.ready) this.#applyPresence(room, note);
-      else room.early.push(note);
+      else (room.early ??= []).push(note);
       return;
     }
     const ids = 'joined' in note ? note.joined : note.left;
@@ -269,16 +274,16 @@ export class RoomPresenceService {
       this.#setMember(room, { presence: presence?.presence ?? neverSeen(id), version: presence?.version ?? 0 });
       const later = heard.get(id);
       if (later !== undefined && later.version > room.members.get(id)!.version) this.#setMember(room, later);
-      room.left.delete(id);
-      room.changed.set(id, room.members.get(id)!.presence);
+      room.left?.delete(id);
+      (room.changed ??= new Map()).set(id, room.members.get(id)!.presence);
     }
     for (const id of ids) {
       const member = room.members.get(id);
       if (present.has(id) || member === undefined) continue;
       room.members.delete(id);
       if (isOnline(member.presence)) room.onlineCount--;
-      room.changed.delete(id);
-      room.left.add(id);
+      room.changed?.delete(id);
+      (room.left ??= new Set()).add(id);
       for (const watcher of [...room.watchers]) {
         if (watcher.userId !== id) continue;
         watcher.session.fail(rpcError('FORBIDDEN', `roomId: you left room ${room.roomId}`));
@@ -312,7 +317,7 @@ export class RoomPresenceService {
     // Not a member (any more, or not yet: a re-check reads newcomers itself), or stale.
     if (member === undefined || note.version <= member.version) return;
     this.#setMember(room, note);
-    room.changed.set(userId, note.presence);
+    (room.changed ??= new Map()).set(userId, note.presence);
     this.#touched(room);
   }
 
@@ -325,20 +330,27 @@ export class RoomPresenceService {
 
   #touched(room: WatchedRoom): void {
     room.snapshot = undefined;
+    this.#scheduleFlush(room);
+  }
+
+  #scheduleFlush(room: WatchedRoom): void {
     this.#dirty.add(room);
     this.#flushTimer ??= setTimeout(() => this.#flush(), this.#batchMs);
   }
 
   #flush(): void {
     this.#flushTimer = undefined;
-    for (const room of this.#dirty) {
+    // Taken out first: a room that crosses the limit makes a snapshot, which waits for the next flush.
+    const dirty = [...this.#dirty];
+    this.#dirty.clear();
+    for (const room of dirty) {
+      room.snapshot = undefined;
       const batch = this.#batchOf(room);
-      room.changed.clear();
-      room.left.clear();
+      room.changed = undefined;
+      room.left = undefined;
       if (batch === undefined) continue;
       for (const watcher of room.watchers) if (watcher.ready) watcher.session.send(batch);
     }
-    this.#dirty.clear();
   }
 
   /**
@@ -355,7 +367,8 @@ export class RoomPresenceService {
       room.sentCounts = counts;
       return this.#snapshotOf(room);
     }
-    if (listed ? room.changed.size === 0 && room.left.size === 0 : counts === room.sentCounts) return undefined;
+    if (listed ? (room.changed?.size ?? 0) === 0 && (room.left?.size ?? 0) === 0 : counts === room.sentCounts)
+      return undefined;
     room.sentCounts = counts;
     return new OutgoingEvent<RoomPresenceBatch>({
       roomId: room.roomId,
@@ -363,8 +376,8 @@ export class RoomPresenceService {
       memberCount: room.members.size,
       onlineCount: room.onlineCount,
       listed,
-      updates: listed ? [...room.changed.values()] : [],
-      left: listed ? [...room.left] : [],
+      updates: listed ? [...(room.changed?.values() ?? [])] : [],
+      left: listed ? [...(room.left ?? [])] : [],
     });
   }
 
@@ -375,6 +388,7 @@ export class RoomPresenceService {
    */
   #snapshotOf(room: WatchedRoom): OutgoingEvent<RoomPresenceBatch> {
     if (room.snapshot !== undefined) return room.snapshot;
+    this.#scheduleFlush(room);
     const presence = this.#presenceOf(room);
     room.snapshot = new OutgoingEvent<RoomPresenceBatch>({
       roomId: room.roomId,
