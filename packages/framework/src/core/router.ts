@@ -6,6 +6,7 @@ import { fail, formatIssues, validationIssues } from './errors.js';
 import { OutgoingEvent } from './outgoing-event.js';
 import type { ProcedureDescriptor } from './procedures.js';
 import { PushStream } from './server-stream.js';
+import { addTo, removeFrom, valuesOf } from './small-sets.js';
 import { cursorOf, MessageSession, Session, StreamSession, type SessionRuntime, type StreamSink } from './session.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -156,10 +157,12 @@ function buildProcedure(
           runSubscription(impl.method, session, input),
         ),
       );
-    case 'endpoint-stream':
+    case 'endpoint-stream': {
+      const closed = endpointStreamCloser(impl.stream);
       return builder.subscription(({ ctx, input, signal }) =>
-        openEndpointStream(impl.stream, { d, runtime, connection: ctx.connection, input, signal }),
+        openEndpointStream(impl.stream, closed, { d, runtime, connection: ctx.connection, input, signal }),
       );
+    }
     case 'endpoint-message':
       return builder
         .output(d.output)
@@ -243,29 +246,40 @@ function openStream(
   }, signal);
 }
 
-/** A connection's open endpoint streams, for the messages sent to them (a connection holds few). */
-const endpointStreams = new WeakMap<Connection, Set<StreamSession>>();
+/** A connection's open endpoint streams, for the messages sent to them (a connection holds few, most one). */
+const endpointStreams = new WeakMap<Connection, StreamSession | Set<StreamSession>>();
 
-function streamsOf(connection: Connection): Set<StreamSession> {
-  let streams = endpointStreams.get(connection);
-  if (streams === undefined) endpointStreams.set(connection, (streams = new Set<StreamSession>()));
-  return streams;
+function forgetEndpointStream(session: StreamSession): void {
+  const held = endpointStreams.get(session.connection);
+  const next = removeFrom(held, session);
+  if (next === undefined) endpointStreams.delete(session.connection);
+  else if (next !== held) endpointStreams.set(session.connection, next);
 }
 
-function openEndpointStream(stream: AnyEndpointStream, context: StreamContext) {
+/**
+ * What closing one of the endpoint's streams does: made once per endpoint, so a stream holds
+ * no closure of its own for it.
+ */
+const endpointStreamCloser = (stream: AnyEndpointStream) => async (session: StreamSession) => {
+  forgetEndpointStream(session);
+  await stream.hooks.streamClosed?.(session);
+};
+
+function openEndpointStream(
+  stream: AnyEndpointStream,
+  closed: (session: StreamSession) => Promise<void>,
+  context: StreamContext,
+) {
   const { connection } = context;
   return openStream(context, async (session) => {
-    const streams = streamsOf(connection);
-    streams.add(session);
-    const unregister = () => void streams.delete(session);
-    session.onClosed(unregister);
-    session.onClosed(async () => {
-      await stream.hooks.streamClosed?.(session);
-    });
+    const held = endpointStreams.get(connection);
+    const next = addTo(held, session);
+    if (next !== held) endpointStreams.set(connection, next);
+    session.onClosed(closed, session);
     try {
       await stream.hooks.streamOpened?.(session);
     } catch (error) {
-      unregister();
+      forgetEndpointStream(session);
       throw error;
     }
   });
@@ -284,7 +298,7 @@ async function handleEndpointMessage(
   await connection.setupsSettled();
   const streamPath = `${d.endpointName}.stream`;
   const open: StreamSession[] = [];
-  for (const session of endpointStreams.get(connection) ?? []) {
+  for (const session of valuesOf(endpointStreams.get(connection))) {
     // Messages reach a stream only once `streamOpened` has finished.
     if (session.path === streamPath && session.isOpen && (await session.opened)) open.push(session);
   }

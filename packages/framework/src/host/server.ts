@@ -16,6 +16,7 @@ import {
   type StreampodRouter,
 } from '../core/router.js';
 import type { AppContext } from '../core/session.js';
+import { SetMap } from '../core/small-sets.js';
 import { WsRpc, type ConnectionLimits, type WsRpcHost } from '../core/ws-rpc.js';
 import { originPolicy } from './origins.js';
 import { RepeatGate } from './repeat-gate.js';
@@ -188,7 +189,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
   readonly #opts: StreampodServerOptions<TCtx>;
   readonly #live = new Map<Connection, LiveConnection>();
   /** Open WebSocket connections by the user they signed in as. */
-  readonly #byUser = new Map<TCtx['user']['id'], Set<LiveConnection>>();
+  readonly #byUser = new SetMap<TCtx['user']['id'], LiveConnection>();
   readonly #closing = new Set<Promise<void>>();
   readonly #http: Server;
   readonly #ws: WebSocketHost;
@@ -333,7 +334,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
 
   /** The open WebSocket connections of a user. */
   connectionsOf(userId: TCtx['user']['id']): Connection<TCtx['user']>[] {
-    return [...(this.#byUser.get(userId) ?? [])].map((live) => live.connection as Connection<TCtx['user']>);
+    return [...this.#byUser.get(userId)].map((live) => live.connection as Connection<TCtx['user']>);
   }
 
   /**
@@ -352,7 +353,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     } = {},
   ): number {
     const { code = 4001, reason = 'signed out', only = () => true } = opts;
-    const lives = [...(this.#byUser.get(userId) ?? [])].filter((live) => {
+    const lives = [...this.#byUser.get(userId)].filter((live) => {
       const credentials = live.connection.credentials as Credentials<TCtx['user']> | null;
       return credentials !== null && only(credentials);
     });
@@ -449,14 +450,12 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
       if (live.closed !== undefined) return;
       const user = connection.owner;
       if (user !== null) {
-        let mine = this.#byUser.get(user.id);
-        if (mine === undefined) this.#byUser.set(user.id, (mine = new Set()));
-        if (mine.size >= (this.#opts.connectionCaps?.perUser ?? Infinity)) {
+        if (this.#byUser.count(user.id) >= (this.#opts.connectionCaps?.perUser ?? Infinity)) {
           this.#refused('too many connections for this user', { user: user.id, remote: connection.remoteAddress });
           socket.close(1013, 'too many connections for this user');
           return;
         }
-        mine.add(live);
+        this.#byUser.add(user.id, live);
         this.#expireLater(live);
       }
       this.log.info({ conn: connection.id, user: user?.id, remote: connection.remoteAddress }, 'connected');
@@ -478,9 +477,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     this.#live.delete(live.connection);
     const owner = live.connection.owner;
     if (owner !== null) {
-      const mine = this.#byUser.get(owner.id);
-      mine?.delete(live);
-      if (mine?.size === 0) this.#byUser.delete(owner.id);
+      this.#byUser.delete(owner.id, live);
       this.#forgetExpiry(live);
     }
     const closed = (async () => {

@@ -162,8 +162,11 @@ export class ChatHub {
       this.close(session);
       throw error;
     }
-    session.onClosed(() => this.close(session));
+    session.onClosed(this.#closeOnClose, session);
   }
+
+  /** Every stream's close callback: a closure made in `open` would keep its scope alive with the stream. */
+  readonly #closeOnClose = (session: ChatSession): void => this.close(session);
 
   /** Mutes or unmutes a room for this one stream. */
   setMuted(session: ChatSession, input: { roomId: number; muted: boolean }): void {

@@ -28,7 +28,7 @@ function watcher() {
   const session = {
     sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
-    onClosed: (callback: () => void) => void closers.push(callback),
+    onClosed: (callback: (arg?: unknown) => void, arg?: unknown) => void closers.push(() => callback(arg)),
     fail: (error: { code: string }) => {
       lines.push(`failed:${error.code}`);
       for (const close of closers.splice(0)) close();

@@ -1,5 +1,6 @@
 import {
   fail,
+  SetMap,
   type AppContext,
   type Connection as AnyConnection,
   type FanoutBus,
@@ -79,7 +80,7 @@ export class PresenceManager {
   readonly #batchMs: number;
   readonly #onChange: ((change: PresenceChange) => void) | undefined;
   readonly #devices = new Map<Connection, Device>();
-  readonly #devicesByUser = new Map<number, Set<Device>>();
+  readonly #devicesByUser = new SetMap<number, Device>();
   readonly #watchers: PresenceWatchers;
   /** Disconnects the store did not hear of (it was away): told once it is back. */
   readonly #unheard = new Map<number, Date>();
@@ -157,9 +158,7 @@ export class PresenceManager {
       idle: false,
     };
     this.#devices.set(connection, device);
-    let set = this.#devicesByUser.get(user.id);
-    if (set === undefined) this.#devicesByUser.set(user.id, (set = new Set()));
-    set.add(device);
+    this.#devicesByUser.add(user.id, device);
     this.#deviceGeneration++;
     await this.#apply(user.id, () =>
       this.#store.setDevice({ nodeId: this.nodeId, userId: user.id, deviceId: device.deviceId, idle: false }),
@@ -181,9 +180,7 @@ export class PresenceManager {
     if (device === undefined) return;
     if (this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
     this.#devices.delete(connection);
-    const set = this.#devicesByUser.get(device.userId);
-    set?.delete(device);
-    if (set?.size === 0) this.#devicesByUser.delete(device.userId);
+    this.#devicesByUser.delete(device.userId, device);
     this.#deviceGeneration++;
     const at = new Date();
     try {
@@ -211,7 +208,7 @@ export class PresenceManager {
     }
     const user = connection.user;
     if (user === null) return;
-    for (const d of this.#devicesByUser.get(user.id) ?? []) this.#touch(d, now);
+    for (const d of this.#devicesByUser.get(user.id)) this.#touch(d, now);
   }
 
   /** Sets the user's status by hand (`online`: back to automatic); returns their presence. */
