@@ -170,8 +170,9 @@ export class WsRpc {
   readonly #serializer: Serializer;
   /** The router's config, typed as tRPC's helpers take it. */
   readonly #config: Parameters<typeof transformTRPCResponse>[0];
-  readonly #ready: Promise<void>;
-  #markReady: () => void = NOOP;
+  /** Settled ones are let go of (the shared READY stands in): a promise and its resolver kept for a socket's life are ~150 bytes. */
+  #ready: Promise<void>;
+  #resolveReady: () => void = NOOP;
   #awaitingParams: boolean;
   /** The socket is gone or the server is stopping: no new streams, no `stopped` frames. */
   #closed = false;
@@ -185,7 +186,13 @@ export class WsRpc {
     this.#config = host.router._def._config as Parameters<typeof transformTRPCResponse>[0];
     this.#serializer = this.#config.transformer.output;
     this.#awaitingParams = expectConnectionParams;
-    this.#ready = expectConnectionParams ? new Promise<void>((resolve) => (this.#markReady = resolve)) : READY;
+    this.#ready = expectConnectionParams ? new Promise<void>((resolve) => (this.#resolveReady = resolve)) : READY;
+  }
+
+  #markReady(): void {
+    this.#resolveReady();
+    this.#resolveReady = NOOP;
+    this.#ready = READY;
   }
 
   /** Resolves once the connection's credentials are known (never rejects). */
@@ -222,7 +229,7 @@ export class WsRpc {
     }
     if (this.#awaitingParams) {
       this.#awaitingParams = false;
-      void this.#readConnectionParams(text).finally(this.#markReady);
+      void this.#readConnectionParams(text).finally(() => this.#markReady());
       return;
     }
     let json: unknown;

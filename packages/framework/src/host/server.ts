@@ -149,6 +149,8 @@ export interface StreampodServerOptions<TCtx extends AppContext = AppContext> {
   health?: () => { degraded: boolean } & Record<string, unknown>;
 }
 
+const SETTLED = Promise.resolve();
+
 interface LiveConnection {
   readonly connection: Connection;
   readonly rpc: WsRpc;
@@ -447,6 +449,7 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
     // The open hook waits for the credentials: they come in the client's first frame.
     void rpc.ready.then(() => {
       clearTimeout(signingIn);
+      live.signingIn = undefined;
       if (live.closed !== undefined) return;
       const user = connection.owner;
       if (user !== null) {
@@ -459,9 +462,14 @@ export class StreampodServer<TCtx extends AppContext = AppContext> {
         this.#expireLater(live);
       }
       this.log.info({ conn: connection.id, user: user?.id, remote: connection.remoteAddress }, 'connected');
-      live.opened = Promise.resolve()
+      const opened = Promise.resolve()
         .then(() => this.#opts.hooks?.onConnectionOpen?.(connection))
-        .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'));
+        .catch((error: unknown) => this.log.error({ err: error, conn: connection.id }, 'onConnectionOpen failed'))
+        // Once settled, one shared promise stands in for it (not one kept per connection).
+        .then(() => {
+          if (live.opened === opened) live.opened = SETTLED;
+        });
+      live.opened = opened;
     });
     return new AcceptedSocket(live, this.#closeLive);
   }
