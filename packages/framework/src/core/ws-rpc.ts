@@ -170,7 +170,10 @@ export class WsRpc {
   readonly #serializer: Serializer;
   /** The router's config, typed as tRPC's helpers take it. */
   readonly #config: Parameters<typeof transformTRPCResponse>[0];
-  /** Settled ones are let go of (the shared READY stands in): a promise and its resolver kept for a socket's life are ~150 bytes. */
+  /**
+   * Let go of once settled (the shared READY stands in): a promise and its resolver kept for
+   * a socket's life are ~150 bytes.
+   */
   #ready: Promise<void>;
   #resolveReady: () => void = NOOP;
   #awaitingParams: boolean;
