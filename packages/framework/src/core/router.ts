@@ -250,10 +250,7 @@ function openStream(
 const endpointStreams = new WeakMap<Connection, StreamSession | Set<StreamSession>>();
 
 function forgetEndpointStream(session: StreamSession): void {
-  const held = endpointStreams.get(session.connection);
-  const next = removeFrom(held, session);
-  if (next === undefined) endpointStreams.delete(session.connection);
-  else if (next !== held) endpointStreams.set(session.connection, next);
+  removeFrom(endpointStreams, session.connection, session);
 }
 
 /**
@@ -272,9 +269,7 @@ function openEndpointStream(
 ) {
   const { connection } = context;
   return openStream(context, async (session) => {
-    const held = endpointStreams.get(connection);
-    const next = addTo(held, session);
-    if (next !== held) endpointStreams.set(connection, next);
+    addTo(endpointStreams, connection, session);
     session.onClosed(closed, session);
     try {
       await stream.hooks.streamOpened?.(session);

@@ -9,19 +9,28 @@ export type SmallSet<V> = V | Set<V> | undefined;
 
 const NONE: readonly never[] = [];
 
-/** `held` with `value` added (the same object when it was already a Set). */
-export function addTo<V>(held: SmallSet<V>, value: V): V | Set<V> {
-  if (held === undefined || held === value) return value;
-  if (held instanceof Set) return held.add(value);
-  return new Set([held, value]);
+/** Where small sets are kept by key: a `Map`, or a `WeakMap` when the keys are objects that may go. */
+export interface SmallSetStore<K, V> {
+  get(key: K): V | Set<V> | undefined;
+  set(key: K, value: V | Set<V>): unknown;
+  delete(key: K): boolean;
 }
 
-/** `held` without `value`: undefined once empty. */
-export function removeFrom<V>(held: SmallSet<V>, value: V): SmallSet<V> {
-  if (held === value) return undefined;
-  if (!(held instanceof Set)) return held;
-  held.delete(value);
-  return held.size === 0 ? undefined : held;
+/** Adds `value` to `key`'s set in `store`. */
+export function addTo<K, V>(store: SmallSetStore<K, V>, key: K, value: V): void {
+  const held = store.get(key);
+  if (held === undefined) store.set(key, value);
+  else if (held instanceof Set) held.add(value);
+  else if (held !== value) store.set(key, new Set([held, value]));
+}
+
+/** Removes `value` from `key`'s set in `store` (the key goes with its last value); whether it was there. */
+export function removeFrom<K, V>(store: SmallSetStore<K, V>, key: K, value: V): boolean {
+  const held = store.get(key);
+  if (held === value) return store.delete(key);
+  if (!(held instanceof Set) || !held.delete(value)) return false;
+  if (held.size === 0) store.delete(key);
+  return true;
 }
 
 /** The values of `held`, to iterate (not to change while iterating). */
@@ -39,17 +48,12 @@ export class SetMap<K, V> {
   readonly #map = new Map<K, V | Set<V>>();
 
   add(key: K, value: V): void {
-    const held = this.#map.get(key);
-    const next = addTo(held, value);
-    if (next !== held) this.#map.set(key, next);
+    addTo(this.#map, key, value);
   }
 
   /** Removes `value` from `key`'s set; the key goes with its last value. */
   delete(key: K, value: V): void {
-    const held = this.#map.get(key);
-    const next = removeFrom(held, value);
-    if (next === undefined) this.#map.delete(key);
-    else if (next !== held) this.#map.set(key, next);
+    removeFrom(this.#map, key, value);
   }
 
   get(key: K): Iterable<V> {

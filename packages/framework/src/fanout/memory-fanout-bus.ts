@@ -1,3 +1,4 @@
+import { addTo, removeFrom } from '../core/small-sets.js';
 import type { BusHandler, FanoutBus } from './fanout-bus.js';
 
 /**
@@ -49,12 +50,8 @@ export class MemoryFanoutBus implements FanoutBus {
 
   subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
     if (this.#closed) return Promise.reject(new Error('the bus is closed'));
-    const topics = this.#backend.topics;
     const entry: Subscriber = { topic, handler };
-    const held = topics.get(topic);
-    if (held === undefined) topics.set(topic, entry);
-    else if (held instanceof Set) held.add(entry);
-    else topics.set(topic, new Set([held, entry]));
+    addTo(this.#backend.topics, topic, entry);
     this.#mine.add(entry);
     return Promise.resolve(this.#remove.bind(this, entry));
   }
@@ -77,9 +74,6 @@ export class MemoryFanoutBus implements FanoutBus {
 
   #remove(entry: Subscriber): void {
     if (!this.#mine.delete(entry)) return;
-    const topics = this.#backend.topics;
-    const held = topics.get(entry.topic);
-    if (held === entry) topics.delete(entry.topic);
-    else if (held instanceof Set && held.delete(entry) && held.size === 0) topics.delete(entry.topic);
+    removeFrom(this.#backend.topics, entry.topic, entry);
   }
 }
