@@ -66,8 +66,8 @@ class WatchedRoom {
   onlineCount = 0;
   /** Loaded (members and their presence read, after the topic went live). */
   ready = false;
-  /** Presence notes heard while loading, applied once loaded. */
-  early: PresenceNote[] | undefined = [];
+  /** Presence notes heard while loading (made when one is), applied once loaded. */
+  early: PresenceNote[] | undefined;
   /** Newcomers a re-check is reading: their notes heard meanwhile wait here, the latest each. */
   arriving: Map<number, PresenceNote | undefined> | undefined;
   /** Loading, then membership re-checks, one after the other. */
