@@ -187,9 +187,9 @@ describe('floods against a server process', () => {
       // That is past the budget where a paused socket's kernel buffers take a few MiB; where they
       // take more (receive buffers grow to `tcp_rmem`'s maximum, 32 MiB on some machines), the
       // flood goes on, 200 at a time, until the server-wide budget has cut someone.
-      const sent: ChatMessage[] = [];
-      while (sent.length < 600 || (sent.length < 1_400 && (await totalBudgetCuts(server.url)) === 0))
-        sent.push(...(await flood(warmUp + sent.length, sent.length < 600 ? 600 : 200)));
+      const sent = await flood(warmUp, 600);
+      while (sent.length < 1_400 && (await totalBudgetCuts(server.url)) === 0)
+        sent.push(...(await flood(warmUp + sent.length, 200)));
       const total = sent.length;
       await expect.poll(() => seen.length, { timeout: 20_000 }).toBe(total);
       sent.sort((a, b) => a.id - b.id);
