@@ -52,7 +52,7 @@ export class PresenceEndpoint extends sp.Endpoint {
       description:
         "Who of a room's members is here: a snapshot, then coalesced changes, joins and departures (counts only above the list limit). Members only; ends with FORBIDDEN when the caller leaves.",
     },
-    (session, { roomId }) => session.services.roomPresence.watch(session, { userId: session.userId, roomId }),
+    (session) => session.services.roomPresence.watch(session, session.userId),
   );
 
   getRoomPresence = this.query(

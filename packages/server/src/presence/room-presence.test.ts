@@ -41,8 +41,10 @@ describe('RoomPresenceService', () => {
         send: (event: { value: RoomPresenceBatch }) => batches.push(event.value),
         onClosed: () => undefined,
         fail: () => undefined,
+        input: { roomId: 7 },
+        user: { id: 1 },
       } as unknown as Parameters<RoomPresenceService['watch']>[0],
-      { userId: 1, roomId: 7 },
+      1,
     );
 
     members.add(2);
