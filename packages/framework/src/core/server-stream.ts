@@ -4,6 +4,8 @@ import type { StreamSink } from './session.js';
 
 /** The open end of a push stream, for the transport that opened it. */
 export interface StreamHandle {
+  /** The procedure path, for the errors the stream may end with. */
+  readonly path: string;
   /** Ends the stream from the client side (stop or disconnect); resolves once closed. */
   stop(): Promise<void>;
 }

@@ -90,6 +90,11 @@ type CloseCallback = (arg: never) => MaybePromise<void>;
 const OPENED = Promise.resolve(true);
 const NOT_OPENED = Promise.resolve(false);
 
+/** A stream session's states, one number for the three: each field is 8 bytes on every stream. */
+const CLOSING = 1;
+const OPENING = 2;
+const TRACKED = 4;
+
 /**
  * A session that lives as long as its stream: from the moment it opens (`streamOpened`, or
  * a subscription's handler) to its close, whose callbacks (`streamClosed`, `onClosed`) run
@@ -102,10 +107,9 @@ export class StreamSession<
 > extends Session<TCtx> {
   /** Made when first asked for (`signal`): an AbortController costs ~0.8 KB, and most streams never ask. */
   #abort: AbortController | undefined;
-  /** Whether the stream has begun closing: read once per event sent. */
-  #closing = false;
+  /** CLOSING (read once per event sent), OPENING, TRACKED. */
+  #flags: number;
   readonly #sink: StreamSink;
-  readonly #tracked: boolean;
   /**
    * One callback (its argument beside it), or several as callback, argument, callback, …:
    * most streams register one, and an array costs 150 bytes.
@@ -114,7 +118,6 @@ export class StreamSession<
   #closeArg: unknown;
   #cursor: string | undefined;
   #seq = 0;
-  #opening = false;
   #opened: Promise<boolean> = OPENED;
   #closed: Promise<void> | undefined;
 
@@ -130,7 +133,7 @@ export class StreamSession<
     super(opts.runtime, opts.connection, opts.path);
     this.input = opts.input;
     this.#sink = opts.sink;
-    this.#tracked = opts.tracked;
+    this.#flags = opts.tracked ? TRACKED : 0;
     this.#cursor = opts.resumeFrom;
     this.resumeFrom = opts.resumeFrom;
   }
@@ -148,13 +151,13 @@ export class StreamSession<
   get signal(): AbortSignal {
     if (this.#abort === undefined) {
       this.#abort = new AbortController();
-      if (this.#closing) this.#abort.abort();
+      if (!this.isOpen) this.#abort.abort();
     }
     return this.#abort.signal;
   }
 
   get isOpen(): boolean {
-    return !this.#closing;
+    return (this.#flags & CLOSING) === 0;
   }
 
   /** Resolves true once the stream has opened, false when opening failed. */
@@ -178,7 +181,7 @@ export class StreamSession<
    */
   send(event: OutgoingEvent, eventId?: string): void {
     if (!this.isOpen) return;
-    if (!this.#tracked) {
+    if ((this.#flags & TRACKED) === 0) {
       this.#sink.send(event, undefined);
       return;
     }
@@ -230,7 +233,7 @@ export class StreamSession<
    */
   close(): Promise<void> {
     const closed = this.closeOnce(() => this.#sink.end());
-    return this.#opening ? Promise.resolve() : closed;
+    return (this.#flags & OPENING) !== 0 ? Promise.resolve() : closed;
   }
 
   /** Ends the stream with an error the client sees (its close callbacks run, once). */
@@ -241,19 +244,19 @@ export class StreamSession<
   /** @internal runs `open` as the stream's opening step (`streamOpened`, a subscription's handler). */
   open(run: () => MaybePromise<void>): Promise<void> {
     const opening = Promise.resolve().then(run);
-    this.#opening = true;
+    this.#flags |= OPENING;
+    // Once opened (or not), the shared settled promise stands in for this stream's own. A
+    // closure, not a private method: one of those costs every instance a slot for its brand.
+    const settle = (outcome: Promise<boolean>) => {
+      this.#flags &= ~OPENING;
+      this.#opened = outcome;
+      return outcome;
+    };
     this.#opened = opening.then(
-      () => this.#settleOpening(OPENED),
-      () => this.#settleOpening(NOT_OPENED),
+      () => settle(OPENED),
+      () => settle(NOT_OPENED),
     );
     return opening;
-  }
-
-  /** Once opened (or not), the shared settled promise stands in for this stream's own. */
-  #settleOpening(outcome: Promise<boolean>): Promise<boolean> {
-    this.#opening = false;
-    this.#opened = outcome;
-    return outcome;
   }
 
   /** @internal the transport's handle (see `StreamHandle`): the client stopped or went away. */
@@ -268,7 +271,7 @@ export class StreamSession<
    */
   closeOnce(afterClosed?: () => void): Promise<void> {
     this.#closed ??= (async () => {
-      this.#closing = true;
+      this.#flags |= CLOSING;
       this.#abort?.abort();
       // Read once opened: the opening step may register callbacks while this waits.
       const opened = await this.#opened;
