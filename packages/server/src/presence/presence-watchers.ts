@@ -25,7 +25,11 @@ export interface PresenceNote {
 /** Longer watch lists find a user's position through a map; shorter ones by scanning. */
 const SCANNED_IDS = 16;
 
-/** One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not been sent yet. */
+/**
+ * One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not
+ * been sent yet. (TypeScript's `private`, not `#`: a `#` method costs every instance a slot
+ * for its brand.)
+ */
 class Watcher {
   /** Made when a change first waits (most watchers are idle most of the time). */
   pending: Map<number, PresenceNote> | undefined = undefined;
@@ -35,8 +39,8 @@ class Watcher {
    * What the stream has been sent of each user (its snapshot, then changes), by position in
    * `ids`: a map per watch would cost ~0.7 KB, most of a watch of ten.
    */
-  readonly #sent: (PresenceNote | undefined)[];
-  #positions: Map<number, number> | undefined;
+  private readonly sentNotes: (PresenceNote | undefined)[];
+  private positions: Map<number, number> | undefined;
 
   constructor(
     readonly session: StreamSession<AppContext, PresenceBatch, unknown>,
@@ -45,24 +49,24 @@ class Watcher {
     /** Distinct user ids. */
     readonly ids: readonly number[],
   ) {
-    this.#sent = new Array<PresenceNote | undefined>(ids.length);
+    this.sentNotes = new Array<PresenceNote | undefined>(ids.length);
   }
 
   /** What the stream has been sent of `userId`, if anything. */
   sent(userId: number): PresenceNote | undefined {
-    const at = this.#position(userId);
-    return at < 0 ? undefined : this.#sent[at];
+    const at = this.position(userId);
+    return at < 0 ? undefined : this.sentNotes[at];
   }
 
   markSent(note: PresenceNote): void {
-    const at = this.#position(note.presence.userId);
-    if (at >= 0) this.#sent[at] = note;
+    const at = this.position(note.presence.userId);
+    if (at >= 0) this.sentNotes[at] = note;
   }
 
-  #position(userId: number): number {
+  private position(userId: number): number {
     if (this.ids.length <= SCANNED_IDS) return this.ids.indexOf(userId);
-    this.#positions ??= new Map(this.ids.map((id, at) => [id, at]));
-    return this.#positions.get(userId) ?? -1;
+    this.positions ??= new Map(this.ids.map((id, at) => [id, at]));
+    return this.positions.get(userId) ?? -1;
   }
 }
 

@@ -55,12 +55,18 @@ type RoomSession = StreamSession<AppContext, RoomPresenceBatch, { readonly roomI
  * and its presence object were ~96 (a room keeps one per member for as long as it is watched).
  */
 class Member {
+  status: UserPresence['status'];
+  lastSeen: Date | null;
+  devices: number;
+
   constructor(
-    public status: UserPresence['status'],
-    public lastSeen: Date | null,
-    public devices: number,
+    presence: UserPresence,
     public version: number,
-  ) {}
+  ) {
+    this.status = presence.status;
+    this.lastSeen = presence.lastSeen;
+    this.devices = presence.devices;
+  }
 }
 
 /**
@@ -344,8 +350,7 @@ export class RoomPresenceService {
     const member = room.members.get(presence.userId);
     if (member !== undefined && isOnline(member)) room.onlineCount--;
     if (isOnline(presence)) room.onlineCount++;
-    if (member === undefined)
-      room.members.set(presence.userId, new Member(presence.status, presence.lastSeen, presence.devices, version));
+    if (member === undefined) room.members.set(presence.userId, new Member(presence, version));
     else {
       member.status = presence.status;
       member.lastSeen = presence.lastSeen;
