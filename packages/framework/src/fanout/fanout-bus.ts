@@ -26,6 +26,12 @@ export interface FanoutBus {
    */
   subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void>;
   /**
+   * Ends one live subscription of `handler` to `topic`, as its stop function would (nothing
+   * when it has none). Optional: with it, an index that subscribes many topics with one
+   * handler (`TopicIndex`) keeps no stop function per topic (~70 bytes each).
+   */
+  unsubscribe?<T>(topic: string, handler: BusHandler<T>): void;
+  /**
    * Calls `listener` each time values may have been lost (the backend came back after an
    * outage) and subscriptions are live again, with how long values may have gone missing
    * (an upper bound, in ms). Returns the function that stops listening.

@@ -56,6 +56,13 @@ export class MemoryFanoutBus implements FanoutBus {
     return Promise.resolve(this.#remove.bind(this, entry));
   }
 
+  unsubscribe<T>(topic: string, handler: BusHandler<T>): void {
+    const subscribers = this.#backend.topics.get(topic);
+    if (subscribers === undefined) return;
+    for (const entry of subscribers instanceof Set ? subscribers : [subscribers])
+      if (entry.handler === handler && this.#mine.has(entry)) return this.#remove(entry);
+  }
+
   onResync(): () => void {
     // Nothing in memory is ever lost.
     return () => undefined;

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { BusHandler } from './fanout-bus.js';
+import type { BusHandler, FanoutBus } from './fanout-bus.js';
 import { MemoryFanoutBackend, MemoryFanoutBus } from './memory-fanout-bus.js';
 import { TopicIndex } from './topic-index.js';
 
@@ -91,4 +91,37 @@ it('holds any number of items under a key, each once, and lets go of the key wit
   topics.remove(1, 'i39');
   expect(topics.get(1)).toBeUndefined();
   expect(backend.topicCount).toBe(0);
+});
+
+it('ends a key’s subscription through its stop function on a bus without unsubscribe, as through unsubscribe on one with it', async () => {
+  for (const offers of [true, false]) {
+    const backend = new MemoryFanoutBackend();
+    const memory = new MemoryFanoutBus(backend);
+    // Another team's bus may offer only `subscribe`'s stop function.
+    const bus: FanoutBus = offers
+      ? memory
+      : {
+          publish: (topic, value) => memory.publish(topic, value),
+          subscribe: (topic, handler) => memory.subscribe(topic, handler),
+          onResync: () => () => undefined,
+          get topicCount() {
+            return memory.topicCount;
+          },
+          close: () => memory.close(),
+        };
+    const got: string[] = [];
+    const topics = new TopicIndex<number, string, string>({
+      bus,
+      topic: (key) => `t:${key}`,
+      deliver: (key, value) => got.push(`${key}:${value}`),
+    });
+    await Promise.all([topics.add(1, 'a'), topics.add(2, 'b')]);
+    topics.remove(1, 'a');
+    expect(backend.topicCount).toBe(1);
+    memory.publish('t:1', 'x');
+    memory.publish('t:2', 'y');
+    expect(got).toEqual(['2:y']);
+    topics.clear();
+    expect(backend.topicCount).toBe(0);
+  }
 });

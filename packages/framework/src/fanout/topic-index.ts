@@ -14,9 +14,12 @@ interface Entry<TKey, TItem> {
   items: TItem[] | Set<TItem>;
   /** Until the bus subscription is live (then dropped: a settled promise kept per key is ~40 bytes). */
   live: Promise<void> | undefined;
-  /** Ends the bus subscription, once it is live. */
+  /** Ends the bus subscription, once it is live: `UNSUBSCRIBE` when the bus can be told the topic and handler instead. */
   stop: (() => void) | undefined;
 }
+
+/** Stands for `bus.unsubscribe(topic, handler)`: the key keeps no function of its own. */
+const UNSUBSCRIBE = (): void => undefined;
 
 /**
  * Local items (watchers, streams) indexed by key, each key backed by one bus subscription
@@ -80,11 +83,16 @@ export class TopicIndex<TKey, TItem, TValue> {
       throw error;
     }
     entry.live = undefined;
-    if (countOf(entry.items) > 0) entry.stop = stop;
+    if (countOf(entry.items) > 0) entry.stop = this.#bus.unsubscribe === undefined ? stop : UNSUBSCRIBE;
     else {
       this.#entries.delete(topic);
       stop();
     }
+  }
+
+  #stop(topic: string, entry: Entry<TKey, TItem>): void {
+    if (entry.stop === UNSUBSCRIBE) this.#bus.unsubscribe!(topic, this.#handler);
+    else entry.stop?.();
   }
 
   /** Removes `item` from `key`; the last one out ends the subscription. */
@@ -104,7 +112,7 @@ export class TopicIndex<TKey, TItem, TValue> {
     // Not live yet: `#subscribe` ends it once it is, unless an item came back.
     if (entry.stop === undefined) return;
     this.#entries.delete(topic);
-    entry.stop();
+    this.#stop(topic, entry);
   }
 
   /** The items under `key`, if any (not to be changed: iterate them). */
@@ -135,7 +143,7 @@ export class TopicIndex<TKey, TItem, TValue> {
       entry.items = [];
       if (entry.stop === undefined) continue;
       this.#entries.delete(topic);
-      entry.stop();
+      this.#stop(topic, entry);
     }
   }
 }

@@ -94,6 +94,30 @@ export function fanoutBusCases(name: string, nodes: FanoutBusNodes) {
       expect(b!.topicCount).toBe(before);
     });
 
+    it('unsubscribe(topic, handler) ends that subscription as its stop function would (a bus that offers it)', async () => {
+      const [a, b] = await nodes(2);
+      await using _ = closing(a!, b!);
+      // Optional in the interface; every bus of this repository offers it, so here it must be there.
+      const unsubscribe = b!.unsubscribe?.bind(b);
+      expect(unsubscribe).toBeTypeOf('function');
+      const t = freshTopic('unsubscribe');
+      const other = freshTopic('unsubscribe-other');
+      const seen = new Recorder<string>();
+      const shared = (v: number, topic: string) => seen.push(`${topic === t ? 't' : 'other'}:${v}`);
+      const before = b!.topicCount;
+      await b!.subscribe<number>(t, shared);
+      await b!.subscribe<number>(other, shared);
+      await b!.subscribe<number>(t, (v) => seen.push(`own:${v}`));
+      unsubscribe!(t, shared);
+      unsubscribe!(t, () => undefined); // a handler it does not have: nothing
+      a!.publish(t, 1);
+      a!.publish(other, 2);
+      await seen.until((all) => all.includes('own:1') && all.includes('other:2'));
+      expect([...seen.entries].sort()).toEqual(['other:2', 'own:1']);
+      unsubscribe!(other, shared);
+      expect(b!.topicCount).toBe(before + 1);
+    });
+
     it('skips a handler removed by another during the same delivery', async () => {
       const [a, b] = await nodes(2);
       await using _ = closing(a!, b!);

@@ -103,12 +103,7 @@ export class RedisFanoutBus implements FanoutBus {
     }
     const subscriber = { handler: handler as BusHandler<never> };
     entry.handlers.add(subscriber);
-    const stop = () => {
-      const current = this.#topics.get(topic);
-      if (current === undefined || !current.handlers.delete(subscriber) || current.handlers.size > 0) return;
-      this.#topics.delete(topic);
-      this.#link.unsubscribe(this.#prefix + topic);
-    };
+    const stop = () => this.#drop(topic, subscriber);
     try {
       await entry.live;
     } catch (error) {
@@ -116,6 +111,19 @@ export class RedisFanoutBus implements FanoutBus {
       throw error;
     }
     return stop;
+  }
+
+  unsubscribe<T>(topic: string, handler: BusHandler<T>): void {
+    for (const subscriber of this.#topics.get(topic)?.handlers ?? [])
+      if (subscriber.handler === handler) return this.#drop(topic, subscriber);
+  }
+
+  /** Ends one subscription; the last one of a topic leaves its channel. */
+  #drop(topic: string, subscriber: { readonly handler: BusHandler<never> }): void {
+    const current = this.#topics.get(topic);
+    if (current === undefined || !current.handlers.delete(subscriber) || current.handlers.size > 0) return;
+    this.#topics.delete(topic);
+    this.#link.unsubscribe(this.#prefix + topic);
   }
 
   onResync(listener: (lostForMs: number) => void): () => void {
