@@ -45,11 +45,6 @@ function wireOf(reply: Reply): Wire {
 }
 
 /**
- * One subscription of a connection. Once a push stream opens, this object is its sink:
- * methods on one object instead of closures per subscription (which, with their contexts,
- * cost a kilobyte per subscriber).
- */
-/**
  * What a subscription needs while it opens, and an async iterable's for as long as it is
  * iterated: one field on the subscription, let go of once a push stream has opened (an
  * AbortController costs ~0.8 KB, and each field 8 bytes on every stream).
@@ -66,6 +61,11 @@ interface Setup {
   held: (() => void)[] | undefined;
 }
 
+/**
+ * One subscription of a connection. Once a push stream opens, this object is its sink:
+ * methods on one object instead of closures per subscription (which, with their contexts,
+ * cost a kilobyte per subscriber).
+ */
 class Subscription implements StreamSink {
   stopped = false;
   /** Set once a push stream has opened. */
