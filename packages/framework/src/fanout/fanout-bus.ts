@@ -28,7 +28,9 @@ export interface FanoutBus {
   /**
    * Ends one live subscription of `handler` to `topic`, as its stop function would (nothing
    * when it has none). Optional: with it, an index that subscribes many topics with one
-   * handler (`TopicIndex`) keeps no stop function per topic (~70 bytes each).
+   * handler (`TopicIndex`) keeps no stop function per topic (~70 bytes each). A bus that
+   * wraps handlers before passing them on (a test's delaying bus, say) must leave it out:
+   * the bus underneath would not know the caller's handler.
    */
   unsubscribe?<T>(topic: string, handler: BusHandler<T>): void;
   /**

@@ -97,6 +97,12 @@ it('ends a key’s subscription through its stop function on a bus without unsub
   for (const offers of [true, false]) {
     const backend = new MemoryFanoutBackend();
     const memory = new MemoryFanoutBus(backend);
+    const unsubscribed: string[] = [];
+    const unsubscribe = memory.unsubscribe.bind(memory);
+    memory.unsubscribe = (topic, handler) => {
+      unsubscribed.push(topic);
+      unsubscribe(topic, handler);
+    };
     // Another team's bus may offer only `subscribe`'s stop function.
     const bus: FanoutBus = offers
       ? memory
@@ -123,5 +129,6 @@ it('ends a key’s subscription through its stop function on a bus without unsub
     expect(got).toEqual(['2:y']);
     topics.clear();
     expect(backend.topicCount).toBe(0);
+    expect(unsubscribed).toEqual(offers ? ['t:1', 't:2'] : []);
   }
 });

@@ -42,7 +42,7 @@ describe('RoomPresenceService', () => {
         onClosed: () => undefined,
         fail: () => undefined,
         input: { roomId: 7 },
-        user: { id: 1 },
+        connection: { owner: { id: 1 } },
       } as unknown as Parameters<RoomPresenceService['watch']>[0],
       1,
     );

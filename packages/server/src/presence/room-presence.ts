@@ -79,8 +79,6 @@ class WatchedRoom {
   onlineCount = 0;
   /** Loaded (members and their presence read, after the topic went live). */
   ready = false;
-  /** Watchers whose snapshot has not gone out yet: batches skip them. */
-  opening: RoomSession[] | undefined;
   /** Presence notes heard while loading (made when one is), applied once loaded. */
   early: PresenceNote[] | undefined;
   /** Newcomers a re-check is reading: their notes heard meanwhile wait here, the latest each. */
@@ -135,6 +133,11 @@ export class RoomPresenceService {
   /** Every watched room's streams, by room: the one list of a room's watchers. */
   readonly #index: TopicIndex<number, RoomSession, MemberNote>;
   readonly #dirty = new Set<WatchedRoom>();
+  /**
+   * Streams whose snapshot has not gone out yet: batches skip them. Weak, and on the service
+   * rather than per room: a stream is in it only while it opens, thousands may open at once.
+   */
+  readonly #opening = new WeakSet<RoomSession>();
   #flushTimer: NodeJS.Timeout | undefined;
   readonly #stopResync: () => void;
 
@@ -183,7 +186,7 @@ export class RoomPresenceService {
     if ((await this.#members.membersAmong(roomId, [userId])).size === 0) forbidden(roomId);
     let room = this.#rooms.get(roomId);
     if (room === undefined) this.#rooms.set(roomId, (room = new WatchedRoom(roomId)));
-    room.opening = (room.opening ?? []).concat([session]);
+    this.#opening.add(session);
     try {
       const live = this.#index.add(roomId, session);
       room.loading ??= this.#load(room, live);
@@ -199,7 +202,7 @@ export class RoomPresenceService {
     }
     session.onClosed(this.#unwatchOnClose, session);
     session.send(this.#snapshotOf(room));
-    opened(room, session);
+    this.#opening.delete(session);
   }
 
   /** The room's presence as one snapshot, for a member; FORBIDDEN for anyone else. */
@@ -310,7 +313,8 @@ export class RoomPresenceService {
       (room.left ??= new Set()).add(id);
       // A copy: each failed stream leaves the index as it closes.
       for (const session of [...(this.#index.get(room.roomId) ?? [])]) {
-        if (session.user?.id !== id) continue;
+        // The owner, not `user`: a token that expired a moment ago still names who this is.
+        if (session.connection.owner?.id !== id) continue;
         session.fail(rpcError('FORBIDDEN', `roomId: you left room ${room.roomId}`));
       }
     }
@@ -380,8 +384,7 @@ export class RoomPresenceService {
       room.changed = undefined;
       room.left = undefined;
       if (batch === undefined) continue;
-      for (const session of this.#index.get(room.roomId) ?? [])
-        if (room.opening?.includes(session) !== true) session.send(batch);
+      for (const session of this.#index.get(room.roomId) ?? []) if (!this.#opening.has(session)) session.send(batch);
     }
   }
 
@@ -461,18 +464,12 @@ export class RoomPresenceService {
   };
 
   #unwatch(room: WatchedRoom, session: RoomSession): void {
-    opened(room, session);
+    this.#opening.delete(session);
     this.#index.remove(room.roomId, session);
     if (this.#index.count(room.roomId) > 0 || this.#rooms.get(room.roomId) !== room) return;
     this.#rooms.delete(room.roomId);
     this.#dirty.delete(room);
   }
-}
-
-/** The stream's snapshot went out (or it left): batches reach it from now on. */
-function opened(room: WatchedRoom, session: RoomSession): void {
-  const opening = room.opening?.filter((s) => s !== session);
-  room.opening = opening === undefined || opening.length === 0 ? undefined : opening;
 }
 
 function countsOf(room: WatchedRoom): string {
