@@ -3,9 +3,9 @@ import { measureChatMemory } from './chat-memory.js';
 import { describeMemory, measureFrameworkMemory } from './memory.js';
 
 // What an idle connection retains, after GC, measured the way `pnpm bench memory` does it
-// (smaller counts). The bounds sit about a third above what these counts measure (2026-12-04:
-// 0.73 KB and 0.45 KB; 2.90 KB, 1.43 KB and 0.44 KB): a per-connection leak or a closure too
-// many fails here.
+// (smaller counts). The bounds sit a quarter to a third above what these counts measure
+// (2026-12-04: 0.73 KB and 0.45–0.47 KB; 2.83–2.90 KB, 1.35–1.43 KB and 0.44–0.48 KB): a
+// per-connection leak or a closure too many fails here.
 
 it('an idle framework connection retains under 1 KB, its push subscription under 0.6 KB', async () => {
   const m = await measureFrameworkMemory([500, 2_000]);
