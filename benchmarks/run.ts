@@ -436,8 +436,11 @@ export async function measureLatency(
   }
 }
 
-/** Rounds of the latency runs, subjects interleaved: a 5-second run's p99 moves a lot from run to run here. */
-const LATENCY_ROUNDS = Number(process.env['BENCH_LATENCY_ROUNDS'] ?? 3);
+/**
+ * Rounds of the latency runs, subjects interleaved: a 5-second run's p99 moves a lot from run to run
+ * here (five, as the fan-out runs; a stalled reader's ratio wants seven of 10 seconds to settle).
+ */
+const LATENCY_ROUNDS = Number(process.env['BENCH_LATENCY_ROUNDS'] ?? 5);
 
 /** The subjects `BENCH_ONLY` names, with the first (raw `ws`, the baseline) always. */
 function chosenSubjects(from: readonly Subject[]): Subject[] {
