@@ -43,4 +43,4 @@ export { Metrics } from './host/metrics.js';
 export type { FanoutBus, BusHandler } from './fanout/fanout-bus.js';
 export { MemoryFanoutBus, MemoryFanoutBackend } from './fanout/memory-fanout-bus.js';
 export { TopicIndex } from './fanout/topic-index.js';
-export { SetMap } from './core/small-sets.js';
+export { SetMap, addTo, removeFrom, valuesOf, type SmallSet, type SmallSetStore } from './core/small-sets.js';

@@ -1,4 +1,4 @@
-import { addTo, removeFrom } from '../core/small-sets.js';
+import { addTo, removeFrom, valuesOf } from '../core/small-sets.js';
 import type { BusHandler, FanoutBus } from './fanout-bus.js';
 
 /**
@@ -57,9 +57,7 @@ export class MemoryFanoutBus implements FanoutBus {
   }
 
   unsubscribe<T>(topic: string, handler: BusHandler<T>): void {
-    const subscribers = this.#backend.topics.get(topic);
-    if (subscribers === undefined) return;
-    for (const entry of subscribers instanceof Set ? subscribers : [subscribers])
+    for (const entry of valuesOf(this.#backend.topics.get(topic)))
       if (entry.handler === handler && this.#mine.has(entry)) return this.#remove(entry);
   }
 

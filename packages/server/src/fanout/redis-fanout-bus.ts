@@ -1,4 +1,4 @@
-import type { BusHandler, FanoutBus, Logger } from '@streampod/framework';
+import { addTo, removeFrom, valuesOf, type BusHandler, type FanoutBus, type Logger } from '@streampod/framework';
 import { transformer } from '@streampod/protocol';
 import type { RedisLink } from '../redis/redis-link.js';
 
@@ -21,16 +21,6 @@ interface Subscriber {
   readonly handler: BusHandler<never>;
 }
 
-interface Topic {
-  /**
-   * One subscriber as itself, more in a set: most topics (a user's, a room's) have one
-   * subscriber on a node, a `TopicIndex`, and a `Set` costs ~150 bytes.
-   */
-  subscribers: Subscriber | Set<Subscriber>;
-  /** Until the Redis subscription is live (then dropped: a settled promise kept per topic is ~40 bytes). */
-  live: Promise<void> | undefined;
-}
-
 /**
  * The many-node bus, on Redis sharded pub/sub. One channel per topic, subscribed by a node
  * only while it has handlers there; a value is serialized once, published once (`SPUBLISH`),
@@ -44,7 +34,13 @@ export class RedisFanoutBus implements FanoutBus {
   readonly #prefix: string;
   readonly #resyncChannel: string;
   readonly #onPublishError: ((error: unknown) => void) | undefined;
-  readonly #topics = new Map<string, Topic>();
+  /**
+   * Each topic's subscribers, one as itself, more in a set (`SmallSet`): most topics (a
+   * user's, a room's) have one subscriber on a node, a `TopicIndex`, and a `Set` costs ~150 bytes.
+   */
+  readonly #topics = new Map<string, Subscriber | Set<Subscriber>>();
+  /** Topics whose Redis subscription is on its way, until it is live (a settled promise kept per topic is ~40 bytes). */
+  readonly #pending = new Map<string, Promise<void>>();
   readonly #resyncListeners = new Set<(lostForMs: number) => void>();
   readonly #stops: (() => void)[] = [];
   /** Since when publishes have been failing (undefined: they go through). */
@@ -105,22 +101,20 @@ export class RedisFanoutBus implements FanoutBus {
   async subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
     if (this.#closed) throw new Error('the bus is closed');
     const subscriber: Subscriber = { handler };
-    let entry = this.#topics.get(topic);
-    if (entry === undefined) {
-      const live = this.#link.subscribe(this.#prefix + topic);
-      const created: Topic = { subscribers: subscriber, live };
-      live.then(
-        () => (created.live = undefined),
+    if (!this.#topics.has(topic)) {
+      const subscribing = this.#link.subscribe(this.#prefix + topic);
+      this.#pending.set(topic, subscribing);
+      // A failed one stays, so whoever joins the topic before it is dropped fails too.
+      subscribing.then(
+        () => this.#pending.get(topic) === subscribing && this.#pending.delete(topic),
         () => undefined,
       );
-      this.#topics.set(topic, (entry = created));
-    } else {
-      const held = entry.subscribers;
-      entry.subscribers = held instanceof Set ? held.add(subscriber) : new Set([held, subscriber]);
     }
+    addTo(this.#topics, topic, subscriber);
+    const live = this.#pending.get(topic);
     const stop = () => this.#drop(topic, subscriber);
     try {
-      if (entry.live !== undefined) await entry.live;
+      if (live !== undefined) await live;
     } catch (error) {
       stop();
       throw error;
@@ -129,19 +123,14 @@ export class RedisFanoutBus implements FanoutBus {
   }
 
   unsubscribe<T>(topic: string, handler: BusHandler<T>): void {
-    const held = this.#topics.get(topic)?.subscribers;
-    if (held === undefined) return;
-    for (const subscriber of held instanceof Set ? held : [held])
+    for (const subscriber of valuesOf(this.#topics.get(topic)))
       if (subscriber.handler === handler) return this.#drop(topic, subscriber);
   }
 
   /** Ends one subscription; the last one of a topic leaves its channel. */
   #drop(topic: string, subscriber: Subscriber): void {
-    const held = this.#topics.get(topic)?.subscribers;
-    if (held instanceof Set) {
-      if (!held.delete(subscriber) || held.size > 0) return;
-    } else if (held !== subscriber) return;
-    this.#topics.delete(topic);
+    if (!removeFrom(this.#topics, topic, subscriber) || this.#topics.has(topic)) return;
+    this.#pending.delete(topic);
     this.#link.unsubscribe(this.#prefix + topic);
   }
 
@@ -165,6 +154,7 @@ export class RedisFanoutBus implements FanoutBus {
     for (const stop of this.#stops) stop();
     for (const topic of this.#topics.keys()) this.#link.unsubscribe(this.#prefix + topic);
     this.#topics.clear();
+    this.#pending.clear();
     this.#resyncListeners.clear();
     return Promise.resolve();
   }
@@ -194,8 +184,9 @@ export class RedisFanoutBus implements FanoutBus {
   }
 
   #deliver<T>(topic: string, value: T): void {
-    const held = this.#topics.get(topic)?.subscribers;
+    const held = this.#topics.get(topic);
     if (held === undefined) return;
+    // One subscriber is called without the array `valuesOf` would make: this runs per message.
     if (!(held instanceof Set)) return this.#call(held.handler, value, topic);
     // One removed during this loop is skipped if not reached yet (Set iteration).
     for (const { handler } of held) this.#call(handler, value, topic);
