@@ -132,3 +132,23 @@ it('ends a key’s subscription through its stop function on a bus without unsub
     expect(unsubscribed).toEqual(offers ? ['t:1', 't:2'] : []);
   }
 });
+
+it("keeps a key's data while it has items, and forgets it with the key", async () => {
+  const bus = new MemoryFanoutBus();
+  const topics = new TopicIndex<number, string, string, { last: string }>({
+    bus,
+    topic: (key) => `t:${key}`,
+    deliver: (key, value) => topics.setData(key, { last: value }),
+  });
+  topics.setData(1, { last: 'before' });
+  expect(topics.data(1)).toBeUndefined();
+  await Promise.all([topics.add(1, 'a'), topics.add(1, 'b')]);
+  bus.publish('t:1', 'x');
+  expect(topics.data(1)).toEqual({ last: 'x' });
+  topics.remove(1, 'a');
+  expect(topics.data(1)).toEqual({ last: 'x' });
+  topics.remove(1, 'b');
+  await topics.add(1, 'c');
+  expect(topics.data(1)).toBeUndefined();
+  topics.clear();
+});

@@ -3,7 +3,7 @@ import type { FanoutBus } from './fanout-bus.js';
 /** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~100. */
 const LISTED = 16;
 
-interface Entry<TKey, TItem> {
+interface Entry<TKey, TItem, TData> {
   readonly key: TKey;
   /**
    * An array while few, replaced (not changed) when one comes or leaves: a delivery iterating
@@ -16,6 +16,8 @@ interface Entry<TKey, TItem> {
   live: Promise<void> | undefined;
   /** Ends the bus subscription, once it is live: `UNSUBSCRIBE` when the bus can be told the topic and handler instead. */
   stop: (() => void) | undefined;
+  /** The owner's per-key state (see `data`). */
+  data: TData | undefined;
 }
 
 /** Stands for `bus.unsubscribe(topic, handler)`: the key keeps no function of its own. */
@@ -28,12 +30,12 @@ const UNSUBSCRIBE = (): void => undefined;
  * local items there are. Every key's subscription shares one handler (the bus tells it the
  * topic), so a key costs its entry and its items, not a closure too.
  */
-export class TopicIndex<TKey, TItem, TValue> {
+export class TopicIndex<TKey, TItem, TValue, TData = never> {
   readonly #bus: FanoutBus;
   readonly #topic: (key: TKey) => string;
   readonly #deliver: (key: TKey, value: TValue, items: Iterable<TItem>) => void;
   /** By topic, as the bus names them. An entry whose items left before it was live stays until it is. */
-  readonly #entries = new Map<string, Entry<TKey, TItem>>();
+  readonly #entries = new Map<string, Entry<TKey, TItem, TData>>();
 
   constructor(opts: {
     bus: FanoutBus;
@@ -55,7 +57,7 @@ export class TopicIndex<TKey, TItem, TValue> {
     const topic = this.#topic(key);
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
-      entry = { key, items: [], live: undefined, stop: undefined };
+      entry = { key, items: [], live: undefined, stop: undefined, data: undefined };
       this.#entries.set(topic, entry);
       entry.live = this.#subscribe(topic, entry);
     }
@@ -73,7 +75,7 @@ export class TopicIndex<TKey, TItem, TValue> {
    * their entry in place, so one coming back meanwhile waits for the same subscription, and
    * the handler never hears a topic twice.
    */
-  async #subscribe(topic: string, entry: Entry<TKey, TItem>): Promise<void> {
+  async #subscribe(topic: string, entry: Entry<TKey, TItem, TData>): Promise<void> {
     // An entry on its way is never removed or replaced (see `remove`, `clear`): it is still the topic's here.
     let stop: () => void;
     try {
@@ -90,7 +92,7 @@ export class TopicIndex<TKey, TItem, TValue> {
     }
   }
 
-  #stop(topic: string, entry: Entry<TKey, TItem>): void {
+  #stop(topic: string, entry: Entry<TKey, TItem, TData>): void {
     if (entry.stop === UNSUBSCRIBE) this.#bus.unsubscribe!(topic, this.#handler);
     else entry.stop?.();
   }
@@ -119,6 +121,20 @@ export class TopicIndex<TKey, TItem, TValue> {
   get(key: TKey): Iterable<TItem> | undefined {
     const items = this.#entries.get(this.#topic(key))?.items;
     return items === undefined || countOf(items) === 0 ? undefined : items;
+  }
+
+  /**
+   * State the owner keeps per key (the last value it passed on, say), dropped with the key
+   * when its last item leaves: one entry per key instead of a map of the owner's beside it.
+   */
+  data(key: TKey): TData | undefined {
+    return this.#entries.get(this.#topic(key))?.data;
+  }
+
+  /** Sets `key`'s state; nothing when the key has no entry. */
+  setData(key: TKey, data: TData): void {
+    const entry = this.#entries.get(this.#topic(key));
+    if (entry !== undefined) entry.data = data;
   }
 
   /** How many items `key` has. */

@@ -26,8 +26,8 @@ export class PresenceEndpoint extends sp.Endpoint {
     async (session, { userIds }) => {
       // Read before the check: a room left while it runs makes `watch` check again.
       const checkedAt = session.services.presence.accessChanges;
-      const ids = await allowedIds(session, userIds);
-      await session.services.presence.watch(session, { ownerId: session.userId, userIds: ids, checkedAt });
+      await allowedIds(session, userIds);
+      await session.services.presence.watch(session, checkedAt);
     },
   );
 

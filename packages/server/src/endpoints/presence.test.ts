@@ -297,7 +297,8 @@ describe('regressions', () => {
     await other.batches.until((b) => b.length === 1);
     slow.hold();
     await using l = await connectDevice(local, late.token);
-    const seen = watchPresence(l, [mona.id]);
+    // Mona is watched here already; `late` is not, so this watch reads the store.
+    const seen = watchPresence(l, [mona.id, late.id]);
     await slow.reads.untilCount('read', 2);
     // Mona comes online while the late watcher's snapshot is still being read.
     await using _mona = await connectDevice(local, mona.token);

@@ -4,28 +4,29 @@ import {
   createLogger,
   type FanoutBus,
   type OutgoingEvent,
-  type AppContext,
-  type StreamSession,
 } from '@streampod/framework';
 import { Recorder } from '@streampod/framework/testing';
 import type { PresenceBatch } from '@streampod/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LastSeenStore } from './last-seen.js';
 import type { Membership } from './membership.js';
 import { MemoryPresenceStore } from './memory-presence-store.js';
 import { PresenceManager } from './presence-manager.js';
+import type { PresenceSession } from './presence-watchers.js';
 import type { PresenceStore } from './presence-store.js';
 
 const log = createLogger('silent');
 const noLastSeen: LastSeenStore = { get: () => Promise.resolve(new Map()), save: () => Promise.resolve() };
 
-/** What one `subscribeToPresence` stream is sent, as `snapshot:`/`change:` lines of status/devices. */
-function watcher() {
+/** What a `subscribeToPresence` stream by `ownerId` of `userIds` is sent, as `snapshot:`/`change:` lines of status/devices. */
+function watcher(ownerId: number, userIds: readonly number[]) {
   const lines = new Recorder<string>();
   const line = (kind: string, batch: PresenceBatch) =>
     lines.push(`${kind}:${batch.updates.map((u) => `${u.userId}=${u.status}/${u.devices}`).join(',')}`);
   const closers: (() => void)[] = [];
   const session = {
+    input: { userIds },
+    connection: { owner: { id: ownerId } },
     sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
     onClosed: (callback: (arg?: unknown) => void, arg?: unknown) => void closers.push(() => callback(arg)),
@@ -33,7 +34,7 @@ function watcher() {
       lines.push(`failed:${error.code}`);
       for (const close of closers.splice(0)) close();
     },
-  } as unknown as StreamSession<AppContext, PresenceBatch, unknown>;
+  } as unknown as PresenceSession;
   /** The client stops the stream. */
   const stop = () => closers.splice(0).forEach((close) => close());
   return { session, lines, stop };
@@ -72,19 +73,58 @@ function sharing(membership: Membership) {
 }
 
 describe('PresenceManager', () => {
-  it("one watcher's snapshot never hides a change from the watchers already there", async () => {
+  it("a user's watchers on a node start from what the node has of them: one store read, and no change missed", async () => {
     const { backend, store, here } = nodeA(5);
-    const first = watcher();
-    await here.watch(first.session, { ownerId: 1, userIds: [7] });
+    const reads: number[][] = [];
+    const get = store.get.bind(store);
+    store.get = (ids) => (reads.push([...ids]), get(ids));
+    const first = watcher(1, [7]);
+    await here.watch(first.session);
     // Another node changes user 7; its note is still on the way here…
     const change = await store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false });
-    // …when a second watcher's snapshot already reads that version.
-    const second = watcher();
-    await here.watch(second.session, { ownerId: 1, userIds: [7] });
+    // …when more watchers of 7 come: they get what the first one has, and the store is read for 8 alone.
+    const second = watcher(2, [7]);
+    await here.watch(second.session);
+    const third = watcher(3, [8, 7]);
+    await here.watch(third.session);
+    expect(reads).toEqual([[7], [8]]);
     new MemoryFanoutBus(backend).publish('presence:7', { presence: change.after, version: change.version });
-    await first.lines.until((all) => all.includes('change:7=online/1'));
+    await third.lines.until((all) => all.length === 2);
     expect(first.lines.entries).toEqual(['snapshot:7=offline/0', 'change:7=online/1']);
-    expect(second.lines.entries).toEqual(['snapshot:7=online/1']);
+    expect(second.lines.entries).toEqual(['snapshot:7=offline/0', 'change:7=online/1']);
+    expect(third.lines.entries).toEqual(['snapshot:8=offline/0,7=offline/0', 'change:7=online/1']);
+    await here.close();
+  });
+
+  it('watches that come while a user is first read share that read, and start from a change heard meanwhile', async () => {
+    const { backend, store, here } = nodeA(5);
+    let reads = 0;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const get = store.get.bind(store);
+    // The store answers as it stood when asked, after the test lets it go.
+    store.get = async (ids) => {
+      reads++;
+      const answer = await get(ids);
+      await held;
+      return answer;
+    };
+    const first = watcher(1, [7]);
+    const second = watcher(2, [7]);
+    const watching = [here.watch(first.session), here.watch(second.session)];
+    await vi.waitFor(() => expect(reads).toBe(1));
+    // User 7 comes online on another node while the read (which has them offline) is on its way.
+    const change = await store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false });
+    new MemoryFanoutBus(backend).publish('presence:7', { presence: change.after, version: change.version });
+    release();
+    await Promise.all(watching);
+    // A later change shows that nothing else was queued for them.
+    const next = await store.setManualStatus(7, 'busy');
+    new MemoryFanoutBus(backend).publish('presence:7', { presence: next.after, version: next.version });
+    await second.lines.until((all) => all.length === 2);
+    expect(reads).toBe(1);
+    expect(first.lines.entries).toEqual(['snapshot:7=online/1', 'change:7=busy/1']);
+    expect(second.lines.entries).toEqual(['snapshot:7=online/1', 'change:7=busy/1']);
     await here.close();
   });
 
@@ -96,8 +136,8 @@ describe('PresenceManager', () => {
       elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
     };
     await publish(store.setDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', idle: false }));
-    const seen = watcher();
-    await here.watch(seen.session, { ownerId: 1, userIds: [7, 8] });
+    const seen = watcher(1, [7, 8]);
+    await here.watch(seen.session);
     // The user's device moves from a stopping node to another one…
     await publish(store.removeDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', at: new Date() }));
     await publish(store.setDevice({ nodeId: 'new.0', userId: 7, deviceId: 'd2', idle: false }));
@@ -113,9 +153,9 @@ describe('PresenceManager', () => {
     const elsewhere = new MemoryFanoutBus(backend);
     // User 35 comes online on another node, whose note is still on the way when the watch reads.
     const online = await store.setDevice({ nodeId: 'b.0', userId: 35, deviceId: 'd1', idle: false });
-    const seen = watcher();
     const ids = [...Array.from({ length: 40 }, (_, i) => i + 1), 30, 1];
-    await here.watch(seen.session, { ownerId: 100, userIds: ids });
+    const seen = watcher(100, ids);
+    await here.watch(seen.session);
     const snapshot = seen.lines.entries[0]!;
     expect(snapshot.split(',')).toHaveLength(40);
     expect(snapshot).toMatch(/^snapshot:1=offline\/0,.*,35=online\/1,.*,40=offline\/0$/);
@@ -165,8 +205,8 @@ describe('PresenceManager', () => {
       membership: { sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids)) },
     });
     await manager.start();
-    const seen = watcher();
-    await manager.watch(seen.session, { ownerId: 1, userIds: [7, 8] });
+    const seen = watcher(1, [7, 8]);
+    await manager.watch(seen.session);
     const seven = connection(7, 'c7');
     await manager.connectionOpened(seven);
     await manager.connectionOpened(connection(8, 'c8'));
@@ -194,10 +234,10 @@ describe('PresenceManager', () => {
     const here = sharing({
       sharedWith: (_viewer, ids) => Promise.resolve(new Set(ids.filter((id) => shared.has(id)))),
     });
-    const ofTwo = watcher();
-    const ofThree = watcher();
-    await here.watch(ofTwo.session, { ownerId: 1, userIds: [2] });
-    await here.watch(ofThree.session, { ownerId: 1, userIds: [3] });
+    const ofTwo = watcher(1, [2]);
+    const ofThree = watcher(1, [3]);
+    await here.watch(ofTwo.session);
+    await here.watch(ofThree.session);
     expect(here.watchedUserCount).toBe(2);
     // User 1 leaves the room they shared with 2.
     shared.delete(2);
@@ -219,16 +259,16 @@ describe('PresenceManager', () => {
     sharingAll = false;
     here.accessChanged([2]);
     await expect.poll(() => here.accessChanges).toBe(checkedAt + 1);
-    const late = watcher();
-    await expect(here.watch(late.session, { ownerId: 1, userIds: [2], checkedAt })).rejects.toMatchObject({
+    const late = watcher(1, [2]);
+    await expect(here.watch(late.session, checkedAt)).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
     expect(late.lines.entries).toEqual([]);
     expect(here.watchedUserCount).toBe(0);
     // Nothing heard since its check: a watch goes ahead without asking again.
     sharingAll = true;
-    const fresh = watcher();
-    await here.watch(fresh.session, { ownerId: 1, userIds: [2], checkedAt: here.accessChanges });
+    const fresh = watcher(1, [2]);
+    await here.watch(fresh.session, here.accessChanges);
     expect(fresh.lines.entries).toEqual(['snapshot:2=offline/0']);
     await here.close();
   });

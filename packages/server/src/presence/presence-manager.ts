@@ -1,19 +1,11 @@
-import {
-  fail,
-  SetMap,
-  type AppContext,
-  type Connection as AnyConnection,
-  type FanoutBus,
-  type Logger,
-  type StreamSession,
-} from '@streampod/framework';
+import { fail, SetMap, type Connection as AnyConnection, type FanoutBus, type Logger } from '@streampod/framework';
 import type { AuthenticatedUser } from '../auth/tokens.js';
-import type { PresenceBatch, UserPresence } from '@streampod/protocol';
+import type { UserPresence } from '@streampod/protocol';
 import { KeyedQueue } from '../util/keyed-queue.js';
 import type { LastSeenStore } from './last-seen.js';
 import { noRooms, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
-import { PresenceWatchers } from './presence-watchers.js';
+import { PresenceWatchers, type PresenceSession } from './presence-watchers.js';
 import {
   PresenceBatchError,
   type ManualStatus,
@@ -226,14 +218,11 @@ export class PresenceManager {
   }
 
   /**
-   * Starts a presence stream: a snapshot of every requested user, then batches of changes
-   * (see `PresenceWatchers`).
+   * Starts a presence stream: a snapshot of every user in its input, then batches of changes
+   * (see `PresenceWatchers`). `checkedAt` is `accessChanges` read before the caller checked access.
    */
-  watch(
-    session: StreamSession<AppContext, PresenceBatch, unknown>,
-    input: { ownerId: number; userIds: readonly number[]; checkedAt?: number },
-  ): Promise<void> {
-    return this.#watchers.watch(session, input);
+  watch(session: PresenceSession, checkedAt?: number): Promise<void> {
+    return this.#watchers.watch(session, checkedAt);
   }
 
   /** Departures heard so far: read before checking a watch's access, passed to `watch` as `checkedAt`. */

@@ -22,53 +22,14 @@ export interface PresenceNote {
   readonly version: number;
 }
 
-/** Longer watch lists find a user's position through a map; shorter ones by scanning. */
-const SCANNED_IDS = 16;
+/** A `subscribeToPresence` stream: its owner watches the users of its input. */
+export type PresenceSession = StreamSession<AppContext, PresenceBatch, { readonly userIds: readonly number[] }>;
 
-/**
- * One `subscribeToPresence` stream: what it watches, what it has seen, and what it has not
- * been sent yet. (TypeScript's `private`, not `#`: a `#` method costs every instance a slot
- * for its brand.)
- */
-class Watcher {
-  /** Made when a change first waits (most watchers are idle most of the time). */
-  pending: Map<number, PresenceNote> | undefined = undefined;
-  /** Its snapshot has gone out: changes may follow (never before it). */
-  ready = false;
-  /**
-   * What the stream has been sent of each user (its snapshot, then changes), by position in
-   * `ids`: a map per watch would cost ~0.7 KB, most of a watch of ten.
-   */
-  private readonly sentNotes: (PresenceNote | undefined)[];
-  private positions: Map<number, number> | undefined;
-
-  constructor(
-    readonly session: StreamSession<AppContext, PresenceBatch, unknown>,
-    /** Who watches: their access is checked again when their rooms change. */
-    readonly ownerId: number,
-    /** Distinct user ids. */
-    readonly ids: readonly number[],
-  ) {
-    this.sentNotes = new Array<PresenceNote | undefined>(ids.length);
-  }
-
-  /** What the stream has been sent of `userId`, if anything. */
-  sent(userId: number): PresenceNote | undefined {
-    const at = this.position(userId);
-    return at < 0 ? undefined : this.sentNotes[at];
-  }
-
-  markSent(note: PresenceNote): void {
-    const at = this.position(note.presence.userId);
-    if (at >= 0) this.sentNotes[at] = note;
-  }
-
-  private position(userId: number): number {
-    if (this.ids.length <= SCANNED_IDS) return this.ids.indexOf(userId);
-    this.positions ??= new Map(this.ids.map((id, at) => [id, at]));
-    return this.positions.get(userId) ?? -1;
-  }
-}
+/** Who watches: their access is checked again when their rooms change. */
+const ownerOf = (session: PresenceSession): number | undefined => {
+  const id = session.connection.owner?.id;
+  return typeof id === 'number' ? id : undefined;
+};
 
 const topic = (userId: number) => `presence:${userId}`;
 /** Users whose rooms changed (one left one): watches by them or of them are checked again. */
@@ -92,22 +53,30 @@ export interface PresenceWatchersOptions {
 
 /**
  * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
- * work for the watchers of that user only, batched per watcher, serialized once per change.
- * Changes of one user published out of order by two nodes are told apart by version; a
- * watcher never gets one older than, or equal to, what it has.
+ * work for the watchers of that user only, batched, serialized once per change. Every
+ * watcher of a user whose snapshot is out has been sent the same thing of that user, the
+ * note kept once per user and node: a new watcher's snapshot is that note (its changes
+ * since follow with the next batch), so only a user's first watcher on a node reads the
+ * store. Changes of one user published out of order by two nodes are told apart by version;
+ * a watcher never gets one older than, or equal to, what it has.
  */
 export class PresenceWatchers {
   readonly #bus: FanoutBus;
   readonly #log: Logger;
   readonly #opts: PresenceWatchersOptions;
-  readonly #watchers: TopicIndex<number, Watcher, PresenceNote>;
-  /** The newest change of each watched user this node has heard of (snapshots do not count). */
-  readonly #latest = new Map<number, PresenceNote>();
-  /** The latest snapshot note of each watched user, shared by the watchers given it (see `#shared`). */
-  readonly #snapshots = new Map<number, PresenceNote>();
-  readonly #dirty = new Set<Watcher>();
+  /** Watchers by watched user; each user's data is what its watchers have been sent (once read). */
+  readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, PresenceNote>;
+  /**
+   * The newest change heard of a user and not yet passed on: until the next batch, or, for a
+   * user whose first read is on its way, until it is settled against that read.
+   */
+  readonly #heard = new Map<number, PresenceNote>();
+  /** First reads of users on their way: watches that need one wait for it rather than read again. */
+  readonly #loading = new Map<number, Promise<void>>();
+  /** Watches whose snapshot is not out yet: batches pass them by (their snapshot will have it). */
+  readonly #opening = new WeakSet<PresenceSession>();
   /** The watches of each owner (most hold one). */
-  readonly #byOwner = new SetMap<number, Watcher>();
+  readonly #byOwner = new SetMap<number, PresenceSession>();
   /** Departures heard so far: a watch whose access was checked before the latest one checks again. */
   #accessChanges = 0;
   readonly #stopResync: () => void;
@@ -118,7 +87,7 @@ export class PresenceWatchers {
     this.#bus = opts.bus;
     this.#log = opts.log;
     this.#opts = opts;
-    this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (_id, note) => this.#deliver(note) });
+    this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (userId, note) => this.#deliver(userId, note) });
     // Changes published while the bus was away never came: read the watched users again.
     this.#stopResync = opts.bus.onResync(() => {
       void this.#rereadWatched();
@@ -149,15 +118,17 @@ export class PresenceWatchers {
 
   async #recheckAccess(userIds: readonly number[]): Promise<void> {
     this.#accessChanges++;
-    const affected = new Set<Watcher>();
+    const affected = new Set<PresenceSession>();
     for (const id of userIds) {
-      for (const watcher of this.#byOwner.get(id)) affected.add(watcher);
-      for (const watcher of this.#watchers.get(id) ?? []) affected.add(watcher);
+      for (const session of this.#byOwner.get(id)) affected.add(session);
+      for (const session of this.#watchers.get(id) ?? []) affected.add(session);
     }
-    for (const watcher of affected) {
+    for (const session of affected) {
       try {
-        const strangers = await strangersOf(this.#opts.membership, watcher.ownerId, watcher.ids);
-        if (strangers.length > 0) watcher.session.fail(rpcError('FORBIDDEN', noSharedRoom(strangers)));
+        const ownerId = ownerOf(session);
+        if (ownerId === undefined) continue;
+        const strangers = await strangersOf(this.#opts.membership, ownerId, distinct(session.input.userIds));
+        if (strangers.length > 0) session.fail(rpcError('FORBIDDEN', noSharedRoom(strangers)));
       } catch (error) {
         this.#log.warn({ err: error }, 'presence: re-checking a watch failed');
       }
@@ -170,73 +141,87 @@ export class PresenceWatchers {
   }
 
   /**
-   * Starts a presence stream: registers the watcher and waits until its users' topics are
-   * live (so no change is missed), then sends the snapshot of every requested user; later
-   * batches carry changes only, and never one older than what the stream was sent.
+   * Starts a presence stream for its connection's owner, of the users in its input (whom the
+   * caller has checked the owner may watch): registers it and waits until those users'
+   * topics are live (so no change is missed), then sends the snapshot of every one of them;
+   * later batches carry changes only, and never one older than what the stream was sent.
+   * `checkedAt` is `accessChanges` when the caller checked access: a departure heard since,
+   * and access is checked again here.
    */
-  async watch(
-    session: StreamSession<AppContext, PresenceBatch, unknown>,
-    input: {
-      ownerId: number;
-      userIds: readonly number[];
-      /** `accessChanges` when the caller checked access: a departure since, and it is checked again here. */
-      checkedAt?: number;
-    },
-  ): Promise<void> {
-    const ids = distinct(input.userIds);
-    const watcher = new Watcher(session, input.ownerId, ids);
-    this.#byOwner.add(watcher.ownerId, watcher);
-    let snapshot: Map<number, VersionedPresence>;
+  async watch(session: PresenceSession, checkedAt?: number): Promise<void> {
+    const ownerId = ownerOf(session);
+    if (ownerId === undefined) fail('UNAUTHORIZED', 'presence: sign in to watch presence');
+    const ids = distinct(session.input.userIds);
+    this.#opening.add(session);
+    this.#byOwner.add(ownerId, session);
     try {
-      await Promise.all(ids.map((id) => this.#watchers.add(id, watcher)));
+      await Promise.all(ids.map((id) => this.#watchers.add(id, session)));
       // Registered by owner and by watched user, so departures from now on find this watch; one heard since the
       // caller checked access (between its check and here) is checked again now.
-      if (input.checkedAt !== undefined && input.checkedAt !== this.#accessChanges) {
-        const strangers = await strangersOf(this.#opts.membership, input.ownerId, ids);
+      if (checkedAt !== undefined && checkedAt !== this.#accessChanges) {
+        const strangers = await strangersOf(this.#opts.membership, ownerId, ids);
         if (strangers.length > 0) fail('FORBIDDEN', noSharedRoom(strangers));
       }
-      snapshot = await this.#opts.read(ids);
+      await this.#loaded(ids);
     } catch (error) {
       // The stream never opens, so its close callbacks will not run: unregister here.
-      this.#unwatch(watcher);
+      this.#unwatch(session);
       throw error;
     }
-    session.onClosed(this.#unwatchOnClose, watcher);
-    const updates = ids.map((id) => {
-      const known = snapshot.get(id);
-      const note = this.#shared({ presence: known?.presence ?? neverSeen(id), version: known?.version ?? 0 });
-      // Only this watcher's view: another watcher may not have had this version yet.
-      watcher.markSent(note);
-      return note.presence;
-    });
+    session.onClosed(this.#unwatchOnClose, session);
+    // What every other watcher of these users has; changes not yet passed on follow with theirs.
+    const updates = ids.map((id) => this.#watchers.data(id)?.presence ?? neverSeen(id));
+    this.#opening.delete(session);
     session.sendStreamMessage({ snapshot: true, updates });
-    // Changes that came in while the snapshot was read go next, minus what it already had.
-    watcher.ready = true;
-    const pending = watcher.pending;
-    if (pending !== undefined) {
-      for (const [id, note] of pending) if (!isNews(watcher.sent(id), note)) pending.delete(id);
-      if (pending.size > 0) this.#scheduleFlush();
-    }
   }
 
   /**
-   * Every watch's close callback, told its watcher: a closure made inside `watch` would keep
-   * its whole scope alive (the snapshot read, ~1.5 KB) for as long as the stream lives, and
-   * even a bound function per watch is ~80 bytes.
+   * Every watch's close callback, told its session: a closure made inside `watch` would keep
+   * its whole scope alive for as long as the stream lives, and even a bound function per
+   * watch is ~80 bytes.
    */
-  readonly #unwatchOnClose = (watcher: Watcher): void => this.#unwatch(watcher);
+  readonly #unwatchOnClose = (session: PresenceSession): void => this.#unwatch(session);
 
-  /**
-   * One note object per user and state on this node: watchers of a user keep (in `sent`) the
-   * snapshot they were given, and most were given the same one, so they share it.
-   */
-  #shared(note: PresenceNote): PresenceNote {
-    const userId = note.presence.userId;
-    const known = this.#snapshots.get(userId);
-    if (known !== undefined && known.version === note.version && samePresence(known.presence, note.presence))
-      return known;
-    this.#snapshots.set(userId, note);
-    return note;
+  /** Resolves once every one of `ids` has been read (by this watch, or by another on its way). */
+  async #loaded(ids: readonly number[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    let missing: number[] | undefined;
+    for (const id of ids) {
+      if (this.#watchers.data(id) !== undefined) continue;
+      const loading = this.#loading.get(id);
+      if (loading !== undefined) waits.push(loading);
+      else (missing ??= []).push(id);
+    }
+    if (missing !== undefined) {
+      const wanted = missing;
+      // A user whose last watcher left meanwhile is no longer this read's to settle (see `#unwatch`).
+      const mine = (id: number) => this.#loading.get(id) === load;
+      const load: Promise<void> = this.#opts.read(wanted).then(
+        (read) => {
+          for (const id of wanted) if (mine(id)) this.#settle(id, read.get(id));
+        },
+        (error: unknown) => {
+          for (const id of wanted) if (mine(id)) this.#loading.delete(id);
+          throw error;
+        },
+      );
+      for (const id of wanted) this.#loading.set(id, load);
+      waits.push(load);
+    }
+    if (waits.length > 0) await Promise.all(waits);
+  }
+
+  /** A user's first read is in: with what was heard meanwhile, it is what their watchers start from. */
+  #settle(userId: number, read: VersionedPresence | undefined): void {
+    this.#loading.delete(userId);
+    const heard = this.#heard.get(userId);
+    this.#heard.delete(userId);
+    // No watcher of the user has its snapshot out yet: the newer of the two is simply where they start.
+    const note =
+      heard !== undefined && heard.version > (read?.version ?? 0)
+        ? heard
+        : { presence: read?.presence ?? neverSeen(userId), version: read?.version ?? 0 };
+    this.#watchers.setData(userId, note);
   }
 
   /** Users watched on this node, for leak checks. */
@@ -253,35 +238,17 @@ export class PresenceWatchers {
     );
     this.#byOwner.clear();
     this.#watchers.clear();
-    this.#latest.clear();
-    this.#snapshots.clear();
+    this.#heard.clear();
+    this.#loading.clear();
   }
 
-  #deliver(note: PresenceNote): void {
-    const userId = note.presence.userId;
+  #deliver(userId: number, note: PresenceNote): void {
     // Two nodes may publish one user's changes out of order: the older one is stale.
-    if (note.version <= (this.#latest.get(userId)?.version ?? -1)) return;
-    this.#latest.set(userId, note);
-    const watchers = this.#watchers.get(userId);
-    if (watchers === undefined) return;
-    for (const watcher of watchers) {
-      if (!watcher.ready) {
-        // Sorted out against the snapshot once it is out.
-        (watcher.pending ??= new Map()).set(userId, note);
-        this.#dirty.add(watcher);
-        continue;
-      }
-      const sent = watcher.sent(userId);
-      if (sent !== undefined && note.version <= sent.version) continue;
-      if (sent !== undefined && samePresence(sent.presence, note.presence)) {
-        // Back to what the watcher has (offline and online again within a window): no flicker.
-        watcher.pending?.delete(userId);
-        continue;
-      }
-      (watcher.pending ??= new Map()).set(userId, note);
-      this.#dirty.add(watcher);
-    }
-    this.#scheduleFlush();
+    const last = this.#heard.get(userId) ?? this.#watchers.data(userId);
+    if (last !== undefined && note.version <= last.version) return;
+    this.#heard.set(userId, note);
+    // A user still being read is settled by the read.
+    if (this.#watchers.data(userId) !== undefined) this.#scheduleFlush();
   }
 
   /**
@@ -294,7 +261,7 @@ export class PresenceWatchers {
     if (ids.length === 0) return;
     try {
       const known = await this.#opts.readStore(ids);
-      for (const [, { presence, version }] of known) this.#deliver({ presence, version });
+      for (const [id, { presence, version }] of known) this.#deliver(id, { presence, version });
       const forgotten = ids.filter((id) => !known.has(id));
       if (!forgottenToo) {
         // Nodes announce their devices again within a lease: only then is a missing user gone.
@@ -303,10 +270,9 @@ export class PresenceWatchers {
       }
       const lastSeen = forgotten.length === 0 ? new Map<number, Date>() : await this.#opts.lastSeen.get(forgotten);
       for (const id of forgotten) {
-        let version = this.#latest.get(id)?.version ?? 0;
-        for (const watcher of this.#watchers.get(id) ?? []) version = Math.max(version, watcher.sent(id)?.version ?? 0);
+        const version = (this.#heard.get(id) ?? this.#watchers.data(id))?.version ?? 0;
         const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
-        this.#deliver({ presence, version: version + 1 });
+        this.#deliver(id, { presence, version: version + 1 });
       }
     } catch (error) {
       this.#log.warn({ err: error }, 'presence: re-reading watched users failed');
@@ -319,41 +285,51 @@ export class PresenceWatchers {
 
   #flush(): void {
     this.#flushTimer = undefined;
-    // Most batches hold one change, the same note for every watcher of that user: those
-    // share one event, so the change is serialized once however many watch it.
+    // Each watcher's changes of this window, one per user: the first as the note itself
+    // (most batches hold one), more as an array.
+    const batches = new Map<PresenceSession, PresenceNote | PresenceNote[]>();
+    for (const [userId, note] of this.#heard) {
+      const sent = this.#watchers.data(userId);
+      // Still being read: settled by the read.
+      if (sent === undefined) continue;
+      this.#heard.delete(userId);
+      if (note.version <= sent.version) continue;
+      this.#watchers.setData(userId, note);
+      // Back to what the watchers have (offline and online again within a window): no flicker.
+      if (samePresence(sent.presence, note.presence)) continue;
+      for (const session of this.#watchers.get(userId) ?? []) {
+        if (this.#opening.has(session)) continue;
+        const batch = batches.get(session);
+        if (batch === undefined) batches.set(session, note);
+        else if (Array.isArray(batch)) batch.push(note);
+        else batches.set(session, [batch, note]);
+      }
+    }
+    // A change alone in its batch is one event for every watcher of that user: serialized once.
     const single = new Map<PresenceNote, OutgoingEvent<PresenceBatch>>();
-    for (const watcher of this.#dirty) {
-      // Not yet snapshotted: its changes wait (it stays dirty) until the snapshot is out.
-      if (!watcher.ready) continue;
-      this.#dirty.delete(watcher);
-      const notes = [...(watcher.pending?.values() ?? [])];
-      watcher.pending = undefined;
-      if (notes.length === 0) continue;
-      for (const note of notes) watcher.markSent(note);
-      const only = notes.length === 1 ? notes[0] : undefined;
-      let event = only === undefined ? undefined : single.get(only);
-      if (event === undefined) {
-        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates: notes.map((n) => n.presence) });
-        if (only !== undefined) single.set(only, event);
+    for (const [session, batch] of batches) {
+      let event: OutgoingEvent<PresenceBatch> | undefined;
+      if (Array.isArray(batch))
+        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates: batch.map((n) => n.presence) });
+      else if ((event = single.get(batch)) === undefined) {
+        event = new OutgoingEvent<PresenceBatch>({ snapshot: false, updates: [batch.presence] });
+        single.set(batch, event);
       }
-      watcher.session.send(event);
+      session.send(event);
     }
   }
 
-  #unwatch(watcher: Watcher): void {
-    this.#dirty.delete(watcher);
-    this.#byOwner.delete(watcher.ownerId, watcher);
-    for (const id of watcher.ids) {
-      this.#watchers.remove(id, watcher);
-      if (this.#watchers.get(id) === undefined) {
-        this.#latest.delete(id);
-        this.#snapshots.delete(id);
+  #unwatch(session: PresenceSession): void {
+    this.#opening.delete(session);
+    const ownerId = ownerOf(session);
+    if (ownerId !== undefined) this.#byOwner.delete(ownerId, session);
+    for (const id of session.input.userIds) {
+      this.#watchers.remove(id, session);
+      if (this.#watchers.count(id) === 0) {
+        // Its topic ends: what was heard and read of the user is no longer followed.
+        this.#heard.delete(id);
+        this.#loading.delete(id);
       }
     }
   }
-}
-
-/** Whether `note` tells a watcher that was sent `sent` something: newer, and different. */
-function isNews(sent: PresenceNote | undefined, note: PresenceNote): boolean {
-  return sent === undefined || (note.version > sent.version && !samePresence(sent.presence, note.presence));
 }
