@@ -108,12 +108,14 @@ export function fanoutBusCases(name: string, nodes: FanoutBusNodes) {
       await b!.subscribe<number>(t, shared);
       await b!.subscribe<number>(other, shared);
       await b!.subscribe<number>(t, (v) => seen.push(`own:${v}`));
+      // The same handler on another node stays: unsubscribe is the node's own.
+      await a!.subscribe<number>(t, shared);
       unsubscribe!(t, shared);
       unsubscribe!(t, () => undefined); // a handler it does not have: nothing
       a!.publish(t, 1);
       a!.publish(other, 2);
       await seen.until((all) => all.includes('own:1') && all.includes('other:2'));
-      expect([...seen.entries].sort()).toEqual(['other:2', 'own:1']);
+      expect([...seen.entries].sort()).toEqual(['other:2', 'own:1', 't:1']);
       unsubscribe!(other, shared);
       expect(b!.topicCount).toBe(before + 1);
     });
