@@ -3,9 +3,14 @@
  * `users` users made directly (no password hashing), and the server over them, not listening.
  */
 import { createLogger } from '@streampod/framework';
-import { createChatApp, openDatabase, TokenService } from '@streampod/server';
+import { createChatApp, openDatabase, RedisLink, TokenService } from '@streampod/server';
 
-export async function benchChatServer(opts: { users: number; heartbeatIntervalMs?: number }) {
+export async function benchChatServer(opts: {
+  users: number;
+  heartbeatIntervalMs?: number;
+  /** Shares the bus and stores through this Redis (a benchmark's own), as every node of a cluster does. */
+  redisUrl?: string;
+}) {
   const database = await openDatabase({ dataDir: 'memory' });
   const log = createLogger('silent');
   const tokens = new TokenService({ secret: new TextEncoder().encode('bench-secret-bench-secret-bench-secret') });
@@ -21,8 +26,10 @@ export async function benchChatServer(opts: { users: number; heartbeatIntervalMs
     )
     .returning(['id', 'username'])
     .execute();
+  const redis = opts.redisUrl === undefined ? undefined : await RedisLink.connect({ url: opts.redisUrl, log });
   // The embedded database runs one statement at a time: one writer, as the chat server runs it.
   const { server, services, close } = await createChatApp({
+    ...(redis === undefined ? {} : { redis }),
     nodeId: 'bench',
     db: database.db,
     log,
@@ -39,6 +46,7 @@ export async function benchChatServer(opts: { users: number; heartbeatIntervalMs
     users,
     close: async () => {
       await close();
+      await redis?.close();
       await database.close();
     },
   };

@@ -8,7 +8,15 @@
  */
 import type { TransportSocket } from '@streampod/framework';
 import { benchChatServer } from './chat-app.js';
-import { describeMemory, MEMORY_STEPS, memoryFigures, settledHeap, type MemoryFigures } from './memory.js';
+import {
+  describeMemory,
+  MEMORY_STEPS,
+  memoryFigures,
+  settledHeap,
+  subscriptionSlopeKb,
+  type MemoryFigures,
+} from './memory.js';
+import { startRedis } from './run.js';
 
 /** The chat server's figures: `perSubscriptionKb` is the presence watch of 10; the room presence stream on top. */
 export interface ChatMemoryFigures extends MemoryFigures {
@@ -16,7 +24,10 @@ export interface ChatMemoryFigures extends MemoryFigures {
   readonly roomPresenceKb: number;
 }
 
-export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS): Promise<ChatMemoryFigures> {
+export async function measureChatMemory(
+  steps: readonly number[] = MEMORY_STEPS,
+  opts: { redisUrl?: string } = {},
+): Promise<ChatMemoryFigures> {
   const n = steps.at(-1)!;
   const {
     server,
@@ -27,6 +38,7 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
   } = await benchChatServer({
     users: n,
     heartbeatIntervalMs: 3_600_000,
+    ...opts,
   });
   const roomIds: number[] = [];
   for (let i = 0; i < n; i += 10) {
@@ -68,13 +80,27 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
     await until(step);
     heaps.push(await settle());
   }
-  /** Opens subscription `id` of `path` on every connection (its `id`-th stream); the heap once all have started. */
+  /**
+   * Opens subscription `id` of `path` on the connections of the first step, then on the rest:
+   * the heap after each (the slope between them is free of what the first ones made once).
+   */
   const subscribeAll = async (id: number, path: string, inputOf: (i: number) => unknown) => {
-    connections.forEach((c, i) =>
-      c.onText(JSON.stringify({ id, method: 'subscription', params: { path, input: { json: inputOf(i) } } })),
-    );
-    await until(id * n);
-    return settle();
+    const heapsAt: number[] = [];
+    for (const [from, to] of [
+      [0, steps[0]!],
+      [steps[0]!, n],
+    ] as const) {
+      connections
+        .slice(from, to)
+        .forEach((c, i) =>
+          c.onText(
+            JSON.stringify({ id, method: 'subscription', params: { path, input: { json: inputOf(from + i) } } }),
+          ),
+        );
+      await until((id - 1) * n + to);
+      heapsAt.push(await settle());
+    }
+    return [heapsAt[0]!, heapsAt[1]!] as const;
   };
   const withTwo = await subscribeAll(2, 'presence.subscribeToPresence', (i) => ({
     userIds: rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id),
@@ -84,7 +110,7 @@ export async function measureChatMemory(steps: readonly number[] = MEMORY_STEPS)
   await close();
   return {
     ...memoryFigures({ steps, base, heaps, subscribed: withTwo }),
-    roomPresenceKb: (withThree - withTwo) / n / 1024,
+    roomPresenceKb: subscriptionSlopeKb(steps, withThree),
   };
 }
 
@@ -97,5 +123,16 @@ export async function runChatMemoryBench(): Promise<boolean> {
       m,
     ) + `, ${m.roomPresenceKb.toFixed(2)} KB per room presence subscription (presence.subscribeToRoom)`,
   );
+  // A node of a cluster: the bus and presence on Redis (each topic a subscription there, presence kept there).
+  const redis = await startRedis();
+  try {
+    const r = await measureChatMemory(MEMORY_STEPS, { redisUrl: redis.url });
+    console.log(
+      describeMemory('the same on Redis (a node of a cluster)', 'presence watch of 10', r) +
+        `, ${r.roomPresenceKb.toFixed(2)} KB per room presence subscription`,
+    );
+  } finally {
+    redis.stop();
+  }
   return true;
 }

@@ -56,19 +56,23 @@ export interface MemoryFigures {
   readonly perConnectionKb: readonly number[];
   /** KB per connection between the first and the last step (least squares). */
   readonly slopeKb: number;
-  /** KB per further subscription, one on each connection of the last step. */
+  /**
+   * KB per further subscription: the slope from one on each connection of the first step to
+   * one on each connection of the last, free of what the first subscription made once (code,
+   * tables), as the connection slope is.
+   */
   readonly perSubscriptionKb: number;
 }
 
 /**
  * The figures from heaps measured after GC: empty (`base`), at each step, and with one more
- * subscription on each connection of the last step (`subscribed`).
+ * subscription on each connection of the first step, then of the last (`subscribed`).
  */
 export function memoryFigures(m: {
   steps: readonly number[];
   base: number;
   heaps: readonly number[];
-  subscribed: number;
+  subscribed: readonly [first: number, last: number];
 }): MemoryFigures {
   const { steps, base, heaps } = m;
   const last = heaps.at(-1)!;
@@ -77,8 +81,13 @@ export function memoryFigures(m: {
     steps,
     perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
     slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (last - base) / n / 1024,
-    perSubscriptionKb: (m.subscribed - last) / n / 1024,
+    perSubscriptionKb: subscriptionSlopeKb(steps, m.subscribed),
   };
+}
+
+/** KB per subscription between one on each connection of the first step and one on each of the last. */
+export function subscriptionSlopeKb(steps: readonly number[], heaps: readonly [first: number, last: number]): number {
+  return (heaps[1] - heaps[0]) / (steps.at(-1)! - steps[0]!) / 1024;
 }
 
 export async function measureFrameworkMemory(steps: readonly number[] = MEMORY_STEPS): Promise<MemoryFigures> {
@@ -100,9 +109,13 @@ export async function measureFrameworkMemory(steps: readonly number[] = MEMORY_S
     while (connections.length < step) connections.push(server.acceptSocket(socket, { remoteAddress: '127.0.0.1' }));
     heaps.push(await settle());
   }
-  for (const c of connections) c.onText('{"id":1,"method":"subscription","params":{"path":"feed.on","input":{}}}');
-  while (watchers.size < connections.length) await new Promise((resolve) => setTimeout(resolve, 10));
-  const subscribed = await settle();
+  const subscribeUpTo = async (count: number) => {
+    for (const c of connections.slice(watchers.size, count))
+      c.onText('{"id":1,"method":"subscription","params":{"path":"feed.on","input":{}}}');
+    while (watchers.size < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    return settle();
+  };
+  const subscribed = [await subscribeUpTo(steps[0]!), await subscribeUpTo(connections.length)] as const;
   for (const c of connections) c.onClose();
   await server.close();
   return memoryFigures({ steps, base, heaps, subscribed });

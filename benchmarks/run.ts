@@ -519,8 +519,8 @@ export async function runLatencyBench(): Promise<boolean> {
 
 const NODES_SUBSCRIBERS = Number(process.env['BENCH_NODES_SUBSCRIBERS'] ?? 2_000);
 
-/** A private Redis on a free port, for the two-node runs; stopped with `stop()`. */
-async function startRedis(): Promise<{ url: string; cpuUs: () => Promise<number>; stop: () => void }> {
+/** A private Redis on a free port, for the two-node runs and memory on Redis; stopped with `stop()`. */
+export async function startRedis(): Promise<{ url: string; cpuUs: () => Promise<number>; stop: () => void }> {
   const port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as AddressInfo;
