@@ -128,6 +128,32 @@ describe('PresenceManager', () => {
     await here.close();
   });
 
+  it('a watch that opens within a batching window starts from the change heard in it, and is told only what differs', async () => {
+    // A window long enough for the steps below to fall in one, however slow the machine.
+    const { backend, store, here } = nodeA(300);
+    const elsewhere = new MemoryFanoutBus(backend);
+    const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
+      const { after, version } = await change;
+      elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
+    };
+    await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false }));
+    await publish(store.setDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', idle: false }));
+    const before = watcher(1, [7, 8]);
+    await here.watch(before.session);
+    // Within one window: 7 goes offline and, after the late watch opened, comes back; 8 goes offline.
+    await publish(store.removeDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', at: new Date() }));
+    await publish(store.removeDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', at: new Date() }));
+    const late = watcher(2, [7, 8]);
+    await here.watch(late.session);
+    await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd3', idle: false }));
+    await before.lines.until((all) => all.length === 2);
+    await late.lines.until((all) => all.length === 2);
+    // The first watcher never saw 7 go: nothing of 7. The late one saw it go in its snapshot: 7 is back.
+    expect(before.lines.entries).toEqual(['snapshot:7=online/1,8=online/1', 'change:8=offline/0']);
+    expect(late.lines.entries).toEqual(['snapshot:7=offline/0,8=offline/0', 'change:7=online/1']);
+    await here.close();
+  });
+
   it('offline and online again within one batching window reach a watcher as nothing at all', async () => {
     const { backend, store, here } = nodeA(30);
     const elsewhere = new MemoryFanoutBus(backend);

@@ -53,12 +53,12 @@ export interface PresenceWatchersOptions {
 
 /**
  * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
- * work for the watchers of that user only, batched, serialized once per change. Every
- * watcher of a user whose snapshot is out has been sent the same thing of that user, the
- * note kept once per user and node: a new watcher's snapshot is that note (its changes
- * since follow with the next batch), so only a user's first watcher on a node reads the
- * store. Changes of one user published out of order by two nodes are told apart by version;
- * a watcher never gets one older than, or equal to, what it has.
+ * work for the watchers of that user only, batched, serialized once per change. Between
+ * batches, every watcher of a user has been sent the same thing of that user, the note kept
+ * once per user and node, so only a user's first watcher on a node reads the store: a later
+ * one starts from that note, or from a change heard since (which the next batch then tells
+ * the others only). Changes of one user published out of order by two nodes are told apart
+ * by version; a watcher never gets one older than, or equal to, what it has.
  */
 export class PresenceWatchers {
   readonly #bus: FanoutBus;
@@ -71,6 +71,12 @@ export class PresenceWatchers {
    * user whose first read is on its way, until it is settled against that read.
    */
   readonly #heard = new Map<number, PresenceNote>();
+  /**
+   * Changes not yet passed on that a watch's snapshot already had (it opened within the
+   * batching window), by user: the next batch tells that watch only what differs from them.
+   * Emptied by every batch.
+   */
+  readonly #given = new Map<number, Map<PresenceSession, PresenceNote>>();
   /** First reads of users on their way: watches that need one wait for it rather than read again. */
   readonly #loading = new Map<number, Promise<void>>();
   /** Watches whose snapshot is not out yet: batches pass them by (their snapshot will have it). */
@@ -169,8 +175,17 @@ export class PresenceWatchers {
       throw error;
     }
     session.onClosed(this.#unwatchOnClose, session);
-    // What every other watcher of these users has; changes not yet passed on follow with theirs.
-    const updates = ids.map((id) => this.#watchers.data(id)?.presence ?? neverSeen(id));
+    const updates = ids.map((id) => {
+      const sent = this.#watchers.data(id);
+      const heard = this.#heard.get(id);
+      if (sent === undefined) return neverSeen(id);
+      if (heard === undefined || heard.version <= sent.version) return sent.presence;
+      // The newest this node knows, though the others are told it with the next batch.
+      let given = this.#given.get(id);
+      if (given === undefined) this.#given.set(id, (given = new Map<PresenceSession, PresenceNote>()));
+      given.set(session, heard);
+      return heard.presence;
+    });
     this.#opening.delete(session);
     session.sendStreamMessage({ snapshot: true, updates });
   }
@@ -239,6 +254,7 @@ export class PresenceWatchers {
     this.#byOwner.clear();
     this.#watchers.clear();
     this.#heard.clear();
+    this.#given.clear();
     this.#loading.clear();
   }
 
@@ -295,16 +311,20 @@ export class PresenceWatchers {
       this.#heard.delete(userId);
       if (note.version <= sent.version) continue;
       this.#watchers.setData(userId, note);
+      const given = this.#given.get(userId);
       // Back to what the watchers have (offline and online again within a window): no flicker.
-      if (samePresence(sent.presence, note.presence)) continue;
+      if (given === undefined && samePresence(sent.presence, note.presence)) continue;
       for (const session of this.#watchers.get(userId) ?? []) {
         if (this.#opening.has(session)) continue;
+        const had = given?.get(session) ?? sent;
+        if (note.version <= had.version || samePresence(had.presence, note.presence)) continue;
         const batch = batches.get(session);
         if (batch === undefined) batches.set(session, note);
         else if (Array.isArray(batch)) batch.push(note);
         else batches.set(session, [batch, note]);
       }
     }
+    this.#given.clear();
     // A change alone in its batch is one event for every watcher of that user: serialized once.
     const single = new Map<PresenceNote, OutgoingEvent<PresenceBatch>>();
     for (const [session, batch] of batches) {
@@ -328,6 +348,7 @@ export class PresenceWatchers {
       if (this.#watchers.count(id) === 0) {
         // Its topic ends: what was heard and read of the user is no longer followed.
         this.#heard.delete(id);
+        this.#given.delete(id);
         this.#loading.delete(id);
       }
     }
