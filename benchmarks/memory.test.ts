@@ -3,7 +3,7 @@ import { measureChatMemory } from './chat-memory.js';
 import { describeMemory, measureFrameworkMemory } from './memory.js';
 
 // What an idle connection retains, after GC, measured the way `pnpm bench memory` does it
-// (smaller counts). The bounds sit a quarter to a third above what these counts measure
+// (smaller counts). The bounds sit a quarter to a half above what these counts measure
 // (2026-12-04, evening: 0.74 KB and 0.40 KB; 2.84 KB, 1.11 KB and 0.49 KB): a per-connection
 // leak or a closure too many fails here.
 

@@ -532,6 +532,7 @@ export async function startRedis(): Promise<{ url: string; cpuUs: () => Promise<
   });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    child.once('error', (error) => reject(new Error(`redis-server did not start: ${error.message}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.includes('Ready to accept connections')) resolve();
     });

@@ -111,7 +111,8 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
       entry.items = items.length === 1 ? [] : items.slice(0, at).concat(items.slice(at + 1));
       if (entry.items.length > 0) return;
     }
-    // Not live yet: `#subscribe` ends it once it is, unless an item came back.
+    // Not live yet: `#subscribe` ends it once it is, unless an item came back (to no data).
+    entry.data = undefined;
     if (entry.stop === undefined) return;
     this.#entries.delete(topic);
     this.#stop(topic, entry);

@@ -26,6 +26,7 @@ export class PresenceEndpoint extends sp.Endpoint {
     async (session, { userIds }) => {
       // Read before the check: a room left while it runs makes `watch` check again.
       const checkedAt = session.services.presence.accessChanges;
+      // Throws unless every id may be watched; the watch takes the same ids from the input.
       await allowedIds(session, userIds);
       await session.services.presence.watch(session, checkedAt);
     },

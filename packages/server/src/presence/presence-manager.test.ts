@@ -129,28 +129,81 @@ describe('PresenceManager', () => {
   });
 
   it('a watch that opens within a batching window starts from the change heard in it, and is told only what differs', async () => {
-    // A window long enough for the steps below to fall in one, however slow the machine.
-    const { backend, store, here } = nodeA(300);
-    const elsewhere = new MemoryFanoutBus(backend);
-    const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
-      const { after, version } = await change;
-      elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
+    // The window is the test's to end: every step below falls in one, however slow the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { backend, store, here } = nodeA(50);
+      const elsewhere = new MemoryFanoutBus(backend);
+      const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
+        const { after, version } = await change;
+        elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
+      };
+      await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false }));
+      await publish(store.setDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', idle: false }));
+      const before = watcher(1, [7, 8]);
+      await here.watch(before.session);
+      // Within one window: 7 goes offline and, after the late watch opened, comes back; 8 goes offline.
+      await publish(store.removeDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', at: new Date() }));
+      await publish(store.removeDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', at: new Date() }));
+      const late = watcher(2, [7, 8]);
+      await here.watch(late.session);
+      await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd3', idle: false }));
+      expect(here.heldUserCount).toBe(2);
+      vi.advanceTimersByTime(50);
+      // The first watcher never saw 7 go: nothing of 7. The late one saw it go in its snapshot: 7 is back.
+      expect(before.lines.entries).toEqual(['snapshot:7=online/1,8=online/1', 'change:8=offline/0']);
+      expect(late.lines.entries).toEqual(['snapshot:7=offline/0,8=offline/0', 'change:7=online/1']);
+      expect(here.heldUserCount).toBe(0);
+      await here.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a user's read that lost its watch while on its way is not what a later watch starts from", async () => {
+    const { store, here } = nodeA(5);
+    const reads: { ids: number[]; release: () => void; fail: () => void }[] = [];
+    const get = store.get.bind(store);
+    // Each read answers as the store stood when asked, once the test lets it go (or fails it).
+    store.get = async (ids) => {
+      const answer = await get(ids);
+      await new Promise<void>((resolve, reject) =>
+        reads.push({ ids: [...ids], release: resolve, fail: () => reject(new Error('store unreachable')) }),
+      );
+      return answer;
     };
-    await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false }));
-    await publish(store.setDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', idle: false }));
-    const before = watcher(1, [7, 8]);
-    await here.watch(before.session);
-    // Within one window: 7 goes offline and, after the late watch opened, comes back; 8 goes offline.
-    await publish(store.removeDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', at: new Date() }));
-    await publish(store.removeDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', at: new Date() }));
-    const late = watcher(2, [7, 8]);
-    await here.watch(late.session);
-    await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd3', idle: false }));
-    await before.lines.until((all) => all.length === 2);
-    await late.lines.until((all) => all.length === 2);
-    // The first watcher never saw 7 go: nothing of 7. The late one saw it go in its snapshot: 7 is back.
-    expect(before.lines.entries).toEqual(['snapshot:7=online/1,8=online/1', 'change:8=offline/0']);
-    expect(late.lines.entries).toEqual(['snapshot:7=offline/0,8=offline/0', 'change:7=online/1']);
+    const ofNine = here.watch(watcher(1, [9]).session);
+    await vi.waitFor(() => expect(reads).toHaveLength(1));
+    // This watch shares the read of 9 and reads 7 itself.
+    const ofBoth = here.watch(watcher(1, [9, 7]).session);
+    await vi.waitFor(() => expect(reads).toHaveLength(2));
+    expect(reads.map((r) => r.ids)).toEqual([[9], [7]]);
+    // The read of 9 fails: both watches end, and 7 is watched by nobody while its read is still out.
+    reads[0]!.fail();
+    await expect(ofNine).rejects.toThrow();
+    await expect(ofBoth).rejects.toThrow();
+    expect(here.watchedUserCount).toBe(0);
+    // 7 comes online; a new watch of 7 reads again, and starts from that.
+    await store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false });
+    const fresh = watcher(2, [7]);
+    const watching = here.watch(fresh.session);
+    await vi.waitFor(() => expect(reads).toHaveLength(3));
+    reads[2]!.release();
+    await watching;
+    // The old read (7 offline) lands late: it is no longer anyone's.
+    reads[1]!.release();
+    // Every promise callback pending runs before the next turn of the event loop: the late read has landed.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(here.heldUserCount).toBe(0);
+    const later = watcher(3, [7]);
+    await here.watch(later.session);
+    expect(reads).toHaveLength(3);
+    expect(fresh.lines.entries).toEqual(['snapshot:7=online/1']);
+    expect(later.lines.entries).toEqual(['snapshot:7=online/1']);
+    fresh.stop();
+    later.stop();
+    expect(here.watchedUserCount).toBe(0);
+    expect(here.heldUserCount).toBe(0);
     await here.close();
   });
 

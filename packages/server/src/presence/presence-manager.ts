@@ -250,6 +250,11 @@ export class PresenceManager {
     return this.#watchers.watchedUserCount;
   }
 
+  /** Users the presence watches hold a change, a read or a note for (for leak checks). */
+  get heldUserCount(): number {
+    return this.#watchers.heldUserCount;
+  }
+
   /**
    * Stops: releases this node from the store (its users go offline at once, not after a
    * lease) and stops every timer.

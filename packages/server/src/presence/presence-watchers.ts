@@ -53,18 +53,23 @@ export interface PresenceWatchersOptions {
 
 /**
  * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
- * work for the watchers of that user only, batched, serialized once per change. Between
- * batches, every watcher of a user has been sent the same thing of that user, the note kept
+ * work for the watchers of that user only, batched, serialized once per change. After each
+ * batch, every watcher of a user has been sent the same thing of that user, the note kept
  * once per user and node, so only a user's first watcher on a node reads the store: a later
  * one starts from that note, or from a change heard since (which the next batch then tells
- * the others only). Changes of one user published out of order by two nodes are told apart
- * by version; a watcher never gets one older than, or equal to, what it has.
+ * the others only). A snapshot is thus as fresh as what this node has heard on the bus
+ * (after an outage, until the resync re-reads the store). Changes of one user published out
+ * of order by two nodes are told apart by version; a watcher never gets one older than, or
+ * equal to, what it has.
  */
 export class PresenceWatchers {
   readonly #bus: FanoutBus;
   readonly #log: Logger;
   readonly #opts: PresenceWatchersOptions;
-  /** Watchers by watched user; each user's data is what its watchers have been sent (once read). */
+  /**
+   * Watchers by watched user; each user's data is what its watchers have been sent as of the
+   * last batch (once read), except a watch still opening, or one in `#given`.
+   */
   readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, PresenceNote>;
   /**
    * The newest change heard of a user and not yet passed on: until the next batch, or, for a
@@ -244,6 +249,11 @@ export class PresenceWatchers {
     return this.#watchers.size;
   }
 
+  /** Users with a change, a first read or a late snapshot's note held for them (for leak checks: 0 once none is watched). */
+  get heldUserCount(): number {
+    return new Set([...this.#heard.keys(), ...this.#given.keys(), ...this.#loading.keys()]).size;
+  }
+
   close(): void {
     clearTimeout(this.#flushTimer);
     this.#stopResync();
@@ -259,6 +269,8 @@ export class PresenceWatchers {
   }
 
   #deliver(userId: number, note: PresenceNote): void {
+    // A re-read that finished after the user's last watch closed: nobody to hold it for.
+    if (this.#watchers.count(userId) === 0) return;
     // Two nodes may publish one user's changes out of order: the older one is stale.
     const last = this.#heard.get(userId) ?? this.#watchers.data(userId);
     if (last !== undefined && note.version <= last.version) return;
