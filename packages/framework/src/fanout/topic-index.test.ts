@@ -151,4 +151,19 @@ it("keeps a key's data while it has items, and forgets it with the key", async (
   await topics.add(1, 'c');
   expect(topics.data(1)).toBeUndefined();
   topics.clear();
+  // A key whose items all left before it was live keeps its entry, not its data.
+  const gated = new GatedBus();
+  const early = new TopicIndex<number, string, string, string>({
+    bus: gated,
+    topic: (key) => `t:${key}`,
+    deliver: () => undefined,
+  });
+  const first = early.add(1, 'a');
+  early.setData(1, 'before');
+  early.remove(1, 'a');
+  const second = early.add(1, 'b');
+  gated.openAll();
+  await Promise.all([first, second]);
+  expect(early.data(1)).toBeUndefined();
+  early.clear();
 });
