@@ -45,6 +45,15 @@ const connection = (userId: number, id: string) =>
     PresenceManager['connectionOpened']
   >[0];
 
+/** Publishes a store change as another node does: on the user's topic, through a bus of its own. */
+function otherNode(backend: MemoryFanoutBackend) {
+  const bus = new MemoryFanoutBus(backend);
+  return async (change: Promise<{ after: { userId: number }; version: number }>) => {
+    const { after, version } = await change;
+    bus.publish(`presence:${after.userId}`, { presence: after, version });
+  };
+}
+
 /** Node `a`'s manager on a memory store and bus, and the backend other nodes publish through. */
 function nodeA(batchMs: number) {
   const backend = new MemoryFanoutBackend();
@@ -133,11 +142,7 @@ describe('PresenceManager', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const { backend, store, here } = nodeA(50);
-      const elsewhere = new MemoryFanoutBus(backend);
-      const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
-        const { after, version } = await change;
-        elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
-      };
+      const publish = otherNode(backend);
       await publish(store.setDevice({ nodeId: 'b.0', userId: 7, deviceId: 'd1', idle: false }));
       await publish(store.setDevice({ nodeId: 'b.0', userId: 8, deviceId: 'd2', idle: false }));
       const before = watcher(1, [7, 8]);
@@ -209,11 +214,7 @@ describe('PresenceManager', () => {
 
   it('offline and online again within one batching window reach a watcher as nothing at all', async () => {
     const { backend, store, here } = nodeA(30);
-    const elsewhere = new MemoryFanoutBus(backend);
-    const publish = async (change: Promise<{ after: { userId: number }; version: number }>) => {
-      const { after, version } = await change;
-      elsewhere.publish(`presence:${after.userId}`, { presence: after, version });
-    };
+    const publish = otherNode(backend);
     await publish(store.setDevice({ nodeId: 'old.0', userId: 7, deviceId: 'd1', idle: false }));
     const seen = watcher(1, [7, 8]);
     await here.watch(seen.session);
