@@ -320,6 +320,7 @@ describe('regressions', () => {
       'SERVICE_UNAVAILABLE: presence is unavailable for a moment (its store is unreachable): retry',
     ]);
     expect(local.services.presence.watchedUserCount).toBe(0);
+    expect(local.services.presence.heldUserCount).toBe(0);
   });
 
   it('a connection whose token expired stops counting as a device', async () => {
