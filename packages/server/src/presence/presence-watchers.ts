@@ -269,14 +269,18 @@ export class PresenceWatchers {
   }
 
   #deliver(userId: number, note: PresenceNote): void {
-    // A re-read that finished after the user's last watch closed: nobody to hold it for.
-    if (this.#watchers.count(userId) === 0) return;
+    const sent = this.#watchers.data(userId);
     // Two nodes may publish one user's changes out of order: the older one is stale.
-    const last = this.#heard.get(userId) ?? this.#watchers.data(userId);
+    const last = this.#heard.get(userId) ?? sent;
     if (last !== undefined && note.version <= last.version) return;
     this.#heard.set(userId, note);
     // A user still being read is settled by the read.
-    if (this.#watchers.data(userId) !== undefined) this.#scheduleFlush();
+    if (sent !== undefined) this.#scheduleFlush();
+  }
+
+  /** A re-read's note: the bus calls `#deliver` for watched users only, a re-read may land after the last watch closed. */
+  #redeliver(userId: number, note: PresenceNote): void {
+    if (this.#watchers.count(userId) > 0) this.#deliver(userId, note);
   }
 
   /**
@@ -289,7 +293,7 @@ export class PresenceWatchers {
     if (ids.length === 0) return;
     try {
       const known = await this.#opts.readStore(ids);
-      for (const [id, { presence, version }] of known) this.#deliver(id, { presence, version });
+      for (const [id, { presence, version }] of known) this.#redeliver(id, { presence, version });
       const forgotten = ids.filter((id) => !known.has(id));
       if (!forgottenToo) {
         // Nodes announce their devices again within a lease: only then is a missing user gone.
@@ -300,7 +304,7 @@ export class PresenceWatchers {
       for (const id of forgotten) {
         const version = (this.#heard.get(id) ?? this.#watchers.data(id))?.version ?? 0;
         const presence = { userId: id, status: 'offline' as const, lastSeen: lastSeen.get(id) ?? null, devices: 0 };
-        this.#deliver(id, { presence, version: version + 1 });
+        this.#redeliver(id, { presence, version: version + 1 });
       }
     } catch (error) {
       this.#log.warn({ err: error }, 'presence: re-reading watched users failed');
