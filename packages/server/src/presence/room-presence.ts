@@ -55,17 +55,20 @@ type RoomSession = StreamSession<AppContext, RoomPresenceBatch, { readonly roomI
  * and its presence object were ~96 (a room keeps one per member for as long as it is watched).
  */
 class Member {
-  status: UserPresence['status'];
-  lastSeen: Date | null;
-  devices: number;
+  status!: UserPresence['status'];
+  lastSeen!: Date | null;
+  devices!: number;
+  version!: number;
 
-  constructor(
-    presence: UserPresence,
-    public version: number,
-  ) {
+  constructor(presence: UserPresence, version: number) {
+    this.set(presence, version);
+  }
+
+  set(presence: UserPresence, version: number): void {
     this.status = presence.status;
     this.lastSeen = presence.lastSeen;
     this.devices = presence.devices;
+    this.version = version;
   }
 }
 
@@ -355,12 +358,7 @@ export class RoomPresenceService {
     if (member !== undefined && isOnline(member)) room.onlineCount--;
     if (isOnline(presence)) room.onlineCount++;
     if (member === undefined) room.members.set(presence.userId, new Member(presence, version));
-    else {
-      member.status = presence.status;
-      member.lastSeen = presence.lastSeen;
-      member.devices = presence.devices;
-      member.version = version;
-    }
+    else member.set(presence, version);
   }
 
   #touched(room: WatchedRoom): void {
