@@ -2,26 +2,24 @@
  * `pnpm bench memory` (second part): the chat server's heap per idle authenticated
  * connection holding one `chat.stream`, and per further subscription on it (a
  * `presence.subscribeToPresence` of the user's room-mates, then a `presence.subscribeToRoom`
- * of the user's room), after GC. In-process sockets,
+ * of the user's room), after GC. The watches are measured apart: the first of each room on the
+ * node (what a watched user costs there comes with it), then the nine others. In-process sockets,
  * as in memory.ts: what `ws` holds per socket comes on top, and is the same for any server.
  * Users are in rooms of 10, as in Centrifugo's million-connection load mix.
  */
 import type { TransportSocket } from '@streampod/framework';
 import { benchChatServer } from './chat-app.js';
-import {
-  describeMemory,
-  MEMORY_STEPS,
-  memoryFigures,
-  settledHeap,
-  subscriptionSlopeKb,
-  type MemoryFigures,
-} from './memory.js';
+import { describeMemory, MEMORY_STEPS, memoryFigures, settledHeap, type MemoryFigures } from './memory.js';
 import { startRedis } from './run.js';
 
 /** The chat server's figures: `perSubscriptionKb` is the presence watch of 10; the room presence stream on top. */
 export interface ChatMemoryFigures extends MemoryFigures {
   /** KB per `presence.subscribeToRoom`, one on each connection, after the presence watch. */
   readonly roomPresenceKb: number;
+  /** KB per first presence watch of a room's ten on the node: the watch, and what each watched user costs there. */
+  readonly firstWatchKb: number;
+  /** KB per further watch of the same ten: what a watch itself costs. */
+  readonly furtherWatchKb: number;
 }
 
 export async function measureChatMemory(
@@ -80,38 +78,68 @@ export async function measureChatMemory(
     await until(step);
     heaps.push(await settle());
   }
+  let opened = n;
+  /** Subscription `id` of `path`, as connection `i` asks for it. */
+  const request = (id: number, path: string, inputOf: (i: number) => unknown) => (i: number) =>
+    JSON.stringify({ id, method: 'subscription', params: { path, input: { json: inputOf(i) } } });
   /**
-   * Opens subscription `id` of `path` on the connections of the first step, then on the rest:
-   * the heap after each (the slope between them is free of what the first ones made once).
+   * Opens a subscription on the connections `at`: first those of the first step, then the rest.
+   * KB per subscription of the rest (free of what the first ones made once, as the connection
+   * slope is), and the heap growth and count it is taken over.
    */
-  const subscribeAll = async (id: number, path: string, inputOf: (i: number) => unknown) => {
+  const subscribeAll = async (at: readonly number[], frameOf: (i: number) => string) => {
     const heapsAt: number[] = [];
-    for (const [from, to] of [
-      [0, steps[0]!],
-      [steps[0]!, n],
-    ] as const) {
-      connections
-        .slice(from, to)
-        .forEach((c, i) =>
-          c.onText(
-            JSON.stringify({ id, method: 'subscription', params: { path, input: { json: inputOf(from + i) } } }),
-          ),
-        );
-      await until((id - 1) * n + to);
+    const groups = [at.filter((i) => i < steps[0]!), at.filter((i) => i >= steps[0]!)];
+    for (const group of groups) {
+      for (const i of group) connections[i]!.onText(frameOf(i));
+      await until((opened += group.length));
       heapsAt.push(await settle());
     }
-    return [heapsAt[0]!, heapsAt[1]!] as const;
+    const grown = heapsAt[1]! - heapsAt[0]!;
+    const count = groups[1]!.length;
+    return { kb: grown / count / 1024, grown, count };
   };
-  const withTwo = await subscribeAll(2, 'presence.subscribeToPresence', (i) => ({
+  const every = connections.map((_, i) => i);
+  const watch = request(2, 'presence.subscribeToPresence', (i) => ({
     userIds: rows.slice(i - (i % 10), i - (i % 10) + 10).map((u) => u.id),
   }));
-  const withThree = await subscribeAll(3, 'presence.subscribeToRoom', (i) => ({ roomId: roomIds[Math.floor(i / 10)] }));
+  // Every member of a room watches the room's ten: the first watch on the node makes what each
+  // watched user costs there, the nine others add what a watch costs.
+  const first = await subscribeAll(
+    every.filter((i) => i % 10 === 0),
+    watch,
+  );
+  const further = await subscribeAll(
+    every.filter((i) => i % 10 !== 0),
+    watch,
+  );
+  const room = await subscribeAll(
+    every,
+    request(3, 'presence.subscribeToRoom', (i) => ({ roomId: roomIds[Math.floor(i / 10)] })),
+  );
   for (const c of connections) c.onClose();
   await close();
   return {
-    ...memoryFigures({ steps, base, heaps, subscribed: withTwo }),
-    roomPresenceKb: subscriptionSlopeKb(steps, withThree),
+    // On average over a room's ten watches.
+    ...memoryFigures({
+      steps,
+      base,
+      heaps,
+      perSubscriptionKb: (first.grown + further.grown) / (first.count + further.count) / 1024,
+    }),
+    firstWatchKb: first.kb,
+    furtherWatchKb: further.kb,
+    roomPresenceKb: room.kb,
   };
+}
+
+/** The watch's parts and the room presence stream, for the terminal. */
+export function describeWatches(m: ChatMemoryFigures): string {
+  return (
+    ` (the first watch of a room's ten on the node ${m.firstWatchKb.toFixed(2)} KB, each further one ` +
+    `${m.furtherWatchKb.toFixed(2)} KB: ${((m.firstWatchKb - m.furtherWatchKb) / 10).toFixed(2)} KB per watched user ` +
+    `and node), ${m.roomPresenceKb.toFixed(2)} KB per room presence subscription (presence.subscribeToRoom)`
+  );
 }
 
 export async function runChatMemoryBench(): Promise<boolean> {
@@ -121,7 +149,7 @@ export async function runChatMemoryBench(): Promise<boolean> {
       'chat memory, rooms of 10, heap after GC, an authenticated connection with one chat.stream',
       'further subscription (a presence watch of 10)',
       m,
-    ) + `, ${m.roomPresenceKb.toFixed(2)} KB per room presence subscription (presence.subscribeToRoom)`,
+    ) + describeWatches(m),
   );
   // A node of a cluster: the bus and presence on Redis (each topic a subscription there, presence kept there).
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -134,8 +162,7 @@ export async function runChatMemoryBench(): Promise<boolean> {
   try {
     const r = await measureChatMemory(MEMORY_STEPS, { redisUrl: redis.url });
     console.log(
-      describeMemory('the same on Redis (a node of a cluster)', 'presence watch of 10', r) +
-        `, ${r.roomPresenceKb.toFixed(2)} KB per room presence subscription`,
+      describeMemory('the same on Redis (a node of a cluster)', 'presence watch of 10', r) + describeWatches(r),
     );
   } finally {
     redis.stop();

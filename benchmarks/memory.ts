@@ -65,14 +65,14 @@ export interface MemoryFigures {
 }
 
 /**
- * The figures from heaps measured after GC: empty (`base`), at each step, and with one more
- * subscription on each connection of the first step, then of the last (`subscribed`).
+ * The figures from heaps measured after GC: empty (`base`) and at each step; the subscription's
+ * as measured (see `subscriptionSlopeKb`).
  */
 export function memoryFigures(m: {
   steps: readonly number[];
   base: number;
   heaps: readonly number[];
-  subscribed: readonly [first: number, last: number];
+  perSubscriptionKb: number;
 }): MemoryFigures {
   const { steps, base, heaps } = m;
   const last = heaps.at(-1)!;
@@ -81,7 +81,7 @@ export function memoryFigures(m: {
     steps,
     perConnectionKb: heaps.map((h, i) => (h - base) / steps[i]! / 1024),
     slopeKb: steps.length > 1 ? slopeKb(steps, heaps) : (last - base) / n / 1024,
-    perSubscriptionKb: subscriptionSlopeKb(steps, m.subscribed),
+    perSubscriptionKb: m.perSubscriptionKb,
   };
 }
 
@@ -118,7 +118,7 @@ export async function measureFrameworkMemory(steps: readonly number[] = MEMORY_S
   const subscribed = [await subscribeUpTo(steps[0]!), await subscribeUpTo(connections.length)] as const;
   for (const c of connections) c.onClose();
   await server.close();
-  return memoryFigures({ steps, base, heaps, subscribed });
+  return memoryFigures({ steps, base, heaps, perSubscriptionKb: subscriptionSlopeKb(steps, subscribed) });
 }
 
 /** One line for the terminal: every step, the slope, the subscription. */
