@@ -18,15 +18,18 @@ import type { PresenceStore } from './presence-store.js';
 const log = createLogger('silent');
 const noLastSeen: LastSeenStore = { get: () => Promise.resolve(new Map()), save: () => Promise.resolve() };
 
-/** What a `subscribeToPresence` stream by `ownerId` of `userIds` is sent, as `snapshot:`/`change:` lines of status/devices. */
-function watcher(ownerId: number, userIds: readonly number[]) {
+/**
+ * What a `subscribeToPresence` stream by `ownerId` of `userIds` is sent, as `snapshot:`/`change:`
+ * lines of status/devices; on `on`, a connection of that owner (one of its own by default).
+ */
+function watcher(ownerId: number, userIds: readonly number[], on: object = { owner: { id: ownerId } }) {
   const lines = new Recorder<string>();
   const line = (kind: string, batch: PresenceBatch) =>
     lines.push(`${kind}:${batch.updates.map((u) => `${u.userId}=${u.status}/${u.devices}`).join(',')}`);
   const closers: (() => void)[] = [];
   const session = {
     input: { userIds },
-    connection: { owner: { id: ownerId } },
+    connection: on,
     sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
     onClosed: (callback: (arg?: unknown) => void, arg?: unknown) => void closers.push(() => callback(arg)),
@@ -41,7 +44,7 @@ function watcher(ownerId: number, userIds: readonly number[]) {
 }
 
 const connection = (userId: number, id: string) =>
-  ({ id, user: { id: userId, username: `u${userId}` } }) as unknown as Parameters<
+  ({ id, user: { id: userId, username: `u${userId}` }, owner: { id: userId } }) as unknown as Parameters<
     PresenceManager['connectionOpened']
   >[0];
 
@@ -327,6 +330,46 @@ describe('PresenceManager', () => {
     expect(ofThree.lines.entries).toEqual(['snapshot:3=offline/0']);
     ofThree.stop();
     expect(here.watchedUserCount).toBe(0);
+    await here.close();
+  });
+
+  it('finds a watch by its owner when they leave a room, whether its connection became a device before it, after it, or no longer is one', async () => {
+    // Pairs of owner and watched user that share a room.
+    const shared = new Set(['1:2', '4:5', '6:7']);
+    const here = sharing({
+      sharedWith: (viewer, ids) => Promise.resolve(new Set(ids.filter((id) => shared.has(`${viewer}:${id}`)))),
+    });
+    const before = connection(1, 'c1');
+    await here.connectionOpened(before);
+    const onDevice = watcher(1, [2], before);
+    await here.watch(onDevice.session);
+    const gone = connection(4, 'c4');
+    await here.connectionOpened(gone);
+    const outlived = watcher(4, [5], gone);
+    await here.watch(outlived.session);
+    // The device goes while its connection lives on (its token expired; its streams end soon after).
+    await here.connectionClosed(gone);
+    const after = connection(6, 'c6');
+    const beforeDevice = watcher(6, [7], after);
+    await here.watch(beforeDevice.session);
+    await here.connectionOpened(after);
+
+    for (const [owner, watched, { lines }] of [
+      [1, 2, onDevice],
+      [4, 5, outlived],
+      [6, 7, beforeDevice],
+    ] as const) {
+      shared.delete(`${owner}:${watched}`);
+      here.accessChanged([owner]);
+      await lines.until((all) => all.includes('failed:FORBIDDEN'));
+    }
+    expect(here.watchedUserCount).toBe(0);
+    // A watch that ended is no longer found: nothing more is sent to it.
+    const heard = here.accessChanges;
+    here.accessChanged([1, 4, 6]);
+    await expect.poll(() => here.accessChanges).toBe(heard + 1);
+    for (const { lines } of [onDevice, outlived, beforeDevice]) expect(lines.entries.at(-1)).toBe('failed:FORBIDDEN');
+    expect(onDevice.lines.entries.filter((l) => l.startsWith('failed:'))).toHaveLength(1);
     await here.close();
   });
 

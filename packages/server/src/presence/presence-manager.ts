@@ -1,11 +1,22 @@
-import { fail, SetMap, type Connection as AnyConnection, type FanoutBus, type Logger } from '@streampod/framework';
+import {
+  addTo,
+  fail,
+  removeFrom,
+  SetMap,
+  valuesOf,
+  type Connection as AnyConnection,
+  type FanoutBus,
+  type Logger,
+  type SmallSet,
+  type SmallSetStore,
+} from '@streampod/framework';
 import type { AuthenticatedUser } from '../auth/tokens.js';
 import type { UserPresence } from '@streampod/protocol';
 import { KeyedQueue } from '../util/keyed-queue.js';
 import type { LastSeenStore } from './last-seen.js';
 import { noRooms, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
-import { PresenceWatchers, type PresenceSession } from './presence-watchers.js';
+import { PresenceWatchers, type PresenceSession, type WatchOwners } from './presence-watchers.js';
 import {
   PresenceBatchError,
   type ManualStatus,
@@ -49,12 +60,21 @@ export interface PresenceManagerOptions {
 
 /** One live, authenticated connection of a user on this node. */
 interface Device {
+  /** Its id in the store is its connection's. */
   readonly connection: Connection;
   readonly userId: number;
-  readonly deviceId: string;
   lastActivityAt: number;
   idle: boolean;
+  /** The presence watches of its connection (see `WatchOwners`). */
+  watches: SmallSet<PresenceSession>;
 }
+
+/** A device's watches as a small set (`addTo`, `removeFrom`): held in the device itself. */
+const WATCHES_OF: SmallSetStore<Device, PresenceSession> = {
+  get: (device) => device.watches,
+  set: (device, watches) => (device.watches = watches),
+  delete: (device) => ((device.watches = undefined), true),
+};
 
 /**
  * Presence for every endpoint: turns connections and activity into device states in the
@@ -71,9 +91,36 @@ export class PresenceManager {
   readonly #idleAfterMs: number;
   readonly #batchMs: number;
   readonly #onChange: ((change: PresenceChange) => void) | undefined;
-  readonly #devices = new Map<Connection, Device>();
+  // Keyed by any connection: a presence watch knows its connection by the framework's type.
+  readonly #devices = new Map<AnyConnection, Device>();
   readonly #devicesByUser = new SetMap<number, Device>();
   readonly #watchers: PresenceWatchers;
+  /** Watches on a connection without a device (not signed in when it opened, or not yet opened), by owner. */
+  readonly #undevicedWatches = new SetMap<number, PresenceSession>();
+  /**
+   * The watches of each owner: on their connection's device, so that a watch costs no slot in
+   * a map of owners (~40 bytes), else in `#undevicedWatches`.
+   */
+  readonly #watchOwners: WatchOwners = {
+    add: (ownerId, session) => {
+      const device = this.#devices.get(session.connection);
+      if (device !== undefined) addTo(WATCHES_OF, device, session);
+      else this.#undevicedWatches.add(ownerId, session);
+    },
+    delete: (ownerId, session) => {
+      const device = this.#devices.get(session.connection);
+      if (device === undefined || !removeFrom(WATCHES_OF, device, session))
+        this.#undevicedWatches.delete(ownerId, session);
+    },
+    of: (ownerId) => [
+      ...[...this.#devicesByUser.get(ownerId)].flatMap((device) => [...valuesOf(device.watches)]),
+      ...this.#undevicedWatches.get(ownerId),
+    ],
+    all: () => [
+      ...[...this.#devices.values()].flatMap((device) => [...valuesOf(device.watches)]),
+      ...[...this.#undevicedWatches.keys()].flatMap((ownerId) => [...this.#undevicedWatches.get(ownerId)]),
+    ],
+  };
   /** Disconnects the store did not hear of (it was away): told once it is back. */
   readonly #unheard = new Map<number, Date>();
   readonly #idleSweep: NodeJS.Timeout;
@@ -112,6 +159,7 @@ export class PresenceManager {
       lastSeen: opts.lastSeen,
       forgetAfterMs: this.#leaseMs,
       membership: opts.membership ?? noRooms,
+      owners: this.#watchOwners,
     });
     // One sweep for all devices; a device goes idle at most a quarter of the timeout late.
     const sweepMs = Math.min(5_000, Math.max(10, Math.floor(this.#idleAfterMs / 4)));
@@ -145,15 +193,15 @@ export class PresenceManager {
     const device: Device = {
       connection,
       userId: user.id,
-      deviceId: connection.id,
       lastActivityAt: Date.now(),
       idle: false,
+      watches: undefined,
     };
     this.#devices.set(connection, device);
     this.#devicesByUser.add(user.id, device);
     this.#deviceGeneration++;
     await this.#apply(user.id, () =>
-      this.#store.setDevice({ nodeId: this.nodeId, userId: user.id, deviceId: device.deviceId, idle: false }),
+      this.#store.setDevice({ nodeId: this.nodeId, userId: user.id, deviceId: device.connection.id, idle: false }),
     );
   }
 
@@ -173,11 +221,15 @@ export class PresenceManager {
     if (this.#lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
     this.#devices.delete(connection);
     this.#devicesByUser.delete(device.userId, device);
+    // A connection may outlive its device (its token expired: its streams end within a second): its watches
+    // stay findable by owner until they do.
+    for (const session of valuesOf(device.watches)) this.#undevicedWatches.add(device.userId, session);
+    device.watches = undefined;
     this.#deviceGeneration++;
     const at = new Date();
     try {
       await this.#apply(device.userId, () =>
-        this.#store.removeDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.deviceId, at }),
+        this.#store.removeDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.connection.id, at }),
       );
     } catch (error) {
       // Announcing this node again drops the device; if the store forgot everything meanwhile,
@@ -272,6 +324,7 @@ export class PresenceManager {
       this.#log.warn({ err: error }, 'presence: could not release this node; its lease will expire');
     }
     this.#watchers.close();
+    this.#undevicedWatches.clear();
   }
 
   #touch(device: Device, now: number): void {
@@ -280,7 +333,12 @@ export class PresenceManager {
     device.idle = false;
     this.#deviceGeneration++;
     void this.#apply(device.userId, () =>
-      this.#store.setDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.deviceId, idle: false }),
+      this.#store.setDevice({
+        nodeId: this.nodeId,
+        userId: device.userId,
+        deviceId: device.connection.id,
+        idle: false,
+      }),
     ).catch(() => undefined);
   }
 
@@ -289,14 +347,19 @@ export class PresenceManager {
     for (const [connection, device] of this.#devices) {
       // A connection whose token expired is no longer a user, even while it answers pings.
       if (connection.user === null) {
-        this.connectionClosed(connection).catch(() => undefined);
+        this.connectionClosed(device.connection).catch(() => undefined);
         continue;
       }
       if (device.idle || device.lastActivityAt > deadline) continue;
       device.idle = true;
       this.#deviceGeneration++;
       void this.#apply(device.userId, () =>
-        this.#store.setDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.deviceId, idle: true }),
+        this.#store.setDevice({
+          nodeId: this.nodeId,
+          userId: device.userId,
+          deviceId: device.connection.id,
+          idle: true,
+        }),
       ).catch(() => undefined);
     }
   }
@@ -384,7 +447,7 @@ export class PresenceManager {
       const generation = this.#deviceGeneration;
       const devices = [...this.#devices.values()]
         .filter((d) => d.connection.user !== null)
-        .map((d) => ({ nodeId: this.nodeId, userId: d.userId, deviceId: d.deviceId, idle: d.idle }));
+        .map((d) => ({ nodeId: this.nodeId, userId: d.userId, deviceId: d.connection.id, idle: d.idle }));
       let changes: PresenceChange[];
       try {
         changes = await this.#store.syncNode({ nodeId: this.nodeId, devices, at: new Date() });

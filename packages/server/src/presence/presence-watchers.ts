@@ -1,6 +1,5 @@
 import {
   OutgoingEvent,
-  SetMap,
   TopicIndex,
   fail,
   rpcError,
@@ -32,8 +31,23 @@ const ownerOf = (session: PresenceSession): number | undefined => {
 };
 
 const topic = (userId: number) => `presence:${userId}`;
+
 /** Users whose rooms changed (one left one): watches by them or of them are checked again. */
 const ACCESS_TOPIC = 'presence-access';
+
+/**
+ * Where the watches of each owner are kept, for finding them when the owner leaves a room. The
+ * manager keeps them on its devices (one per connection, there anyway), which costs a watch no
+ * slot in a map of owners of its own.
+ */
+export interface WatchOwners {
+  add(ownerId: number, session: PresenceSession): void;
+  delete(ownerId: number, session: PresenceSession): void;
+  /** The watches of `ownerId` on this node. */
+  of(ownerId: number): Iterable<PresenceSession>;
+  /** Every watch on this node. */
+  all(): Iterable<PresenceSession>;
+}
 
 export interface PresenceWatchersOptions {
   bus: FanoutBus;
@@ -49,6 +63,8 @@ export interface PresenceWatchersOptions {
   forgetAfterMs: number;
   /** Who shares a room with whom (see `Membership`): checked again when someone leaves a room. */
   membership: Membership;
+  /** The watches of each owner (most hold one). */
+  owners: WatchOwners;
 }
 
 /**
@@ -86,8 +102,7 @@ export class PresenceWatchers {
   readonly #loading = new Map<number, Promise<void>>();
   /** Watches whose snapshot is not out yet: batches pass them by (their snapshot will have it). */
   readonly #opening = new WeakSet<PresenceSession>();
-  /** The watches of each owner (most hold one). */
-  readonly #byOwner = new SetMap<number, PresenceSession>();
+  readonly #owners: WatchOwners;
   /** Departures heard so far: a watch whose access was checked before the latest one checks again. */
   #accessChanges = 0;
   readonly #stopResync: () => void;
@@ -98,12 +113,13 @@ export class PresenceWatchers {
     this.#bus = opts.bus;
     this.#log = opts.log;
     this.#opts = opts;
+    this.#owners = opts.owners;
     this.#watchers = new TopicIndex({ bus: opts.bus, topic, deliver: (userId, note) => this.#deliver(userId, note) });
     // Changes published while the bus was away never came: read the watched users again.
     this.#stopResync = opts.bus.onResync(() => {
       void this.#rereadWatched();
       // Departures announced while the bus was away never came: every watch is checked again.
-      void this.#recheckAccess([...this.#byOwner.keys()]);
+      void this.#recheck(new Set(this.#owners.all()));
     });
     this.#accessSubscription = opts.bus.subscribe<{ userIds: number[] }>(
       ACCESS_TOPIC,
@@ -127,13 +143,18 @@ export class PresenceWatchers {
     return this.#accessChanges;
   }
 
-  async #recheckAccess(userIds: readonly number[]): Promise<void> {
-    this.#accessChanges++;
+  #recheckAccess(userIds: readonly number[]): Promise<void> {
     const affected = new Set<PresenceSession>();
     for (const id of userIds) {
-      for (const session of this.#byOwner.get(id)) affected.add(session);
+      for (const session of this.#owners.of(id)) affected.add(session);
       for (const session of this.#watchers.get(id) ?? []) affected.add(session);
     }
+    return this.#recheck(affected);
+  }
+
+  /** Ends with FORBIDDEN each of these watches whose owner no longer shares a room with every user it watches. */
+  async #recheck(affected: ReadonlySet<PresenceSession>): Promise<void> {
+    this.#accessChanges++;
     for (const session of affected) {
       try {
         const ownerId = ownerOf(session);
@@ -164,7 +185,7 @@ export class PresenceWatchers {
     if (ownerId === undefined) fail('UNAUTHORIZED', 'presence: sign in to watch presence');
     const ids = distinct(session.input.userIds);
     this.#opening.add(session);
-    this.#byOwner.add(ownerId, session);
+    this.#owners.add(ownerId, session);
     try {
       await Promise.all(ids.map((id) => this.#watchers.add(id, session)));
       // Registered by owner and by watched user, so departures from now on find this watch; one heard since the
@@ -261,7 +282,6 @@ export class PresenceWatchers {
       (stop) => stop(),
       () => undefined,
     );
-    this.#byOwner.clear();
     this.#watchers.clear();
     this.#heard.clear();
     this.#given.clear();
@@ -358,7 +378,7 @@ export class PresenceWatchers {
   #unwatch(session: PresenceSession): void {
     this.#opening.delete(session);
     const ownerId = ownerOf(session);
-    if (ownerId !== undefined) this.#byOwner.delete(ownerId, session);
+    if (ownerId !== undefined) this.#owners.delete(ownerId, session);
     for (const id of session.input.userIds) {
       this.#watchers.remove(id, session);
       if (this.#watchers.count(id) === 0) {
