@@ -20,6 +20,13 @@ if (wsUrl === undefined || token === undefined || roomId === undefined) {
 
 const ws = new WebSocket(`${wsUrl}?connectionParams=1`, { perMessageDeflate: false });
 await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+// Losing the server mid-flood would leave a batch unanswered and the test waiting: go, and say why.
+const lost = (why: string): never => {
+  console.error(`flooder: ${why}`);
+  process.exit(1);
+};
+ws.on('error', (error) => lost(error.message));
+ws.on('close', (code) => lost(`the server closed the socket (${code})`));
 ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
 
 const accepted: number[] = [];
@@ -31,17 +38,17 @@ ws.on('message', (data: Buffer) => {
   else {
     const reply = JSON.parse(data.toString('utf8')) as { result?: { data?: { json?: { id: number } } } };
     const id = reply.result?.data?.json?.id;
-    if (id === undefined) {
-      // The test sees the flooder go without its last line, and this on its stderr.
-      console.error(`flooder: unexpected reply ${data.toString('utf8')}`);
-      process.exit(1);
-    }
+    // The test sees the flooder go without its last line, and this on its stderr.
+    if (id === undefined) return lost(`unexpected reply ${data.toString('utf8')}`);
     accepted.push(id);
   }
   if (--pending === 0) batchDone?.();
 });
 
-/** The flood's offered load: 50 requests every 10 ms (5,000 a second), or as fast as they are answered if slower. */
+/**
+ * The flood's offered load: 50 requests every 10 ms (5,000 a second), or as fast as they are
+ * answered if slower (the test checks the server kept up).
+ */
 const BATCH = 50;
 const BATCH_EVERY_MS = 10;
 
@@ -75,8 +82,9 @@ for await (const command of createInterface({ input: process.stdin })) {
     await running;
     console.log('stopped');
   } else if (command === 'end') {
-    ws.close();
     console.log(JSON.stringify({ accepted, refused }));
     process.exit(0);
   }
 }
+// Stdin closed without `end`: the test is gone.
+process.exit(1);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,12 +47,19 @@ class Flooder implements AsyncDisposable {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       stdio: ['pipe', 'pipe', 'inherit'],
     });
+    // Writing to a flooder that has gone fails the next read with its reason, not the worker with EPIPE.
+    child.stdin.on('error', () => undefined);
     const flooder = new Flooder(child, createInterface({ input: child.stdout })[Symbol.asyncIterator]());
-    await flooder.expect('ready');
+    try {
+      await flooder.expect('ready');
+    } catch (error) {
+      await flooder[Symbol.asyncDispose]();
+      throw error;
+    }
     return flooder;
   }
 
-  /** Starts flooding, 5,000 `chat.sendMessage` a second in batches of 50; resolves once the first batch is sent. */
+  /** Starts flooding, up to 5,000 `chat.sendMessage` a second in batches of 50; resolves once the first batch is sent. */
   async start(): Promise<void> {
     this.child.stdin.write('flood\n');
     await this.expect('flooding');
@@ -81,7 +89,10 @@ class Flooder implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.child.exitCode === null) this.child.kill();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const closed = once(this.child, 'close');
+    this.child.kill('SIGKILL');
+    await closed;
   }
 }
 
@@ -341,11 +352,14 @@ describe('floods against a server process', () => {
       const quietRounds: number[] = [];
       const floodedRounds: number[] = [];
       const floodStarted = performance.now();
+      let floodedMs = 0;
       for (let round = 0; round < ROUNDS; round++) {
         quietRounds.push(await p99());
+        const from = performance.now();
         await flood.start();
         floodedRounds.push(await p99());
         await flood.stop();
+        floodedMs += performance.now() - from;
       }
       const floodSeconds = (performance.now() - floodStarted) / 1000;
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
@@ -356,10 +370,11 @@ describe('floods against a server process', () => {
 
       const refusalLines = server.logs.filter((l) => String(l['msg']).startsWith('refused: chat.sendMessage'));
       console.info(
-        `message flood: ${accepted.length} accepted, ${refused} refused; the other user's users.me p99 ` +
+        `message flood: ${accepted.length} accepted, ${refused} refused (${Math.round(refused / (floodedMs / 1000))}/s while flooding); the other user's users.me p99 ` +
           `${quiet.toFixed(1)} ms quiet, ${flooded.toFixed(1)} ms under the flood (medians of ${ROUNDS} rounds: ${quietRounds.map((q) => q.toFixed(1)).join(', ')} / ${floodedRounds.map((f) => f.toFixed(1)).join(', ')})`,
       );
-      expect(refused).toBeGreaterThan(500);
+      // The server kept up with the flood (5,000 requests a second at most): refusals are cheap.
+      expect(refused / (floodedMs / 1000)).toBeGreaterThan(2_500);
       // A burst of 30, and 3 per second after.
       expect(accepted.length).toBeLessThanOrEqual(30 + Math.ceil(3 * floodSeconds));
       // Under the flood, the other user's p99 stays under twice the quiet one (or 5 ms more), in most rounds.
