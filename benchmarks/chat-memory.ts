@@ -120,7 +120,7 @@ export async function measureChatMemory(
   for (const c of connections) c.onClose();
   await close();
   return {
-    // On average over a room's ten watches.
+    // The table's figure stays one watch of 10, averaged over a room's ten, comparable with earlier runs.
     ...memoryFigures({
       steps,
       base,

@@ -66,7 +66,7 @@ export interface MemoryFigures {
 
 /**
  * The figures from heaps measured after GC: empty (`base`) and at each step; the subscription's
- * as measured (see `subscriptionSlopeKb`).
+ * as its caller measured it (a slope, as the connection's: see `subscriptionSlopeKb`).
  */
 export function memoryFigures(m: {
   steps: readonly number[];
