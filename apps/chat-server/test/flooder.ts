@@ -1,14 +1,14 @@
 /**
  * The message flooder of `floods.test.ts`, in a process of its own: what flooding costs a
  * client (every refusal read) then lands neither on the server nor on the test process, whose
- * event loop times the other user's calls. A fixed offered load (see `BATCH`), the same on a
- * fast machine and a slow one. It speaks the wire by hand, so that what it costs to flood
- * stays small next to what it costs the server.
+ * event loop times the other user's calls. Its offered load has a ceiling (see `BATCH`), the
+ * same on a fast machine and a slow one. It speaks the wire by hand, so that what it costs to
+ * flood stays small next to what it costs the server.
  *
  * Usage: `flooder.ts <ws url> <token> <room id>`. Prints `ready` once signed in; then reads
- * commands, one per line: `flood` starts (prints `flooding` once the first batch is sent), `stop` stops once the batch in flight is answered
- * (prints `stopped`), `end` prints the accepted message ids and the refusal count as one JSON
- * line and exits.
+ * commands, one per line: `flood` starts (prints `flooding` once the first batch is sent),
+ * `stop` stops once the batch in flight is answered (prints `stopped`), `end` prints the
+ * accepted message ids and the refusal count as one JSON line and exits.
  */
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
