@@ -1,3 +1,4 @@
+import { interned } from '../core/interned.js';
 import type { FanoutBus } from './fanout-bus.js';
 
 /** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~100. */
@@ -58,8 +59,10 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
       entry = { key, items: [], live: undefined, stop: undefined, data: undefined };
-      this.#entries.set(topic, entry);
-      entry.live = this.#subscribe(topic, entry);
+      // Kept for as long as the key has items, here and by the bus: flat, once (see `interned`).
+      const name = interned(topic);
+      this.#entries.set(name, entry);
+      entry.live = this.#subscribe(name, entry);
     }
     const items = entry.items;
     if (items instanceof Set) items.add(item);

@@ -1,4 +1,12 @@
-import { addTo, removeFrom, valuesOf, type BusHandler, type FanoutBus, type Logger } from '@streampod/framework';
+import {
+  addTo,
+  interned,
+  removeFrom,
+  valuesOf,
+  type BusHandler,
+  type FanoutBus,
+  type Logger,
+} from '@streampod/framework';
 import { transformer } from '@streampod/protocol';
 import type { RedisLink } from '../redis/redis-link.js';
 
@@ -102,7 +110,8 @@ export class RedisFanoutBus implements FanoutBus {
     if (this.#closed) throw new Error('the bus is closed');
     const subscriber: Subscriber = { handler };
     if (!this.#topics.has(topic)) {
-      const subscribing = this.#link.subscribe(this.#prefix + topic);
+      // Kept by the link, and by ioredis as a property name: one flat copy for both (see `interned`).
+      const subscribing = this.#link.subscribe(interned(this.#prefix + topic));
       this.#pending.set(topic, subscribing);
       // A failed one stays, so whoever joins the topic before it is dropped fails too.
       subscribing.then(
