@@ -116,10 +116,6 @@ export class PresenceManager {
       ...[...this.#devicesByUser.get(ownerId)].flatMap((device) => [...valuesOf(device.watches)]),
       ...this.#undevicedWatches.get(ownerId),
     ],
-    all: () => [
-      ...[...this.#devices.values()].flatMap((device) => [...valuesOf(device.watches)]),
-      ...[...this.#undevicedWatches.keys()].flatMap((ownerId) => [...this.#undevicedWatches.get(ownerId)]),
-    ],
   };
   /** Disconnects the store did not hear of (it was away): told once it is back. */
   readonly #unheard = new Map<number, Date>();

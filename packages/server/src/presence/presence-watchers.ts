@@ -45,8 +45,6 @@ export interface WatchOwners {
   delete(ownerId: number, session: PresenceSession): void;
   /** The watches of `ownerId` on this node. */
   of(ownerId: number): Iterable<PresenceSession>;
-  /** Every watch on this node. */
-  all(): Iterable<PresenceSession>;
 }
 
 export interface PresenceWatchersOptions {
@@ -118,8 +116,11 @@ export class PresenceWatchers {
     // Changes published while the bus was away never came: read the watched users again.
     this.#stopResync = opts.bus.onResync(() => {
       void this.#rereadWatched();
-      // Departures announced while the bus was away never came: every watch is checked again.
-      void this.#recheck(new Set(this.#owners.all()));
+      // Departures announced while the bus was away never came: every watch is checked again (each is
+      // under the users it watches; one of nobody has nobody to be refused).
+      const every = new Set<PresenceSession>();
+      for (const id of this.#watchers.keys()) for (const session of this.#watchers.get(id) ?? []) every.add(session);
+      void this.#recheck(every);
     });
     this.#accessSubscription = opts.bus.subscribe<{ userIds: number[] }>(
       ACCESS_TOPIC,
@@ -261,7 +262,7 @@ export class PresenceWatchers {
     const note =
       heard !== undefined && heard.version > (read?.version ?? 0)
         ? heard
-        : { presence: read?.presence ?? neverSeen(userId), version: read?.version ?? 0 };
+        : (read ?? { presence: neverSeen(userId), version: 0 });
     this.#watchers.setData(userId, note);
   }
 
@@ -313,7 +314,7 @@ export class PresenceWatchers {
     if (ids.length === 0) return;
     try {
       const known = await this.#opts.readStore(ids);
-      for (const [id, { presence, version }] of known) this.#redeliver(id, { presence, version });
+      for (const [id, note] of known) this.#redeliver(id, note);
       const forgotten = ids.filter((id) => !known.has(id));
       if (!forgottenToo) {
         // Nodes announce their devices again within a lease: only then is a missing user gone.
