@@ -43,5 +43,6 @@ export { Metrics } from './host/metrics.js';
 export type { FanoutBus, BusHandler } from './fanout/fanout-bus.js';
 export { MemoryFanoutBus, MemoryFanoutBackend } from './fanout/memory-fanout-bus.js';
 export { TopicIndex } from './fanout/topic-index.js';
+export { TopicHandlers, stopOnce } from './fanout/topic-handlers.js';
 export { interned } from './core/interned.js';
 export { SetMap, addTo, removeFrom, valuesOf, type SmallSet, type SmallSetStore } from './core/small-sets.js';

@@ -120,6 +120,28 @@ export function fanoutBusCases(name: string, nodes: FanoutBusNodes) {
       expect(b!.topicCount).toBe(before + 1);
     });
 
+    it('one handler subscribed twice to a topic is two subscriptions: each stop function ends one, once', async () => {
+      const [a, b] = await nodes(2);
+      await using _ = closing(a!, b!);
+      const t = freshTopic('twice');
+      const seen = new Recorder<number>();
+      const handler = (v: number) => seen.push(v);
+      const before = b!.topicCount;
+      const stop1 = await b!.subscribe<number>(t, handler);
+      const stop2 = await b!.subscribe<number>(t, handler);
+      a!.publish(t, 1);
+      await seen.until((all) => all.length >= 2);
+      stop1();
+      stop1(); // a second call must not end the other subscription
+      a!.publish(t, 2);
+      a!.publish(t, 3);
+      await seen.until((all) => all.includes(3));
+      expect(seen.entries).toEqual([1, 1, 2, 3]);
+      expect(b!.topicCount).toBe(before + 1);
+      stop2();
+      expect(b!.topicCount).toBe(before);
+    });
+
     it('skips a handler removed by another during the same delivery', async () => {
       const [a, b] = await nodes(2);
       await using _ = closing(a!, b!);

@@ -1,12 +1,4 @@
-import {
-  addTo,
-  interned,
-  removeFrom,
-  valuesOf,
-  type BusHandler,
-  type FanoutBus,
-  type Logger,
-} from '@streampod/framework';
+import { interned, stopOnce, TopicHandlers, type BusHandler, type FanoutBus, type Logger } from '@streampod/framework';
 import { transformer } from '@streampod/protocol';
 import type { RedisLink } from '../redis/redis-link.js';
 
@@ -24,11 +16,6 @@ export interface RedisFanoutBusOptions {
   onPublishError?: (error: unknown) => void;
 }
 
-/** One object per subscription, so one function subscribed twice is two (a wrapper closure costs its context too). */
-interface Subscriber {
-  readonly handler: BusHandler<never>;
-}
-
 /**
  * The many-node bus, on Redis sharded pub/sub. One channel per topic, subscribed by a node
  * only while it has handlers there; a value is serialized once, published once (`SPUBLISH`),
@@ -42,11 +29,8 @@ export class RedisFanoutBus implements FanoutBus {
   readonly #prefix: string;
   readonly #resyncChannel: string;
   readonly #onPublishError: ((error: unknown) => void) | undefined;
-  /**
-   * Each topic's subscribers, one as itself, more in a set (`SmallSet`): most topics (a
-   * user's, a room's) have one subscriber on a node, a `TopicIndex`, and a `Set` costs ~150 bytes.
-   */
-  readonly #topics = new Map<string, Subscriber | Set<Subscriber>>();
+  /** Each topic's handlers: most topics (a user's, a room's) have one on a node, a `TopicIndex`'s. */
+  readonly #topics = new TopicHandlers();
   /** Topics whose Redis subscription is on its way, until it is live (a settled promise kept per topic is ~40 bytes). */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #resyncListeners = new Set<(lostForMs: number) => void>();
@@ -108,7 +92,6 @@ export class RedisFanoutBus implements FanoutBus {
 
   async subscribe<T>(topic: string, handler: BusHandler<T>): Promise<() => void> {
     if (this.#closed) throw new Error('the bus is closed');
-    const subscriber: Subscriber = { handler };
     if (!this.#topics.has(topic)) {
       // Kept by the link, and by ioredis as a property name: one flat copy for both (see `interned`).
       const subscribing = this.#link.subscribe(interned(this.#prefix + topic));
@@ -119,9 +102,9 @@ export class RedisFanoutBus implements FanoutBus {
         () => undefined,
       );
     }
-    addTo(this.#topics, topic, subscriber);
+    this.#topics.add(topic, handler);
     const live = this.#pending.get(topic);
-    const stop = () => this.#drop(topic, subscriber);
+    const stop = stopOnce(() => this.#drop(topic, handler));
     try {
       if (live !== undefined) await live;
     } catch (error) {
@@ -132,13 +115,12 @@ export class RedisFanoutBus implements FanoutBus {
   }
 
   unsubscribe<T>(topic: string, handler: BusHandler<T>): void {
-    for (const subscriber of valuesOf(this.#topics.get(topic)))
-      if (subscriber.handler === handler) return this.#drop(topic, subscriber);
+    this.#drop(topic, handler);
   }
 
   /** Ends one subscription; the last one of a topic leaves its channel. */
-  #drop(topic: string, subscriber: Subscriber): void {
-    if (!removeFrom(this.#topics, topic, subscriber) || this.#topics.has(topic)) return;
+  #drop<T>(topic: string, handler: BusHandler<T>): void {
+    if (!this.#topics.remove(topic, handler) || this.#topics.has(topic)) return;
     this.#pending.delete(topic);
     this.#link.unsubscribe(this.#prefix + topic);
   }
@@ -161,7 +143,7 @@ export class RedisFanoutBus implements FanoutBus {
   close(): Promise<void> {
     this.#closed = true;
     for (const stop of this.#stops) stop();
-    for (const topic of this.#topics.keys()) this.#link.unsubscribe(this.#prefix + topic);
+    for (const topic of this.#topics.topics()) this.#link.unsubscribe(this.#prefix + topic);
     this.#topics.clear();
     this.#pending.clear();
     this.#resyncListeners.clear();
@@ -193,21 +175,17 @@ export class RedisFanoutBus implements FanoutBus {
   }
 
   #deliver<T>(topic: string, value: T): void {
-    const held = this.#topics.get(topic);
-    if (held === undefined) return;
-    // One subscriber is called without the array `valuesOf` would make: this runs per message.
-    if (!(held instanceof Set)) return this.#call(held.handler, value, topic);
-    // One removed during this loop is skipped if not reached yet (Set iteration).
-    for (const { handler } of held) this.#call(handler, value, topic);
+    this.#topics.deliver(topic, value, this.#call);
   }
 
-  #call<T>(handler: BusHandler<never>, value: T, topic: string): void {
+  /** Every delivery's guard: one handler's failure is logged and the others still get the value. */
+  readonly #call = <T>(handler: BusHandler<T>, value: T, topic: string): void => {
     try {
-      (handler as BusHandler<T>)(value, topic);
+      handler(value, topic);
     } catch (error) {
       this.#log.error({ err: error, topic }, 'fanout: a handler failed');
     }
-  }
+  };
 
   #resync(lostForMs: number): void {
     for (const listener of [...this.#resyncListeners]) listener(lostForMs);
