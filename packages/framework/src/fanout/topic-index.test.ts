@@ -167,3 +167,27 @@ it("keeps a key's data while it has items, and forgets it with the key", async (
   expect(early.data(1)).toBeUndefined();
   early.clear();
 });
+
+it('hands a key’s items over as a list however many it holds: one, two, back to one, none', async () => {
+  const backend = new MemoryFanoutBackend();
+  const bus = new MemoryFanoutBus(backend);
+  const { topics, got } = index(bus);
+  await topics.add(1, 'a');
+  await topics.add(1, 'a'); // already there: still one
+  expect(topics.count(1)).toBe(1);
+  expect([...topics.get(1)!]).toEqual(['a']);
+  bus.publish('t:1', 'x');
+  await topics.add(1, 'b');
+  bus.publish('t:1', 'y');
+  topics.remove(1, 'a');
+  topics.remove(1, 'a'); // gone already: nothing
+  expect([...topics.get(1)!]).toEqual(['b']);
+  bus.publish('t:1', 'z');
+  topics.remove(1, 'c'); // never there: nothing
+  expect(topics.count(1)).toBe(1);
+  topics.remove(1, 'b');
+  expect(topics.get(1)).toBeUndefined();
+  expect(backend.topicCount).toBe(0);
+  bus.publish('t:1', 'gone');
+  expect(got).toEqual(['1:x:a', '1:y:a+b', '1:z:b']);
+});

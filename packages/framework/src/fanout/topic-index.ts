@@ -4,15 +4,21 @@ import type { FanoutBus } from './fanout-bus.js';
 /** Up to this many items, a key keeps them in an array: a Set of ten costs ~550 bytes, an array ~100. */
 const LISTED = 16;
 
+/** A key's items once they all left, its subscription still on its way. */
+const NONE: readonly never[] = [];
+
+/** A key's items: one as itself (most keys: a user's one stream on a node, one watcher), more listed, many in a Set. */
+type Items<TItem> = TItem | readonly TItem[] | Set<TItem>;
+
 interface Entry<TKey, TItem, TData> {
   readonly key: TKey;
   /**
-   * An array while few, replaced (not changed) when one comes or leaves: a delivery iterating
-   * it goes on undisturbed (and may still reach the one that left), and it holds no spare
-   * room (`push` and `filter` leave room for up to 16 more; `concat` and `slice` do not). A
-   * Set beyond `LISTED`.
+   * One item as itself (an array of one is 56 bytes), an array while few, replaced (not
+   * changed) when one comes or leaves: a delivery iterating it goes on undisturbed (and may
+   * still reach the one that left), and it holds no spare room (`push` and `filter` leave
+   * room for up to 16 more; `concat` and `slice` do not). A Set beyond `LISTED`.
    */
-  items: TItem[] | Set<TItem>;
+  items: Items<TItem>;
   /**
    * The bus subscription on its way, then (live) what ends it: `UNSUBSCRIBE` when the bus can
    * be told the topic and handler instead. One field for both: a settled promise kept per key
@@ -31,7 +37,8 @@ const UNSUBSCRIBE = (): void => undefined;
  * for as long as it has items: the first item subscribes, the last one leaving
  * unsubscribes. A value published on a key's topic reaches `deliver` once, however many
  * local items there are. Every key's subscription shares one handler (the bus tells it the
- * topic), so a key costs its entry and its items, not a closure too.
+ * topic), so a key costs its entry and its items, not a closure too. An item is never an
+ * array or a Set itself: a key's one item is kept as itself.
  */
 export class TopicIndex<TKey, TItem, TValue, TData = never> {
   readonly #bus: FanoutBus;
@@ -52,7 +59,7 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
 
   readonly #handler = (value: TValue, topic: string): void => {
     const entry = this.#entries.get(topic);
-    if (entry !== undefined && countOf(entry.items) > 0) this.#deliver(entry.key, value, entry.items);
+    if (entry !== undefined && countOf(entry.items) > 0) this.#deliver(entry.key, value, listOf(entry.items));
   };
 
   /** Adds `item` under `key`; resolves once the key's subscription is live. */
@@ -62,12 +69,15 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
     if (entry === undefined) {
       // Kept for as long as the key has items, here and by the bus: flat, once (see `interned`).
       const name = interned(topic);
-      entry = { key, items: [], subscription: UNSUBSCRIBE, data: undefined };
+      entry = { key, items: NONE, subscription: UNSUBSCRIBE, data: undefined };
       this.#entries.set(name, entry);
       entry.subscription = this.#subscribe(name, entry);
     }
     const items = entry.items;
     if (items instanceof Set) items.add(item);
+    else if (!isList(items)) {
+      if (items !== item) entry.items = [items, item];
+    } else if (items.length === 0) entry.items = item;
     else if (!items.includes(item)) {
       if (items.length < LISTED) entry.items = items.concat([item]);
       else entry.items = new Set(items).add(item);
@@ -109,11 +119,16 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
     const items = entry.items;
     if (items instanceof Set) {
       if (!items.delete(item) || items.size > 0) return;
+    } else if (!isList(items)) {
+      if (items !== item) return;
+      entry.items = NONE;
     } else {
       const at = items.indexOf(item);
       if (at < 0) return;
-      entry.items = items.length === 1 ? [] : items.slice(0, at).concat(items.slice(at + 1));
-      if (entry.items.length > 0) return;
+      // Two become one, kept as itself.
+      if (items.length === 2) entry.items = items[1 - at]!;
+      else entry.items = items.length === 1 ? NONE : items.slice(0, at).concat(items.slice(at + 1));
+      if (entry.items !== NONE) return;
     }
     // Not live yet: `#subscribe` ends it once it is, unless an item came back (to no data).
     entry.data = undefined;
@@ -124,8 +139,8 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
 
   /** The items under `key`, if any (not to be changed: iterate them). */
   get(key: TKey): Iterable<TItem> | undefined {
-    const items = this.#entries.get(this.#topic(key))?.items;
-    return items === undefined || countOf(items) === 0 ? undefined : items;
+    const entry = this.#entries.get(this.#topic(key));
+    return entry === undefined || countOf(entry.items) === 0 ? undefined : listOf(entry.items);
   }
 
   /**
@@ -161,7 +176,7 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
   /** Drops every item and subscription. */
   clear(): void {
     for (const [topic, entry] of [...this.#entries]) {
-      entry.items = [];
+      entry.items = NONE;
       if (entry.subscription instanceof Promise) continue;
       this.#entries.delete(topic);
       this.#stop(topic, entry);
@@ -169,6 +184,15 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
   }
 }
 
-function countOf<T>(items: readonly T[] | ReadonlySet<T>): number {
-  return items instanceof Set ? items.size : (items as readonly T[]).length;
+function isList<T>(items: Items<T>): items is readonly T[] {
+  return Array.isArray(items);
+}
+
+function countOf<T>(items: Items<T>): number {
+  return items instanceof Set ? items.size : isList(items) ? items.length : 1;
+}
+
+/** The items to iterate: one is handed over in an array of its own (a delivery or a lookup, not kept). */
+function listOf<T>(items: Items<T>): Iterable<T> {
+  return items instanceof Set || isList(items) ? items : [items];
 }
