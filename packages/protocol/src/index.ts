@@ -17,6 +17,7 @@ export {
   PresenceStatus,
   UserPresence,
   samePresence,
+  type ShownPresence,
   UserPresenceList,
   PresenceUpdate,
   PresenceBatch,

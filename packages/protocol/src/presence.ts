@@ -15,8 +15,11 @@ export const UserPresence = z.object({
 });
 export type UserPresence = z.infer<typeof UserPresence>;
 
+/** What a presence shows a person of a user: all of it but whose it is. */
+export type ShownPresence = Pick<UserPresence, 'status' | 'devices' | 'lastSeen'>;
+
 /** Whether two presences show a person the same thing (status, devices, last seen); `undefined` is nothing shown yet. */
-export function samePresence(a: UserPresence | undefined, b: UserPresence): boolean {
+export function samePresence(a: ShownPresence | undefined, b: ShownPresence): boolean {
   return (
     a !== undefined &&
     a.status === b.status &&

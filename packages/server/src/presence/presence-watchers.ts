@@ -8,7 +8,7 @@ import {
   type StreamSession,
   type Logger,
 } from '@streampod/framework';
-import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
+import { samePresence, type PresenceBatch, type ShownPresence, type UserPresence } from '@streampod/protocol';
 import type { LastSeenStore } from './last-seen.js';
 import { noSharedRoom, strangersOf, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
@@ -19,6 +19,30 @@ import type { VersionedPresence } from './presence-store.js';
 export interface PresenceNote {
   readonly presence: UserPresence;
   readonly version: number;
+}
+
+/**
+ * What every watcher of a user on this node has been sent of them, kept once per user and
+ * node: flat, and without the user's id (the key it is kept under), 56 bytes where a note
+ * and its presence are 96.
+ */
+class Sent implements ShownPresence {
+  readonly status: UserPresence['status'];
+  readonly lastSeen: Date | null;
+  readonly devices: number;
+  readonly version: number;
+
+  constructor(presence: ShownPresence, version: number) {
+    this.status = presence.status;
+    this.lastSeen = presence.lastSeen;
+    this.devices = presence.devices;
+    this.version = version;
+  }
+
+  /** As a snapshot tells it. */
+  presenceOf(userId: number): UserPresence {
+    return { userId, status: this.status, lastSeen: this.lastSeen, devices: this.devices };
+  }
 }
 
 /** A `subscribeToPresence` stream: its owner watches the users of its input. */
@@ -68,9 +92,9 @@ export interface PresenceWatchersOptions {
 /**
  * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
  * work for the watchers of that user only, batched, serialized once per change. After each
- * batch, every watcher of a user has been sent the same thing of that user, the note kept
- * once per user and node, so only a user's first watcher on a node reads the store: a later
- * one starts from that note, or from a change heard since (which the next batch then tells
+ * batch, every watcher of a user has been sent the same thing of that user, kept once per
+ * user and node (`Sent`), so only a user's first watcher on a node reads the store: a later
+ * one starts from that, or from a change heard since (which the next batch then tells
  * the others only). A snapshot is thus as fresh as what this node has heard on the bus
  * (after an outage, until the resync re-reads the store). Changes of one user published out
  * of order by two nodes are told apart by version; a watcher never gets one older than, or
@@ -84,7 +108,7 @@ export class PresenceWatchers {
    * Watchers by watched user; each user's data is what its watchers have been sent as of the
    * last batch (once read), except a watch still opening, or one in `#given`.
    */
-  readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, PresenceNote>;
+  readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, Sent>;
   /**
    * The newest change heard of a user and not yet passed on: until the next batch, or, for a
    * user whose first read is on its way, until it is settled against that read.
@@ -206,7 +230,7 @@ export class PresenceWatchers {
       const sent = this.#watchers.data(id);
       const heard = this.#heard.get(id);
       if (sent === undefined) return neverSeen(id);
-      if (heard === undefined || heard.version <= sent.version) return sent.presence;
+      if (heard === undefined || heard.version <= sent.version) return sent.presenceOf(id);
       // The newest this node knows, though the others are told it with the next batch.
       let given = this.#given.get(id);
       if (given === undefined) this.#given.set(id, (given = new Map<PresenceSession, PresenceNote>()));
@@ -263,7 +287,7 @@ export class PresenceWatchers {
       heard !== undefined && heard.version > (read?.version ?? 0)
         ? heard
         : (read ?? { presence: neverSeen(userId), version: 0 });
-    this.#watchers.setData(userId, note);
+    this.#watchers.setData(userId, new Sent(note.presence, note.version));
   }
 
   /** Users watched on this node, for leak checks. */
@@ -347,14 +371,19 @@ export class PresenceWatchers {
       if (sent === undefined) continue;
       this.#heard.delete(userId);
       if (note.version <= sent.version) continue;
-      this.#watchers.setData(userId, note);
+      this.#watchers.setData(userId, new Sent(note.presence, note.version));
       const given = this.#given.get(userId);
       // Back to what the watchers have (offline and online again within a window): no flicker.
-      if (given === undefined && samePresence(sent.presence, note.presence)) continue;
+      if (given === undefined && samePresence(sent, note.presence)) continue;
       for (const session of this.#watchers.get(userId) ?? []) {
         if (this.#opening.has(session)) continue;
-        const had = given?.get(session) ?? sent;
-        if (note.version <= had.version || samePresence(had.presence, note.presence)) continue;
+        const had = given?.get(session);
+        if (
+          had === undefined
+            ? samePresence(sent, note.presence)
+            : note.version <= had.version || samePresence(had.presence, note.presence)
+        )
+          continue;
         const batch = batches.get(session);
         if (batch === undefined) batches.set(session, note);
         else if (Array.isArray(batch)) batch.push(note);
