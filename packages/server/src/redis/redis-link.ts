@@ -34,9 +34,8 @@ export class RedisLink {
   readonly latency = new StoreLatency('streampod_redis_command', 'Redis commands by outcome (ok, error).');
   readonly #log: Logger;
   readonly #base: RedisOptions;
+  /** By node key; each knows the channels subscribed on it (no map of channels beside: ~50 bytes a channel). */
   readonly #shards = new Map<string, Shard>();
-  /** channel → the shard it is subscribed on */
-  readonly #channels = new Map<string, Shard>();
   readonly #messageListeners = new Set<(channel: string, message: string) => void>();
   readonly #upListeners = new Set<Listener>();
   readonly #resubscribedListeners = new Set<Listener>();
@@ -184,7 +183,6 @@ export class RedisLink {
   async subscribe(channel: string): Promise<void> {
     if (this.#closed) throw new Error('the Redis link is closed');
     const shard = this.#shardFor(channel);
-    this.#channels.set(channel, shard);
     shard.channels.add(channel);
     await shard.started;
     if (shard.redis.status !== 'ready') {
@@ -195,7 +193,7 @@ export class RedisLink {
     try {
       await shard.redis.ssubscribe(channel);
     } catch (error) {
-      if (this.#channels.get(channel) !== shard) return;
+      if (!shard.channels.has(channel)) return;
       if (/^(MOVED|ASK) /.test((error as Error).message)) {
         // The slot moved since we last asked: follow it.
         await this.#rehome();
@@ -204,18 +202,18 @@ export class RedisLink {
       // The connection stayed up (else 'ready' subscribes it again): try once more, later.
       this.#log.warn({ err: error, channel }, 'redis: subscribing failed; retrying');
       setTimeout(() => {
-        if (this.#channels.get(channel) === shard && !this.#closed) void this.subscribe(channel);
+        if (shard.channels.has(channel) && !this.#closed) void this.subscribe(channel);
       }, 1_000).unref();
     }
   }
 
   /** `SUNSUBSCRIBE`s `channel`. */
   unsubscribe(channel: string): void {
-    const shard = this.#channels.get(channel);
-    if (shard === undefined) return;
-    this.#channels.delete(channel);
-    shard.channels.delete(channel);
-    if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
+    // One shard holds it (a few at most: one per Cluster master), looked through rather than kept per channel.
+    for (const shard of this.#shards.values()) {
+      if (!shard.channels.delete(channel)) continue;
+      if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {
@@ -224,7 +222,6 @@ export class RedisLink {
     clearTimeout(this.#rehomeTimer);
     for (const shard of this.#shards.values()) shard.redis.disconnect();
     this.#shards.clear();
-    this.#channels.clear();
     try {
       await this.commands.quit();
     } catch {
@@ -322,13 +319,14 @@ export class RedisLink {
     await this.#refreshSlots();
     let since: number | undefined;
     const moving: string[] = [];
-    for (const [channel, shard] of [...this.#channels]) {
-      if (this.#nodeOf(channel) === shard.key) continue;
-      since = Math.min(since ?? startedAt, shard.downSince ?? startedAt);
-      shard.channels.delete(channel);
-      if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
-      this.#channels.delete(channel);
-      moving.push(channel);
+    for (const shard of [...this.#shards.values()]) {
+      for (const channel of [...shard.channels]) {
+        if (this.#nodeOf(channel) === shard.key) continue;
+        since = Math.min(since ?? startedAt, shard.downSince ?? startedAt);
+        shard.channels.delete(channel);
+        if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
+        moving.push(channel);
+      }
     }
     if (since === undefined) return;
     await Promise.all(moving.map((channel) => this.subscribe(channel)));
