@@ -10,7 +10,10 @@ type Held = BusHandler<never> | readonly BusHandler<never>[];
  * a user watched or a room followed on the node).
  *
  * Subscriptions of one handler to one topic are alike, so they are not told apart: each adds
- * the handler once more, and ending one removes one.
+ * the handler once more, and ending one removes one. Made for a few handlers per topic (an
+ * index's one, a test's several nodes): each change copies the topic's array, and a delivery
+ * checks each handler after the first is still there (skipping one removed meanwhile, unless
+ * another subscription of it remains). A handler added during a delivery gets the next value.
  */
 export class TopicHandlers {
   readonly #held = new Map<string, Held>();

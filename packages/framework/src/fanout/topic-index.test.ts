@@ -190,4 +190,8 @@ it('hands a key’s items over as a list however many it holds: one, two, back t
   expect(backend.topicCount).toBe(0);
   bus.publish('t:1', 'gone');
   expect(got).toEqual(['1:x:a', '1:y:a+b', '1:z:b']);
+  // One item is kept as itself, so an array or a Set could not be told from a list of items.
+  await expect(topics.add(1, ['a'] as unknown as string)).rejects.toThrow('an item may not be an array or a Set');
+  await expect(topics.add(1, new Set(['a']) as unknown as string)).rejects.toThrow(TypeError);
+  expect(backend.topicCount).toBe(0);
 });

@@ -32,13 +32,18 @@ interface Entry<TKey, TItem, TData> {
 /** Stands for `bus.unsubscribe(topic, handler)`: the key keeps no function of its own. */
 const UNSUBSCRIBE = (): void => undefined;
 
+/** A new key's subscription while `bus.subscribe` is still being called: not live (never settles). */
+const PENDING = new Promise<void>(() => undefined);
+
 /**
  * Local items (watchers, streams) indexed by key, each key backed by one bus subscription
  * for as long as it has items: the first item subscribes, the last one leaving
  * unsubscribes. A value published on a key's topic reaches `deliver` once, however many
  * local items there are. Every key's subscription shares one handler (the bus tells it the
- * topic), so a key costs its entry and its items, not a closure too. An item is never an
- * array or a Set itself: a key's one item is kept as itself.
+ * topic), so a key costs its entry and its items, not a closure too. A key's one item is
+ * kept as itself, so an item may not be an array or a Set; a key with one item hands it to
+ * `deliver` in an array of its own (one small array per value and key on the node, not per
+ * item).
  */
 export class TopicIndex<TKey, TItem, TValue, TData = never> {
   readonly #bus: FanoutBus;
@@ -64,12 +69,14 @@ export class TopicIndex<TKey, TItem, TValue, TData = never> {
 
   /** Adds `item` under `key`; resolves once the key's subscription is live. */
   async add(key: TKey, item: TItem): Promise<void> {
+    if (Array.isArray(item) || item instanceof Set)
+      throw new TypeError('TopicIndex: an item may not be an array or a Set');
     const topic = this.#topic(key);
     let entry = this.#entries.get(topic);
     if (entry === undefined) {
       // Kept for as long as the key has items, here and by the bus: flat, once (see `interned`).
       const name = interned(topic);
-      entry = { key, items: NONE, subscription: UNSUBSCRIBE, data: undefined };
+      entry = { key, items: NONE, subscription: PENDING, data: undefined };
       this.#entries.set(name, entry);
       entry.subscription = this.#subscribe(name, entry);
     }

@@ -108,6 +108,31 @@ describe('PresenceManager', () => {
     await here.close();
   });
 
+  it("a later watcher's snapshot is what the first was sent, whole: status, devices, last seen (a Date), no more", async () => {
+    const seen = new Date('2026-12-01T10:00:00.000Z');
+    const here = new PresenceManager({
+      store: new MemoryPresenceStore(),
+      bus: new MemoryFanoutBus(new MemoryFanoutBackend()),
+      lastSeen: { get: (ids) => Promise.resolve(new Map(ids.map((id) => [id, seen]))), save: () => Promise.resolve() },
+      log,
+      nodeId: 'a',
+    });
+    const snapshots: unknown[] = [];
+    const watching = (ownerId: number) =>
+      ({
+        input: { userIds: [7] },
+        connection: { owner: { id: ownerId } },
+        sendStreamMessage: (batch: PresenceBatch) => snapshots.push(batch),
+        onClosed: () => undefined,
+      }) as unknown as PresenceSession;
+    await here.watch(watching(1));
+    // The second starts from what the node kept of the first's read, not from the store.
+    await here.watch(watching(2));
+    const whole = { snapshot: true, updates: [{ userId: 7, status: 'offline', lastSeen: seen, devices: 0 }] };
+    expect(snapshots).toStrictEqual([whole, whole]);
+    await here.close();
+  });
+
   it('watches that come while a user is first read share that read, and start from a change heard meanwhile', async () => {
     const { backend, store, here } = nodeA(5);
     let reads = 0;
