@@ -29,10 +29,10 @@ export interface FanoutBus {
    * Ends one live subscription of `handler` to `topic`, as its stop function would (nothing
    * when it has none). A subscription is ended by one or the other, never both: subscriptions
    * of one handler to one topic are alike, so a stop function called after `unsubscribe`
-   * ended its subscription may end another. Optional: with it, an index that subscribes many topics with one
-   * handler (`TopicIndex`) keeps no stop function per topic (~70 bytes each). A bus that
-   * wraps handlers before passing them on (a test's delaying bus, say) must leave it out:
-   * the bus underneath would not know the caller's handler.
+   * ended its subscription may end another. Optional: with it, an index that subscribes many
+   * topics with one handler (`TopicIndex`) keeps no stop function per topic (~70 bytes each).
+   * A bus that wraps handlers before passing them on (a test's delaying bus, say) must leave
+   * it out: the bus underneath would not know the caller's handler.
    */
   unsubscribe?<T>(topic: string, handler: BusHandler<T>): void;
   /**
