@@ -8,7 +8,8 @@ import {
   type StreamSession,
   type Logger,
 } from '@streampod/framework';
-import { samePresence, type PresenceBatch, type ShownPresence, type UserPresence } from '@streampod/protocol';
+import { samePresence, type PresenceBatch, type UserPresence } from '@streampod/protocol';
+import { HeldPresence } from './held-presence.js';
 import type { LastSeenStore } from './last-seen.js';
 import { noSharedRoom, strangersOf, type Membership } from './membership.js';
 import { neverSeen } from './presence-rules.js';
@@ -19,30 +20,6 @@ import type { VersionedPresence } from './presence-store.js';
 export interface PresenceNote {
   readonly presence: UserPresence;
   readonly version: number;
-}
-
-/**
- * What every watcher of a user on this node has been sent of them, kept once per user and
- * node: flat, and without the user's id (the key it is kept under), 56 bytes where a note
- * and its presence are 96.
- */
-class Sent implements ShownPresence {
-  readonly status: UserPresence['status'];
-  readonly lastSeen: Date | null;
-  readonly devices: number;
-  readonly version: number;
-
-  constructor(presence: ShownPresence, version: number) {
-    this.status = presence.status;
-    this.lastSeen = presence.lastSeen;
-    this.devices = presence.devices;
-    this.version = version;
-  }
-
-  /** As a snapshot tells it. */
-  presenceOf(userId: number): UserPresence {
-    return { userId, status: this.status, lastSeen: this.lastSeen, devices: this.devices };
-  }
 }
 
 /** A `subscribeToPresence` stream: its owner watches the users of its input. */
@@ -93,7 +70,7 @@ export interface PresenceWatchersOptions {
  * The `subscribeToPresence` streams of this node, indexed by watched user: a change costs
  * work for the watchers of that user only, batched, serialized once per change. After each
  * batch, every watcher of a user has been sent the same thing of that user, kept once per
- * user and node (`Sent`), so only a user's first watcher on a node reads the store: a later
+ * user and node (`HeldPresence`), so only a user's first watcher on a node reads the store: a later
  * one starts from that, or from a change heard since (which the next batch then tells
  * the others only). A snapshot is thus as fresh as what this node has heard on the bus
  * (after an outage, until the resync re-reads the store). Changes of one user published out
@@ -108,7 +85,7 @@ export class PresenceWatchers {
    * Watchers by watched user; each user's data is what its watchers have been sent as of the
    * last batch (once read), except a watch still opening, or one in `#given`.
    */
-  readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, Sent>;
+  readonly #watchers: TopicIndex<number, PresenceSession, PresenceNote, HeldPresence>;
   /**
    * The newest change heard of a user and not yet passed on: until the next batch, or, for a
    * user whose first read is on its way, until it is settled against that read.
@@ -287,7 +264,7 @@ export class PresenceWatchers {
       heard !== undefined && heard.version > (read?.version ?? 0)
         ? heard
         : (read ?? { presence: neverSeen(userId), version: 0 });
-    this.#watchers.setData(userId, new Sent(note.presence, note.version));
+    this.#watchers.setData(userId, new HeldPresence(note.presence, note.version));
   }
 
   /** Users watched on this node, for leak checks. */
@@ -371,7 +348,7 @@ export class PresenceWatchers {
       if (sent === undefined) continue;
       this.#heard.delete(userId);
       if (note.version <= sent.version) continue;
-      this.#watchers.setData(userId, new Sent(note.presence, note.version));
+      this.#watchers.setData(userId, new HeldPresence(note.presence, note.version));
       const given = this.#given.get(userId);
       // Back to what the watchers have (offline and online again within a window): no flicker.
       if (given === undefined && samePresence(sent, note.presence)) continue;

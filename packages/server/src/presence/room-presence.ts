@@ -10,6 +10,7 @@ import {
 } from '@streampod/framework';
 import type { RoomPresence, RoomPresenceBatch, UserPresence } from '@streampod/protocol';
 import type { PresenceNote } from './presence-watchers.js';
+import { HeldPresence } from './held-presence.js';
 import { neverSeen } from './presence-rules.js';
 import type { PresenceChange, VersionedPresence } from './presence-store.js';
 
@@ -51,34 +52,13 @@ export interface RoomPresenceOptions {
 type RoomSession = StreamSession<AppContext, RoomPresenceBatch, { readonly roomId: number }>;
 
 /**
- * A member's presence as this node last heard it, changed in place: ~56 bytes, where a note
- * and its presence object were ~96 (a room keeps one per member for as long as it is watched).
- */
-class Member {
-  status!: UserPresence['status'];
-  lastSeen!: Date | null;
-  devices!: number;
-  version!: number;
-
-  constructor(presence: UserPresence, version: number) {
-    this.set(presence, version);
-  }
-
-  set(presence: UserPresence, version: number): void {
-    this.status = presence.status;
-    this.lastSeen = presence.lastSeen;
-    this.devices = presence.devices;
-    this.version = version;
-  }
-}
-
-/**
  * One watched room on this node: every member's presence (also above the list limit: the
  * counts need it), and what changed since the last batch. Every watcher of the room gets
  * the same batches, so each is built and serialized once per window.
  */
 class WatchedRoom {
-  readonly members = new Map<number, Member>();
+  /** A member's presence as this node last heard it, changed in place. */
+  readonly members = new Map<number, HeldPresence>();
   onlineCount = 0;
   /** Loaded (members and their presence read, after the topic went live). */
   ready = false;
@@ -112,12 +92,6 @@ class WatchedRoom {
 
 const topic = (roomId: number) => `members:${roomId}`;
 const isOnline = (presence: { readonly status: UserPresence['status'] }) => presence.status !== 'offline';
-const presenceOf = (userId: number, member: Member): UserPresence => ({
-  userId,
-  status: member.status,
-  lastSeen: member.lastSeen,
-  devices: member.devices,
-});
 
 /**
  * Room presence (`presence.subscribeToRoom`, `getRoomPresence`): who of a room's members is
@@ -357,7 +331,7 @@ export class RoomPresenceService {
     const member = room.members.get(presence.userId);
     if (member !== undefined && isOnline(member)) room.onlineCount--;
     if (isOnline(presence)) room.onlineCount++;
-    if (member === undefined) room.members.set(presence.userId, new Member(presence, version));
+    if (member === undefined) room.members.set(presence.userId, new HeldPresence(presence, version));
     else member.set(presence, version);
   }
 
@@ -443,7 +417,7 @@ export class RoomPresenceService {
       onlineCount: room.onlineCount,
       listed,
       members: listed
-        ? Array.from(room.members, ([userId, member]) => presenceOf(userId, member)).sort((a, b) => a.userId - b.userId)
+        ? Array.from(room.members, ([userId, member]) => member.presenceOf(userId)).sort((a, b) => a.userId - b.userId)
         : [],
     };
   }
