@@ -210,10 +210,7 @@ export class RedisLink {
   /** `SUNSUBSCRIBE`s `channel`. */
   unsubscribe(channel: string): void {
     // One shard holds it (a few at most: one per Cluster master), looked through rather than kept per channel.
-    for (const shard of this.#shards.values()) {
-      if (!shard.channels.delete(channel)) continue;
-      if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
-    }
+    for (const shard of this.#shards.values()) leave(shard, channel);
   }
 
   async close(): Promise<void> {
@@ -323,8 +320,7 @@ export class RedisLink {
       for (const channel of [...shard.channels]) {
         if (this.#nodeOf(channel) === shard.key) continue;
         since = Math.min(since ?? startedAt, shard.downSince ?? startedAt);
-        shard.channels.delete(channel);
-        if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
+        leave(shard, channel);
         moving.push(channel);
       }
     }
@@ -364,6 +360,12 @@ interface Shard {
   renewing: boolean;
   /** Since when its channels may not have been live (undefined: they are). */
   downSince: number | undefined;
+}
+
+/** `SUNSUBSCRIBE`s `channel` on `shard`, if it is there (unsubscribed when not ready: not renewed on reconnect). */
+function leave(shard: Shard, channel: string): void {
+  if (!shard.channels.delete(channel)) return;
+  if (shard.redis.status === 'ready') shard.redis.sunsubscribe(channel).catch(() => undefined);
 }
 
 /** Times every command the client sends, from sending to its answer or failure. */
