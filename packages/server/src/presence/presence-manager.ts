@@ -19,6 +19,7 @@ import { neverSeen } from './presence-rules.js';
 import { PresenceWatchers, type PresenceSession, type WatchOwners } from './presence-watchers.js';
 import {
   PresenceBatchError,
+  type DeviceRef,
   type ManualStatus,
   type PresenceChange,
   type PresenceStore,
@@ -196,9 +197,8 @@ export class PresenceManager {
     this.#devices.set(connection, device);
     this.#devicesByUser.add(user.id, device);
     this.#deviceGeneration++;
-    await this.#apply(user.id, () =>
-      this.#store.setDevice({ nodeId: this.nodeId, userId: user.id, deviceId: device.connection.id, idle: false }),
-    );
+    const state = { ...this.#refOf(device), idle: false };
+    await this.#apply(user.id, () => this.#store.setDevice(state));
   }
 
   /**
@@ -224,9 +224,8 @@ export class PresenceManager {
     this.#deviceGeneration++;
     const at = new Date();
     try {
-      await this.#apply(device.userId, () =>
-        this.#store.removeDevice({ nodeId: this.nodeId, userId: device.userId, deviceId: device.connection.id, at }),
-      );
+      const gone = { ...this.#refOf(device), at };
+      await this.#apply(device.userId, () => this.#store.removeDevice(gone));
     } catch (error) {
       // Announcing this node again drops the device; if the store forgot everything meanwhile,
       // the user's going offline is told from here.
@@ -323,19 +322,18 @@ export class PresenceManager {
     this.#undevicedWatches.clear();
   }
 
+  /** The device as the store knows it: its id there is its connection's. */
+  #refOf(device: Device): DeviceRef {
+    return { nodeId: this.nodeId, userId: device.userId, deviceId: device.connection.id };
+  }
+
   #touch(device: Device, now: number): void {
     device.lastActivityAt = now;
     if (!device.idle) return;
     device.idle = false;
     this.#deviceGeneration++;
-    void this.#apply(device.userId, () =>
-      this.#store.setDevice({
-        nodeId: this.nodeId,
-        userId: device.userId,
-        deviceId: device.connection.id,
-        idle: false,
-      }),
-    ).catch(() => undefined);
+    const state = { ...this.#refOf(device), idle: false };
+    void this.#apply(device.userId, () => this.#store.setDevice(state)).catch(() => undefined);
   }
 
   #sweepIdle(): void {
@@ -349,14 +347,8 @@ export class PresenceManager {
       if (device.idle || device.lastActivityAt > deadline) continue;
       device.idle = true;
       this.#deviceGeneration++;
-      void this.#apply(device.userId, () =>
-        this.#store.setDevice({
-          nodeId: this.nodeId,
-          userId: device.userId,
-          deviceId: device.connection.id,
-          idle: true,
-        }),
-      ).catch(() => undefined);
+      const state = { ...this.#refOf(device), idle: true };
+      void this.#apply(device.userId, () => this.#store.setDevice(state)).catch(() => undefined);
     }
   }
 
@@ -443,7 +435,7 @@ export class PresenceManager {
       const generation = this.#deviceGeneration;
       const devices = [...this.#devices.values()]
         .filter((d) => d.connection.user !== null)
-        .map((d) => ({ nodeId: this.nodeId, userId: d.userId, deviceId: d.connection.id, idle: d.idle }));
+        .map((d) => ({ ...this.#refOf(d), idle: d.idle }));
       let changes: PresenceChange[];
       try {
         changes = await this.#store.syncNode({ nodeId: this.nodeId, devices, at: new Date() });
