@@ -20,17 +20,19 @@ const noLastSeen: LastSeenStore = { get: () => Promise.resolve(new Map()), save:
 
 /**
  * What a `subscribeToPresence` stream by `ownerId` of `userIds` is sent, as `snapshot:`/`change:`
- * lines of status/devices; on `on`, a connection of that owner (one of its own by default).
+ * lines of status/devices, and its snapshots whole; on `on`, a connection of that owner (one of
+ * its own by default).
  */
 function watcher(ownerId: number, userIds: readonly number[], on: object = { owner: { id: ownerId } }) {
   const lines = new Recorder<string>();
+  const snapshots: PresenceBatch[] = [];
   const line = (kind: string, batch: PresenceBatch) =>
     lines.push(`${kind}:${batch.updates.map((u) => `${u.userId}=${u.status}/${u.devices}`).join(',')}`);
   const closers: (() => void)[] = [];
   const session = {
     input: { userIds },
     connection: on,
-    sendStreamMessage: (batch: PresenceBatch) => line('snapshot', batch),
+    sendStreamMessage: (batch: PresenceBatch) => (snapshots.push(batch), line('snapshot', batch)),
     send: (event: OutgoingEvent<PresenceBatch>) => line('change', event.value),
     onClosed: (callback: (arg?: unknown) => void, arg?: unknown) => void closers.push(() => callback(arg)),
     fail: (error: { code: string }) => {
@@ -40,7 +42,7 @@ function watcher(ownerId: number, userIds: readonly number[], on: object = { own
   } as unknown as PresenceSession;
   /** The client stops the stream. */
   const stop = () => closers.splice(0).forEach((close) => close());
-  return { session, lines, stop };
+  return { session, lines, snapshots, stop };
 }
 
 const connection = (userId: number, id: string) =>
@@ -117,19 +119,14 @@ describe('PresenceManager', () => {
       log,
       nodeId: 'a',
     });
-    const snapshots: unknown[] = [];
-    const watching = (ownerId: number) =>
-      ({
-        input: { userIds: [7] },
-        connection: { owner: { id: ownerId } },
-        sendStreamMessage: (batch: PresenceBatch) => snapshots.push(batch),
-        onClosed: () => undefined,
-      }) as unknown as PresenceSession;
-    await here.watch(watching(1));
+    const first = watcher(1, [7]);
+    await here.watch(first.session);
     // The second starts from what the node kept of the first's read, not from the store.
-    await here.watch(watching(2));
+    const second = watcher(2, [7]);
+    await here.watch(second.session);
     const whole = { snapshot: true, updates: [{ userId: 7, status: 'offline', lastSeen: seen, devices: 0 }] };
-    expect(snapshots).toStrictEqual([whole, whole]);
+    expect(first.snapshots).toStrictEqual([whole]);
+    expect(second.snapshots).toStrictEqual([whole]);
     await here.close();
   });
 
