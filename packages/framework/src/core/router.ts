@@ -225,13 +225,14 @@ function openStream(
   { d, runtime, connection, input, signal }: StreamContext,
   open: (session: StreamSession) => MaybePromise<void>,
 ) {
-  return new PushStream(async (sink: StreamSink) => {
+  return new PushStream(async (sink: StreamSink, key: unknown) => {
     const session = new StreamSession({
       runtime,
       connection,
       path: d.path,
       input,
       sink,
+      key,
       tracked: d.tracked,
       resumeFrom: cursorOf(lastEventIdOf(input)),
     });

@@ -1,20 +1,14 @@
 import { tracked } from '@trpc/server';
 import type { OutgoingEvent } from './outgoing-event.js';
-import type { StreamSink } from './session.js';
+import type { StreamHandle, StreamSink } from './session.js';
 
-/** The open end of a push stream, for the transport that opened it. */
-export interface StreamHandle {
-  /** The procedure path, for the errors the stream may end with. */
-  readonly path: string;
-  /** Ends the stream from the client side (stop or disconnect); resolves once closed. */
-  stop(): Promise<void>;
-}
+export type { StreamHandle } from './session.js';
 
 const PUSH_STREAM = Symbol.for('streampod.push-stream');
 
 /**
  * What every compiled subscription resolves to. Our WebSocket transport calls
- * `open(sink)`, so every subscriber is one map entry writing straight to its socket: no
+ * `open(sink, key)`, so every subscriber is one map entry writing straight to its socket: no
  * generator, no queue. Any other tRPC adapter sees a plain async iterable.
  */
 export class PushStream<T> implements AsyncIterable<T> {
@@ -25,13 +19,13 @@ export class PushStream<T> implements AsyncIterable<T> {
    * @param signal on the iterating path, closes the stream when aborted (e.g. an HTTP client going away)
    */
   constructor(
-    private readonly start: (sink: StreamSink) => Promise<StreamHandle>,
+    private readonly start: (sink: StreamSink, key: unknown) => Promise<StreamHandle>,
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** Opens the stream into `sink`; rejects when the endpoint refuses it. */
-  open(sink: StreamSink): Promise<StreamHandle> {
-    return this.start(sink);
+  /** Opens the stream into `sink`, which tells it apart by `key`; rejects when the endpoint refuses it. */
+  open<K>(sink: StreamSink<K>, key: K): Promise<StreamHandle> {
+    return this.start(sink, key);
   }
 
   /** The slow path, for adapters that iterate (HTTP SSE, server-side callers). */
@@ -44,21 +38,24 @@ export class PushStream<T> implements AsyncIterable<T> {
       wake?.();
       wake = undefined;
     };
-    const opened = this.start({
-      send(event: OutgoingEvent, eventId: string | undefined) {
+    // One stream per sink here: the key says nothing.
+    const sink: StreamSink<undefined> = {
+      send(_key, event: OutgoingEvent, eventId: string | undefined) {
         queue.push(eventId === undefined ? event.value : tracked(eventId, event.value));
         notify();
       },
+      opened: () => undefined,
       end() {
         ended = true;
         notify();
       },
-      error(cause: unknown) {
+      error(_key, cause: unknown) {
         failure = cause;
         ended = true;
         notify();
       },
-    });
+    };
+    const opened = this.start(sink, undefined);
     // next() reports a refused stream; this keeps an unread refusal from going unhandled.
     opened.catch(() => undefined);
     const onAbort = () => {

@@ -5,13 +5,19 @@ import { StreamSession, type StreamSink } from './session.js';
 
 describe('StreamSession.onClosed', () => {
   function openSession() {
-    const sink: StreamSink = { send: () => undefined, end: () => undefined, error: () => undefined };
+    const sink: StreamSink = {
+      send: () => undefined,
+      opened: (key) => key,
+      end: () => undefined,
+      error: () => undefined,
+    };
     const session = new StreamSession({
       runtime: { log: createLogger('silent'), services: {} },
       connection: new Connection('ws', '127.0.0.1', null),
       path: 'test.stream',
       input: {},
       sink,
+      key: undefined,
       tracked: false,
       resumeFrom: undefined,
     });

@@ -69,14 +69,32 @@ export class Session<TCtx extends AppContext = AppContext> {
   }
 }
 
-/** Where a streaming session's events go: the transport's end of one subscription. */
-export interface StreamSink {
+/**
+ * Where streaming sessions' events go: the transport's end of its subscriptions. One sink
+ * serves many streams (all of a connection's, say), told apart by the key the transport
+ * opened each with: no object per subscription on the transport's side, nor a field more
+ * than the key on the stream's.
+ */
+export interface StreamSink<K = unknown> {
   /** Sends an event; `eventId` is its tracked id when the stream is tracked. */
-  send(event: OutgoingEvent, eventId: string | undefined): void;
+  send(key: K, event: OutgoingEvent, eventId: string | undefined): void;
+  /**
+   * The stream has opened (not called when opening fails): the client may be told, what was
+   * sent while it opened may go out. Returns the key to use from now on.
+   */
+  opened(key: K, handle: StreamHandle): K;
   /** Ends the subscription from the server side. */
-  end(): void;
+  end(key: K): void;
   /** Ends the subscription with an error the client sees. */
-  error(cause: unknown): void;
+  error(key: K, cause: unknown): void;
+}
+
+/** The open end of a push stream, for the transport that opened it. */
+export interface StreamHandle {
+  /** The procedure path, for the errors the stream may end with. */
+  readonly path: string;
+  /** Ends the stream from the client side (stop or disconnect); resolves once closed. */
+  stop(): Promise<void>;
 }
 
 /** Separates a tracked event id's cursor from its per-stream sequence number. */
@@ -110,6 +128,8 @@ export class StreamSession<
   /** CLOSING (read once per event sent), OPENING, TRACKED. */
   #flags: number;
   readonly #sink: StreamSink;
+  /** Which of its streams this is, to the sink. */
+  #key: unknown;
   /**
    * One callback (its argument beside it), or several as callback, argument, callback, …:
    * most streams register one, and an array costs 150 bytes.
@@ -127,12 +147,14 @@ export class StreamSession<
     path: string;
     input: TInput;
     sink: StreamSink;
+    key: unknown;
     tracked: boolean;
     resumeFrom: string | undefined;
   }) {
     super(opts.runtime, opts.connection, opts.path);
     this.input = opts.input;
     this.#sink = opts.sink;
+    this.#key = opts.key;
     this.#flags = opts.tracked ? TRACKED : 0;
     this.#cursor = opts.resumeFrom;
     this.resumeFrom = opts.resumeFrom;
@@ -182,20 +204,20 @@ export class StreamSession<
   send(event: OutgoingEvent, eventId?: string): void {
     if (!this.isOpen) return;
     if ((this.#flags & TRACKED) === 0) {
-      this.#sink.send(event, undefined);
+      this.#sink.send(this.#key, event, undefined);
       return;
     }
     if (eventId !== undefined) {
-      this.#sink.send(event, eventId);
+      this.#sink.send(this.#key, event, eventId);
       return;
     }
     if (event.id !== undefined) {
       this.#cursor = event.id;
       this.#seq = 0;
-      this.#sink.send(event, event.id);
+      this.#sink.send(this.#key, event, event.id);
       return;
     }
-    this.#sink.send(event, `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`);
+    this.#sink.send(this.#key, event, `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`);
   }
 
   /**
@@ -232,13 +254,13 @@ export class StreamSession<
    * has opened.
    */
   close(): Promise<void> {
-    const closed = this.closeOnce(() => this.#sink.end());
+    const closed = this.closeOnce(() => this.#sink.end(this.#key));
     return (this.#flags & OPENING) !== 0 ? Promise.resolve() : closed;
   }
 
   /** Ends the stream with an error the client sees (its close callbacks run, once). */
   fail(cause: unknown): void {
-    void this.closeOnce(() => this.#sink.error(cause));
+    void this.closeOnce(() => this.#sink.error(this.#key, cause));
   }
 
   /** @internal runs `open` as the stream's opening step (`streamOpened`, a subscription's handler). */
@@ -249,6 +271,8 @@ export class StreamSession<
     // closure, not a private method: one of those costs every instance a slot for its brand.
     const settle = (outcome: Promise<boolean>) => {
       this.#flags &= ~OPENING;
+      // Before anything awaiting `opened` runs: a close it asks for reaches the sink after this.
+      if (outcome === OPENED) this.#key = this.#sink.opened(this.#key, this);
       this.#opened = outcome;
       return outcome;
     };
@@ -261,7 +285,7 @@ export class StreamSession<
 
   /** @internal the transport's handle (see `StreamHandle`): the client stopped or went away. */
   stop(): Promise<void> {
-    return this.closeOnce(() => this.#sink.end());
+    return this.closeOnce(() => this.#sink.end(this.#key));
   }
 
   /**

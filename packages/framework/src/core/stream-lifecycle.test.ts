@@ -90,6 +90,33 @@ describe('streamOpened / streamClosed run exactly once for every way a stream en
     expect(probe.hooks.entries).toEqual(['opening', 'opened:-', 'closed:ok']);
   });
 
+  it('a stream stopped or closed while opening: started, what it sent, stopped, in order; its id is free again', async () => {
+    await using raw = await RawWsClient.connect(server.wsUrl);
+    const kinds = (id: number) => raw.framesFor(id).map((f) => (f as { result: { type: string } }).result.type);
+    const open = (id: number, input: object) =>
+      raw.send({ id, method: 'subscription', params: { path: 'probe.stream', input: { json: input } } });
+    open(1, { slowOpen: true });
+    await probe.hooks.untilCount('opening');
+    raw.send({ id: 1, method: 'subscription.stop' });
+    probe.releaseSlowOpen();
+    await raw.frame(1, 3);
+    open(2, { closeInOpen: true });
+    await raw.frame(2, 3);
+    expect([kinds(1), kinds(2)]).toEqual([
+      ['started', 'data', 'stopped'],
+      ['started', 'data', 'stopped'],
+    ]);
+    // Both ids were let go of: each opens a stream again, and it stays open.
+    open(1, {});
+    open(2, {});
+    await Promise.all([raw.frame(1, 5), raw.frame(2, 5)]);
+    expect([kinds(1).slice(3), kinds(2).slice(3)]).toEqual([
+      ['started', 'data'],
+      ['started', 'data'],
+    ]);
+    expect(probe.hooks.count('closed:ok')).toBe(2);
+  });
+
   it('a stream refused by streamOpened fails with its code and never runs streamClosed', async () => {
     await using client = stockWsClient(server.wsUrl);
     const { seen } = subscribe(client, { refuse: true });

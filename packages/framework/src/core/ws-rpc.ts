@@ -45,61 +45,35 @@ function wireOf(reply: Reply): Wire {
 }
 
 /**
- * What a subscription needs while it opens, and an async iterable's for as long as it is
- * iterated: one field on the subscription, let go of once a push stream has opened (an
- * AbortController costs ~0.8 KB, and each field 8 bytes on every stream).
+ * A subscription while it opens, and an async iterable's for as long as it is iterated: what
+ * the connection's map holds for it until a push stream has opened, when the stream's own
+ * handle takes its place. An open push stream costs the connection that map entry and
+ * nothing else: its events reach the connection keyed by its `Wire`.
  */
-interface Setup {
-  /** The procedure's signal (after setup, `stopped` says the same). */
-  readonly abort: AbortController;
-  /** Settles when setup is over (push stream) or iteration has ended (async iterable). */
-  readonly done: Promise<void>;
-  /**
-   * While the stream opens, what it sends waits here, in order: `started` goes out once it
-   * has opened, so a client that sees it knows the stream is live.
-   */
-  held: (() => void)[] | undefined;
-}
-
-/**
- * One subscription of a connection. Once a push stream opens, this object is its sink:
- * methods on one object instead of closures per subscription (which, with their contexts,
- * cost a kilobyte per subscriber).
- */
-class Subscription implements StreamSink {
+class Opening {
   stopped = false;
   /** Set once a push stream has opened. */
   handle: StreamHandle | undefined;
+  /** The procedure's signal (`stopped` says the same). */
+  readonly abort = new AbortController();
+  /**
+   * What the stream sends while it opens waits here, in order: `started` goes out once it
+   * has opened, so a client that sees it knows the stream is live.
+   */
+  readonly held: (() => void)[] = [];
 
-  /** Its request id, and the start of every data frame of it. (Its path is its handle's.) */
-  readonly wire: Wire;
-
+  /**
+   * @param wire its request id, and the start of every data frame of it
+   * @param done settles when setup is over (push stream) or iteration has ended (async iterable)
+   */
   constructor(
-    readonly rpc: WsRpc,
-    reply: Reply,
-    public setup: Setup | undefined,
-  ) {
-    this.wire = wireOf(reply);
-  }
-
-  send(event: OutgoingEvent, eventId: string | undefined): void {
-    const held = this.setup?.held;
-    if (held === undefined) this.rpc.sendEvent(this, event, eventId);
-    else held.push(() => this.rpc.sendEvent(this, event, eventId));
-  }
-
-  end(): void {
-    const held = this.setup?.held;
-    if (held === undefined) this.rpc.finishSubscription(this);
-    else held.push(() => this.rpc.finishSubscription(this));
-  }
-
-  error(cause: unknown): void {
-    const held = this.setup?.held;
-    if (held === undefined) this.rpc.failSubscription(this, cause);
-    else held.push(() => this.rpc.failSubscription(this, cause));
-  }
+    readonly wire: Wire,
+    readonly done: Promise<void>,
+  ) {}
 }
+
+/** How a stream is known to its connection: while opening, and once open. */
+type SubscriptionKey = Opening | Wire;
 
 /** What every connection of one server shares: made once per server, not per connection. */
 export interface WsRpcHost {
@@ -161,13 +135,14 @@ const NOOP = () => undefined;
  * tRPC v11's WebSocket protocol for one connection, transport-agnostic: frames in
  * through `handleFrame`, frames out through `connection.socket`. Compatible with the stock
  * `wsLink`; unlike tRPC's own adapter, a push stream is a map entry that writes
- * pre-serialized frames, not a generator per subscriber.
+ * pre-serialized frames, not a generator per subscriber. It is the sink of all of its
+ * connection's push streams.
  */
-export class WsRpc {
+export class WsRpc implements StreamSink<SubscriptionKey> {
   readonly #host: WsRpcHost;
   readonly #connection: Connection;
   readonly #limits: ConnectionLimits;
-  readonly #subscriptions = new Map<RequestId, Subscription>();
+  readonly #subscriptions = new Map<RequestId, Opening | StreamHandle>();
   #inFlight = 0;
   #lastRequestAt = Date.now();
   /** Droppable events not sent to this slow client. */
@@ -371,68 +346,101 @@ export class WsRpc {
     }
     let settle = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const setup: Setup = { abort: new AbortController(), done, held: [] };
-    const sub = new Subscription(this, reply, setup);
-    const { signal } = setup.abort;
+    const opening = new Opening(wireOf(reply), done);
+    const { signal } = opening.abort;
     // Registered before any await, so a stop or a disconnect during setup cancels it.
-    this.#subscriptions.set(id, sub);
+    this.#subscriptions.set(id, opening);
     this.#connection.trackSetup(done);
     try {
       const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
-        if (signal.aborted) return this.finishSubscription(sub);
-        sub.handle = await result.open(sub);
-        // From here to the check of `stopped` nothing waits: a stop that comes later finds the handle.
-        sub.setup = undefined;
-        this.#respond({ ...reply, result: { type: 'started' } });
-        for (const action of setup.held!) action();
+        if (signal.aborted) return this.#iterated(opening);
+        // Once it has opened, `opened` (below) puts its handle in the map and says `started`.
+        const handle = await result.open<SubscriptionKey>(this, opening);
         // Stopped while opening: now that it is open, close it (its hooks run once).
-        if (sub.stopped) await sub.handle.stop();
+        if (opening.stopped) await handle.stop();
         return;
       }
       if (!isAsyncIterable(result)) {
         throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${path} did not return an async iterable` });
       }
-      setup.held = undefined;
       if (!signal.aborted) this.#respond({ ...reply, result: { type: 'started' } });
-      await this.#iterate(result, signal, sub);
-      this.finishSubscription(sub);
+      await this.#iterate(result, signal, opening.wire);
+      this.#iterated(opening);
     } catch (cause) {
-      if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id);
-      if (!sub.stopped) this.#respondError({ reply, path, cause, type: 'subscription', input });
+      if (this.#subscriptions.get(id) === opening) this.#subscriptions.delete(id);
+      if (!opening.stopped) this.#respondError({ reply, path, cause, type: 'subscription', input });
     } finally {
-      sub.setup = undefined;
       settle();
     }
   }
 
-  /** @internal one event to a subscription's client: a slow reader loses what is worth less than its connection first. */
-  sendEvent(sub: Subscription, event: OutgoingEvent, eventId: string | undefined): void {
+  /** @internal (`StreamSink`) one event to a subscription's client. */
+  send(key: SubscriptionKey, event: OutgoingEvent, eventId: string | undefined): void {
+    if (key instanceof Opening) key.held.push(() => this.#sendEvent(key.wire, event, eventId));
+    else this.#sendEvent(key, event, eventId);
+  }
+
+  /** @internal (`StreamSink`) a push stream has opened: from now on its handle is its entry, its wire its key. */
+  opened(key: SubscriptionKey, handle: StreamHandle): SubscriptionKey {
+    if (!(key instanceof Opening)) return key;
+    key.handle = handle;
+    const { reply } = key.wire;
+    // Not if the client stopped it or went away meanwhile: `#subscribe` closes it.
+    if (this.#subscriptions.get(reply.id) === key) this.#subscriptions.set(reply.id, handle);
+    this.#respond({ ...reply, result: { type: 'started' } });
+    for (const action of key.held) action();
+    key.held.length = 0;
+    return key.wire;
+  }
+
+  /** @internal (`StreamSink`) the stream ended: the client is told it stopped. */
+  end(key: SubscriptionKey): void {
+    // Ended before it opened: the client hears how opening went instead.
+    if (key instanceof Opening) return;
+    this.#forget(key);
+    // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
+    if (!this.#closed) this.#respond({ ...key.reply, result: { type: 'stopped' } });
+  }
+
+  /** @internal (`StreamSink`) the stream failed: the client is told why. */
+  error(key: SubscriptionKey, cause: unknown): void {
+    if (key instanceof Opening) return;
+    const handle = this.#forget(key);
+    // The input is not kept for as long as a stream lives: the error formatter has no use for it.
+    if (!this.#closed) this.#respondError({ reply: key.reply, path: handle?.path, cause, type: 'subscription' });
+  }
+
+  /**
+   * Takes an open stream out of the map. Its request id's entry is its own: until the entry
+   * goes, a subscription with the same id is refused as a duplicate.
+   */
+  #forget(wire: Wire): StreamHandle | undefined {
+    const { id } = wire.reply;
+    const entry = this.#subscriptions.get(id);
+    if (entry === undefined || entry instanceof Opening) return undefined;
+    this.#subscriptions.delete(id);
+    return entry;
+  }
+
+  /** An iterated subscription ended (or one stopped before it opened): the client is told it stopped. */
+  #iterated(opening: Opening): void {
+    const { reply } = opening.wire;
+    if (this.#subscriptions.get(reply.id) === opening) this.#subscriptions.delete(reply.id);
+    if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
+  }
+
+  /** One event to a subscription's client: a slow reader loses what is worth less than its connection first. */
+  #sendEvent(wire: Wire, event: OutgoingEvent, eventId: string | undefined): void {
     if (event.droppable && (this.#connection.socket?.bufferedBytes ?? 0) > this.#limits.dropAboveBytes) {
       this.#dropped++;
       this.#host.onDropped?.();
       return;
     }
-    const frame = event.frameOrParts(this.#serializer, sub.wire.framePrefix, eventId);
+    const frame = event.frameOrParts(this.#serializer, wire.framePrefix, eventId);
     if (frame instanceof Uint8Array) this.#send(frame);
     else this.#sendParts(frame.head, frame.body);
     this.#host.onDelivered?.();
-  }
-
-  /** @internal the stream ended: the client is told it stopped. */
-  finishSubscription(sub: Subscription): void {
-    const { reply } = sub.wire;
-    if (this.#subscriptions.get(reply.id) === sub) this.#subscriptions.delete(reply.id);
-    // After a shutdown the client must resubscribe elsewhere, so it is not told "stopped".
-    if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
-  }
-
-  /** @internal the stream failed: the client is told why. */
-  failSubscription(sub: Subscription, cause: unknown): void {
-    const { reply } = sub.wire;
-    if (this.#subscriptions.get(reply.id) === sub) this.#subscriptions.delete(reply.id);
-    // The input is not kept for as long as a stream lives: the error formatter has no use for it.
-    if (!this.#closed) this.#respondError({ reply, path: sub.handle?.path, cause, type: 'subscription' });
   }
 
   /** Runs a procedure once the connection's credentials are known. */
@@ -450,7 +458,7 @@ export class WsRpc {
     return result;
   }
 
-  async #iterate(iterable: AsyncIterable<unknown>, signal: AbortSignal, sink: StreamSink): Promise<void> {
+  async #iterate(iterable: AsyncIterable<unknown>, signal: AbortSignal, wire: Wire): Promise<void> {
     const iterator = iterable[Symbol.asyncIterator]();
     // Resolves at once for a subscription stopped before it started.
     const aborted = new Promise<'abort'>((resolve) => {
@@ -462,20 +470,20 @@ export class WsRpc {
         const next = await Promise.race([iterator.next(), aborted]);
         if (next === 'abort' || next.done === true) break;
         const value: unknown = next.value;
-        if (isTrackedEnvelope(value)) sink.send(new OutgoingEvent(value[1]), String(value[0]));
-        else sink.send(new OutgoingEvent(value), undefined);
+        if (isTrackedEnvelope(value)) this.#sendEvent(wire, new OutgoingEvent(value[1]), String(value[0]));
+        else this.#sendEvent(wire, new OutgoingEvent(value), undefined);
       }
     } finally {
       await iterator.return?.();
     }
   }
 
-  async #stopSubscription(sub: Subscription): Promise<void> {
-    const setup = sub.setup;
-    sub.stopped = true;
-    setup?.abort.abort();
-    await setup?.done;
-    await sub.handle?.stop();
+  async #stopSubscription(entry: Opening | StreamHandle): Promise<void> {
+    if (!(entry instanceof Opening)) return entry.stop();
+    entry.stopped = true;
+    entry.abort.abort();
+    await entry.done;
+    await entry.handle?.stop();
   }
 
   #send(frame: string | Uint8Array): void {
