@@ -226,7 +226,7 @@ function openStream(
   open: (session: StreamSession) => MaybePromise<void>,
 ) {
   return new PushStream(async (sink: StreamSink, key: unknown) => {
-    const session = new StreamSession({
+    const session = StreamSession.create({
       runtime,
       connection,
       path: d.path,

@@ -11,7 +11,7 @@ describe('StreamSession.onClosed', () => {
       end: () => undefined,
       error: () => undefined,
     };
-    const session = new StreamSession({
+    const session = StreamSession.create({
       runtime: { log: createLogger('silent'), services: {} },
       connection: new Connection('ws', '127.0.0.1', null),
       path: 'test.stream',

@@ -108,10 +108,31 @@ type CloseCallback = (arg: never) => MaybePromise<void>;
 const OPENED = Promise.resolve(true);
 const NOT_OPENED = Promise.resolve(false);
 
-/** A stream session's states, one number for the three: each field is 8 bytes on every stream. */
+/** A stream session's states, one number for the two: each field is 8 bytes on every stream. */
 const CLOSING = 1;
 const OPENING = 2;
-const TRACKED = 4;
+
+/** What few streams need, or only once they close: one field on every stream instead of three. */
+interface Rare {
+  /** Made when first asked for (`signal`): an AbortController costs ~0.8 KB, and most streams never ask. */
+  abort?: AbortController;
+  closed?: Promise<void>;
+  resumeFrom?: string;
+}
+
+/** What a stream session is made of (see `StreamSession.create`). */
+export interface StreamSessionOptions<TCtx extends AppContext, TInput> {
+  runtime: SessionRuntime<TCtx>;
+  connection: Connection<TCtx['user']>;
+  path: string;
+  input: TInput;
+  sink: StreamSink;
+  /** What tells this stream apart to its sink. */
+  key: unknown;
+  /** Its events carry ids a client can resume from (see `sendStreamMessage`). */
+  tracked: boolean;
+  resumeFrom: string | undefined;
+}
 
 /**
  * A session that lives as long as its stream: from the moment it opens (`streamOpened`, or
@@ -123,10 +144,8 @@ export class StreamSession<
   TEvent = unknown,
   TInput = unknown,
 > extends Session<TCtx> {
-  /** Made when first asked for (`signal`): an AbortController costs ~0.8 KB, and most streams never ask. */
-  #abort: AbortController | undefined;
-  /** CLOSING (read once per event sent), OPENING, TRACKED. */
-  #flags: number;
+  /** CLOSING (read once per event sent), OPENING. */
+  #flags = 0;
   readonly #sink: StreamSink;
   /** Which of its streams this is, to the sink. */
   #key: unknown;
@@ -136,28 +155,22 @@ export class StreamSession<
    */
   #closeCallbacks: CloseCallback | unknown[] | undefined;
   #closeArg: unknown;
-  #cursor: string | undefined;
-  #seq = 0;
   #opened: Promise<boolean> = OPENED;
-  #closed: Promise<void> | undefined;
+  #rare: Rare | undefined;
 
-  constructor(opts: {
-    runtime: SessionRuntime<TCtx>;
-    connection: Connection<TCtx['user']>;
-    path: string;
-    input: TInput;
-    sink: StreamSink;
-    key: unknown;
-    tracked: boolean;
-    resumeFrom: string | undefined;
-  }) {
+  /** A tracked stream's session keeps its cursor; an untracked one has no fields for it. */
+  static create<TCtx extends AppContext, TEvent, TInput>(
+    opts: StreamSessionOptions<TCtx, TInput>,
+  ): StreamSession<TCtx, TEvent, TInput> {
+    return opts.tracked ? new TrackedStreamSession(opts) : new StreamSession(opts);
+  }
+
+  protected constructor(opts: StreamSessionOptions<TCtx, TInput>) {
     super(opts.runtime, opts.connection, opts.path);
     this.input = opts.input;
     this.#sink = opts.sink;
     this.#key = opts.key;
-    this.#flags = opts.tracked ? TRACKED : 0;
-    this.#cursor = opts.resumeFrom;
-    this.resumeFrom = opts.resumeFrom;
+    if (opts.resumeFrom !== undefined) this.#rare = { resumeFrom: opts.resumeFrom };
   }
 
   /** The validated stream input. */
@@ -167,15 +180,18 @@ export class StreamSession<
    * Where the client asked to resume: the cursor part of the `lastEventId` it sent, or
    * undefined for a fresh stream.
    */
-  readonly resumeFrom: string | undefined;
+  get resumeFrom(): string | undefined {
+    return this.#rare?.resumeFrom;
+  }
 
   /** Aborted once the stream has begun closing. */
   get signal(): AbortSignal {
-    if (this.#abort === undefined) {
-      this.#abort = new AbortController();
-      if (!this.isOpen) this.#abort.abort();
+    const rare = (this.#rare ??= {});
+    if (rare.abort === undefined) {
+      rare.abort = new AbortController();
+      if (!this.isOpen) rare.abort.abort();
     }
-    return this.#abort.signal;
+    return rare.abort.signal;
   }
 
   get isOpen(): boolean {
@@ -202,31 +218,20 @@ export class StreamSession<
    * otherwise the id follows the cursor (see `sendStreamMessage`).
    */
   send(event: OutgoingEvent, eventId?: string): void {
-    if (!this.isOpen) return;
-    if ((this.#flags & TRACKED) === 0) {
-      this.#sink.send(this.#key, event, undefined);
-      return;
-    }
-    if (eventId !== undefined) {
-      this.#sink.send(this.#key, event, eventId);
-      return;
-    }
-    if (event.id !== undefined) {
-      this.#cursor = event.id;
-      this.#seq = 0;
-      this.#sink.send(this.#key, event, event.id);
-      return;
-    }
-    this.#sink.send(this.#key, event, `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`);
+    if (this.isOpen) this.#sink.send(this.#key, event, this.idOf(event, eventId));
+  }
+
+  /** The id an event goes out with: none on an untracked stream. */
+  protected idOf(_event: OutgoingEvent, _eventId: string | undefined): string | undefined {
+    return undefined;
   }
 
   /**
    * Sets the tracked cursor without sending anything: later events without an id of their
-   * own resume from it (a fresh stream starting at "now", say).
+   * own resume from it (a fresh stream starting at "now", say). An untracked stream has none.
    */
-  moveCursor(cursor: string): void {
-    this.#cursor = cursor;
-    this.#seq = 0;
+  moveCursor(_cursor: string): void {
+    // Overridden by a tracked stream's session.
   }
 
   /**
@@ -294,9 +299,10 @@ export class StreamSession<
    * throws is logged and the others still run.
    */
   closeOnce(afterClosed?: () => void): Promise<void> {
-    this.#closed ??= (async () => {
+    const rare = (this.#rare ??= {});
+    rare.closed ??= (async () => {
       this.#flags |= CLOSING;
-      this.#abort?.abort();
+      rare.abort?.abort();
       // Read once opened: the opening step may register callbacks while this waits.
       const opened = await this.#opened;
       const callbacks = this.#closeCallbacks;
@@ -312,7 +318,33 @@ export class StreamSession<
       }
       afterClosed?.();
     })();
-    return this.#closed;
+    return rare.closed;
+  }
+}
+
+/** The session of a tracked stream: the cursor its events' ids carry, and their sequence since it last moved. */
+class TrackedStreamSession<TCtx extends AppContext, TEvent, TInput> extends StreamSession<TCtx, TEvent, TInput> {
+  #cursor: string | undefined;
+  #seq = 0;
+
+  constructor(opts: StreamSessionOptions<TCtx, TInput>) {
+    super(opts);
+    this.#cursor = opts.resumeFrom;
+  }
+
+  protected override idOf(event: OutgoingEvent, eventId: string | undefined): string {
+    if (eventId !== undefined) return eventId;
+    if (event.id !== undefined) {
+      this.#cursor = event.id;
+      this.#seq = 0;
+      return event.id;
+    }
+    return `${this.#cursor ?? '0'}${CURSOR_SEPARATOR}${++this.#seq}`;
+  }
+
+  override moveCursor(cursor: string): void {
+    this.#cursor = cursor;
+    this.#seq = 0;
   }
 }
 
