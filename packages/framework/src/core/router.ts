@@ -7,7 +7,15 @@ import { OutgoingEvent } from './outgoing-event.js';
 import type { ProcedureDescriptor } from './procedures.js';
 import { PushStream } from './server-stream.js';
 import { addTo, removeFrom, valuesOf } from './small-sets.js';
-import { cursorOf, MessageSession, Session, StreamSession, type SessionRuntime, type StreamSink } from './session.js';
+import {
+  cursorOf,
+  MessageSession,
+  Session,
+  StreamSession,
+  type CallSite,
+  type SessionRuntime,
+  type StreamSink,
+} from './session.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -133,11 +141,12 @@ function buildProcedure(
   // builder's; clients get their types from the generated client instead.
   const builder = (d.input === undefined ? procedure : procedure.input(d.input)) as unknown as Trpc['procedure'];
   const { impl } = d;
+  const site: CallSite = { runtime, path: d.path };
   switch (impl.type) {
     case 'call': {
       const method = impl.method;
       const run = (o: { ctx: RequestContext; input: unknown }) =>
-        method.handler(new Session(runtime, o.ctx.connection, d.path), o.input);
+        method.handler(new Session(site, o.ctx.connection), o.input);
       const handler =
         translateError === undefined
           ? run
@@ -153,21 +162,21 @@ function buildProcedure(
     }
     case 'subscription':
       return builder.subscription(({ ctx, input, signal }) =>
-        openStream({ d, runtime, connection: ctx.connection, input, signal }, (session) =>
+        openStream({ d, site, connection: ctx.connection, input, signal }, (session) =>
           runSubscription(impl.method, session, input),
         ),
       );
     case 'endpoint-stream': {
       const closed = endpointStreamCloser(impl.stream);
       return builder.subscription(({ ctx, input, signal }) =>
-        openEndpointStream(impl.stream, closed, { d, runtime, connection: ctx.connection, input, signal }),
+        openEndpointStream(impl.stream, closed, { d, site, connection: ctx.connection, input, signal }),
       );
     }
     case 'endpoint-message':
       return builder
         .output(d.output)
         .mutation(({ ctx, input }) =>
-          handleEndpointMessage({ stream: impl.stream, d, runtime, connection: ctx.connection }, input),
+          handleEndpointMessage({ stream: impl.stream, d, site, connection: ctx.connection }, input),
         );
   }
 }
@@ -209,7 +218,7 @@ async function pump(iterator: AsyncIterator<unknown>, session: StreamSession): P
 
 interface StreamContext {
   d: ProcedureDescriptor;
-  runtime: SessionRuntime;
+  site: CallSite;
   connection: Connection;
   input: unknown;
   /** The procedure's abort signal: the slow (iterating) path closes the stream on it. */
@@ -222,14 +231,13 @@ interface StreamContext {
  * calls `session.close()` or shuts down.
  */
 function openStream(
-  { d, runtime, connection, input, signal }: StreamContext,
+  { d, site, connection, input, signal }: StreamContext,
   open: (session: StreamSession) => MaybePromise<void>,
 ) {
   return new PushStream(async (sink: StreamSink, key: unknown) => {
     const session = StreamSession.create({
-      runtime,
+      site,
       connection,
-      path: d.path,
       input,
       sink,
       key,
@@ -285,9 +293,9 @@ async function handleEndpointMessage(
   {
     stream,
     d,
-    runtime,
+    site,
     connection,
-  }: { stream: AnyEndpointStream; d: ProcedureDescriptor; runtime: SessionRuntime; connection: Connection },
+  }: { stream: AnyEndpointStream; d: ProcedureDescriptor; site: CallSite; connection: Connection },
   message: unknown,
 ): Promise<void> {
   // The client may have subscribed in the same breath: let that finish first.
@@ -300,7 +308,7 @@ async function handleEndpointMessage(
   }
   const hooks = stream.hooks;
   if (hooks.handleStreamMessage === undefined) fail('BAD_REQUEST', `${d.endpointName}.stream takes no messages`);
-  await hooks.handleStreamMessage(new MessageSession(runtime, connection, { path: d.path, streams: open }), message);
+  await hooks.handleStreamMessage(new MessageSession(site, connection, open), message);
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -1,7 +1,27 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../host/logger.js';
 import { Connection } from './connection.js';
-import { StreamSession, type StreamSink } from './session.js';
+import { Session, StreamSession, type StreamSink } from './session.js';
+
+describe('Session.log', () => {
+  it("carries the call's path, connection and user, made once per session", () => {
+    const lines: unknown[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const site = { runtime: { log, services: {} }, path: 'users.me' };
+    const connection = new Connection('ws', '127.0.0.1', null);
+    connection.credentials = { user: { id: 'u1' }, expiresAt: Date.now() + 60_000 };
+    const session = new Session(site, connection);
+    expect(session.log).toBe(session.log);
+    session.log.info('hello');
+    new Session(site, new Connection('ws', '127.0.0.1', null)).log.info('anonymous');
+    expect(lines).toMatchObject([
+      { path: 'users.me', conn: connection.id, user: 'u1', msg: 'hello' },
+      { path: 'users.me', msg: 'anonymous' },
+    ]);
+    expect(lines[1]).not.toHaveProperty('user');
+  });
+});
 
 describe('StreamSession.onClosed', () => {
   function openSession() {
@@ -12,9 +32,8 @@ describe('StreamSession.onClosed', () => {
       error: () => undefined,
     };
     const session = StreamSession.create({
-      runtime: { log: createLogger('silent'), services: {} },
+      site: { runtime: { log: createLogger('silent'), services: {} }, path: 'test.stream' },
       connection: new Connection('ws', '127.0.0.1', null),
-      path: 'test.stream',
       input: {},
       sink,
       key: undefined,

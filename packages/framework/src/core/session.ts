@@ -19,27 +19,41 @@ export interface SessionRuntime<TCtx extends AppContext = AppContext> {
 }
 
 /**
+ * A procedure as its sessions see it: made once per procedure, so a session holds one field
+ * for both.
+ */
+export interface CallSite<TCtx extends AppContext = AppContext> {
+  readonly runtime: SessionRuntime<TCtx>;
+  /** The procedure path, e.g. `users.me`. */
+  readonly path: string;
+}
+
+/** Sessions' loggers, made on first use: most sessions never log, and a field on each is 8 bytes. */
+const loggers = new WeakMap<object, Logger>();
+
+/**
  * The context of one call: who is calling, over which connection, with the logger and
  * the app's services. Endpoints get one as their first argument.
  */
 export class Session<TCtx extends AppContext = AppContext> {
-  #log: Logger | undefined;
-
   constructor(
-    protected readonly runtime: SessionRuntime<TCtx>,
+    protected readonly site: CallSite<TCtx>,
     readonly connection: Connection<TCtx['user']>,
-    /** The procedure path, e.g. `users.me`. */
-    readonly path: string,
   ) {}
+
+  /** The procedure path, e.g. `users.me`. */
+  get path(): string {
+    return this.site.path;
+  }
 
   /** Structured logger bound to this call's path, connection and user. */
   get log(): Logger {
-    // Made on first use: most calls never log, and a child logger per call adds up.
-    return (this.#log ??= this.runtime.log.child({
-      path: this.path,
-      conn: this.connection.id,
-      user: this.connection.owner?.id,
-    }));
+    let log = loggers.get(this);
+    if (log === undefined) {
+      log = this.site.runtime.log.child({ path: this.path, conn: this.connection.id, user: this.connection.owner?.id });
+      loggers.set(this, log);
+    }
+    return log;
   }
 
   /** The signed-in user, or null. */
@@ -55,7 +69,7 @@ export class Session<TCtx extends AppContext = AppContext> {
 
   /** The app's services, shared by every session. */
   get services(): TCtx['services'] {
-    return this.runtime.services;
+    return this.site.runtime.services;
   }
 
   /**
@@ -65,7 +79,7 @@ export class Session<TCtx extends AppContext = AppContext> {
    */
   renew(credentials: Credentials<TCtx['user']>): void {
     if (this.connection.owner?.id !== credentials.user.id) return;
-    this.runtime.renew?.(this.connection, credentials);
+    this.site.runtime.renew?.(this.connection, credentials);
   }
 }
 
@@ -122,9 +136,8 @@ interface Rare {
 
 /** What a stream session is made of (see `StreamSession.create`). */
 export interface StreamSessionOptions<TCtx extends AppContext, TInput> {
-  runtime: SessionRuntime<TCtx>;
+  site: CallSite<TCtx>;
   connection: Connection<TCtx['user']>;
-  path: string;
   input: TInput;
   sink: StreamSink;
   /** What tells this stream apart to its sink. */
@@ -166,7 +179,7 @@ export class StreamSession<
   }
 
   protected constructor(opts: StreamSessionOptions<TCtx, TInput>) {
-    super(opts.runtime, opts.connection, opts.path);
+    super(opts.site, opts.connection);
     this.input = opts.input;
     this.#sink = opts.sink;
     this.#key = opts.key;
@@ -359,12 +372,12 @@ export class MessageSession<
   TInput = unknown,
 > extends Session<TCtx> {
   constructor(
-    runtime: SessionRuntime<TCtx>,
+    site: CallSite<TCtx>,
     connection: Connection<TCtx['user']>,
-    opts: { path: string; streams: readonly StreamSession<TCtx, TEvent, TInput>[] },
+    streams: readonly StreamSession<TCtx, TEvent, TInput>[],
   ) {
-    super(runtime, connection, opts.path);
-    this.streams = opts.streams;
+    super(site, connection);
+    this.streams = streams;
   }
 
   /** This connection's open streams of the endpoint, oldest first. */
