@@ -15,7 +15,7 @@ export type {
   Schema,
 } from './core/endpoint.js';
 export { Session, StreamSession, MessageSession, cursorOf } from './core/session.js';
-export type { AppContext, SessionRuntime, StreamSink } from './core/session.js';
+export type { AppContext, SessionRuntime, StreamHandle, StreamSink } from './core/session.js';
 export { Connection } from './core/connection.js';
 export type { UserLike, Credentials, TransportSocket, TransportKind } from './core/connection.js';
 export { OutgoingEvent } from './core/outgoing-event.js';

@@ -2,8 +2,6 @@ import { tracked } from '@trpc/server';
 import type { OutgoingEvent } from './outgoing-event.js';
 import type { StreamHandle, StreamSink } from './session.js';
 
-export type { StreamHandle } from './session.js';
-
 const PUSH_STREAM = Symbol.for('streampod.push-stream');
 
 /**

@@ -94,7 +94,8 @@ export interface StreamSink<K = unknown> {
   send(key: K, event: OutgoingEvent, eventId: string | undefined): void;
   /**
    * The stream has opened (not called when opening fails): the client may be told, what was
-   * sent while it opened may go out. Returns the key to use from now on.
+   * sent while it opened may go out. Returns the key to use from now on. It must not throw
+   * (it runs inside the stream's opening step): what fails in it is the sink's to report.
    */
   opened(key: K, handle: StreamHandle): K;
   /** Ends the subscription from the server side. */

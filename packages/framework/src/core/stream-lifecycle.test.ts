@@ -1,5 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FreezableProxy } from '../testing/freezable-proxy.js';
 import { ProbeEndpoint, startProbeServer } from '../testing/probe-app.js';
@@ -115,6 +116,35 @@ describe('streamOpened / streamClosed run exactly once for every way a stream en
       ['started', 'data'],
     ]);
     expect(probe.hooks.count('closed:ok')).toBe(2);
+  });
+
+  it('an event sent while opening that cannot be serialized is logged; the stream opens and goes on', async () => {
+    const logged: { msg?: string }[] = [];
+    const logger = pino(
+      { level: 'error' },
+      { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }) },
+    );
+    await using local = await startProbeServer({ endpoints: { probe }, logger });
+    await using raw = await RawWsClient.connect(local.wsUrl);
+    const frames = (id: number) =>
+      raw.framesFor(id).map((f) => {
+        const { result } = f as { result: { type: string; data?: { json: { data: { text: string } } } } };
+        return result.data?.json.data.text ?? result.type;
+      });
+    raw.send({
+      id: 1,
+      method: 'subscription',
+      params: { path: 'probe.stream', input: { json: { poisonInOpen: true } } },
+    });
+    await raw.frame(1, 2);
+    const echo = { kind: 'echo', text: 'still' };
+    raw.send({ id: 2, method: 'mutation', params: { path: 'probe.sendStreamMessage', input: { json: echo } } });
+    await raw.frame(1, 3);
+    raw.send({ id: 1, method: 'subscription.stop' });
+    await raw.frame(1, 4);
+    expect(frames(1)).toEqual(['started', 'welcome', 'still', 'stopped']);
+    await probe.hooks.untilCount('closed:ok');
+    expect(logged.map((line) => line.msg)).toEqual(['this value does not serialize']);
   });
 
   it('a stream refused by streamOpened fails with its code and never runs streamClosed', async () => {

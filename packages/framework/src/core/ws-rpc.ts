@@ -13,8 +13,8 @@ import type { TRPCClientOutgoingMessage, TRPCErrorShape, TRPCResponseMessage } f
 import type { Connection, Credentials } from './connection.js';
 import { OutgoingEvent, type Serializer } from './outgoing-event.js';
 import type { RequestContext, StreampodRouter } from './router.js';
-import type { StreamSink } from './session.js';
-import { isPushStream, type StreamHandle } from './server-stream.js';
+import type { StreamHandle, StreamSink } from './session.js';
+import { isPushStream } from './server-stream.js';
 
 type RequestId = number | string;
 type Reply = { id: RequestId; jsonrpc: '2.0' | undefined };
@@ -386,10 +386,18 @@ export class WsRpc implements StreamSink<SubscriptionKey> {
     if (!(key instanceof Opening)) return key;
     key.handle = handle;
     const { reply } = key.wire;
-    // Not if the client stopped it or went away meanwhile: `#subscribe` closes it.
+    // Not if the connection closed meanwhile (`close` emptied the map): `#subscribe` closes it.
     if (this.#subscriptions.get(reply.id) === key) this.#subscriptions.set(reply.id, handle);
     this.#respond({ ...reply, result: { type: 'started' } });
-    for (const action of key.held) action();
+    for (const action of key.held) {
+      // Whoever sent it has moved on: an event that cannot go out (its value does not
+      // serialize, say) is reported, and the stream and the rest of what waited go on.
+      try {
+        action();
+      } catch (cause) {
+        this.#report(cause);
+      }
+    }
     key.held.length = 0;
     return key.wire;
   }

@@ -35,6 +35,8 @@ const ProbeInput = z
     refuse: z.boolean().optional(),
     slowOpen: z.boolean().optional(),
     closeInOpen: z.boolean().optional(),
+    /** Sends an event that cannot be serialized while opening, before the welcome. */
+    poisonInOpen: z.boolean().optional(),
     throwOnClose: z.boolean().optional(),
   })
   .optional();
@@ -44,6 +46,18 @@ const ProbeMessage = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('close') }),
 ]);
 const ProbeEvent = z.object({ text: z.string(), at: z.date() });
+
+/** An event whose value throws when it is serialized (a getter that fails). */
+function unserializable(): z.input<typeof ProbeEvent> {
+  const event = { text: 'poison', at: new Date(0) };
+  Object.defineProperty(event, 'poison', {
+    enumerable: true,
+    get: () => {
+      throw new Error('this value does not serialize');
+    },
+  });
+  return event;
+}
 
 /**
  * An endpoint-level stream that records its hooks (`opened:<resumeFrom>`, `closed:ok`), for
@@ -67,6 +81,7 @@ export class ProbeEndpoint extends sp.Endpoint {
         await new Promise<void>((resolve) => (this.releaseSlowOpen = resolve));
       }
       this.hooks.push(`opened:${session.resumeFrom ?? '-'}`);
+      if (session.input?.poisonInOpen === true) session.sendStreamMessage(unserializable());
       session.sendStreamMessage({ text: 'welcome', at: new Date(0) });
       if (session.input?.closeInOpen === true) await session.close();
     },
