@@ -98,7 +98,7 @@ export interface StreamSink<K = unknown> {
    * (it runs inside the stream's opening step): what fails in it is the sink's to report.
    */
   opened(key: K, handle: StreamHandle): K;
-  /** Ends the subscription from the server side. */
+  /** The stream has ended, stopped by either side: the client is told it stopped. */
   end(key: K): void;
   /** Ends the subscription with an error the client sees. */
   error(key: K, cause: unknown): void;
