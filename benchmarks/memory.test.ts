@@ -4,8 +4,8 @@ import { describeMemory, measureFrameworkMemory } from './memory.js';
 
 // What an idle connection retains, after GC, measured the way `pnpm bench memory` does it
 // (smaller counts). The bounds sit a third to a half above what these counts measure
-// (2026-12-05: 0.73–0.74 KB and 0.28–0.29 KB; 2.59–2.62 KB, 0.74–0.83 KB (the first watch of a
-// room 2.99–3.06 KB, a further one 0.49–0.59 KB) and 0.39–0.41 KB), the push subscription's at
+// (2026-12-05: 0.73–0.74 KB and 0.28–0.29 KB; 2.57–2.63 KB, 0.74–0.91 KB (the first watch of a
+// room 2.89–3.06 KB, a further one 0.49–0.68 KB) and 0.39–0.44 KB), the push subscription's at
 // the goal of issue 9 (0.5 KB per further subscription): a per-connection leak or a closure
 // too many fails here.
 
@@ -24,7 +24,8 @@ it('an idle signed-in chat connection with chat.stream retains under 3.5 KB, a p
   expect(m.slopeKb).toBeLessThan(3.5);
   expect(m.perSubscriptionKb).toBeLessThan(1.2);
   // Apart: a watch itself, and what its first watch makes per watched user on the node.
-  expect(m.furtherWatchKb).toBeLessThan(0.8);
+  // 0.49–0.68 KB at these counts (0.45 at 10,000): what the first few thousand make once weighs more.
+  expect(m.furtherWatchKb).toBeLessThan(0.9);
   expect(m.firstWatchKb).toBeLessThan(4.5);
   expect(m.roomPresenceKb).toBeGreaterThan(0.2); // the measurement sees the streams at all
   // 0.39–0.41 KB at these counts (0.35 at 10,000); 0.42–0.56 before 2026-12-05, when 0.6 was too near.
