@@ -354,7 +354,7 @@ export class WsRpc implements StreamSink<SubscriptionKey> {
     try {
       const result = await this.#call({ path, input, type: 'subscription', signal });
       if (isPushStream(result)) {
-        if (signal.aborted) return this.#iterated(opening);
+        if (signal.aborted) return this.#finishUnopened(opening);
         // Once it has opened, `opened` (below) puts its handle in the map and says `started`.
         const handle = await result.open<SubscriptionKey>(this, opening);
         // Stopped while opening: now that it is open, close it (its hooks run once).
@@ -366,7 +366,7 @@ export class WsRpc implements StreamSink<SubscriptionKey> {
       }
       if (!signal.aborted) this.#respond({ ...reply, result: { type: 'started' } });
       await this.#iterate(result, signal, opening.wire);
-      this.#iterated(opening);
+      this.#finishUnopened(opening);
     } catch (cause) {
       if (this.#subscriptions.get(id) === opening) this.#subscriptions.delete(id);
       if (!opening.stopped) this.#respondError({ reply, path, cause, type: 'subscription', input });
@@ -431,8 +431,8 @@ export class WsRpc implements StreamSink<SubscriptionKey> {
     return entry;
   }
 
-  /** An iterated subscription ended (or one stopped before it opened): the client is told it stopped. */
-  #iterated(opening: Opening): void {
+  /** A subscription that ends with no open stream (an iterated one, or one stopped before it opened): the client is told it stopped. */
+  #finishUnopened(opening: Opening): void {
     const { reply } = opening.wire;
     if (this.#subscriptions.get(reply.id) === opening) this.#subscriptions.delete(reply.id);
     if (!this.#closed) this.#respond({ ...reply, result: { type: 'stopped' } });
